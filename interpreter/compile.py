@@ -1,0 +1,448 @@
+"""Core forms → Python code, built with the `ast` module and compiled once.
+
+A Scheme procedure becomes a Python function, a local variable a Python local (a closure cell
+when an inner lambda captures it; `set!` from inside becomes `nonlocal`), a global variable a
+Python global of a namespace that *is* the interpreter's global environment.
+
+Spans: every node that can fail gets, as its Python line number, an index into the span table.
+Python's traceback then tells, for each frame, the Scheme form it was evaluating (errors.py).
+
+Tail calls: a call in tail position returns a `TailCall` (runtime.py), except a self call that
+cannot be told from a jump, which becomes a loop: `while True` with the parameters reassigned.
+A non-tail call site finishes any TailCall it receives.  A call to a global that holds a
+built-in primitive is a plain Python call: primitives never return a TailCall.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
+                   SetLocal, Variable)
+from .errors import GENERATED_FILE, SchemeSyntaxError
+
+TOPLEVEL_NAME = "\0top"
+RESULT = "\0r"
+_PYTHON_CONSTANTS = (bool, int, float, str, type(None))
+
+HELPER_NAMES = {
+    "tail_call": "\0TailCall",
+    "run_tail": "\0run_tail",
+    "rest_list": "\0rest_list",
+    "check_set": "\0check_set",
+    "define_global": "\0define",
+}
+
+
+def procedure_name(python_name: str) -> str:
+    """The Scheme name of a procedure from its Python (qualified) name."""
+    name = python_name.rsplit(".<locals>.", 1)[-1]
+    return re.sub(r" λ\d+$", "", name)
+
+
+class _Function:
+    """The Python function being generated: a lambda, or the wrapper of a top-level form."""
+
+    def __init__(self, node: Lambda | None, parent: "_Function | None"):
+        self.node = node
+        self.parent = parent
+        self.nonlocals: set[str] = set()
+        self.globals: set[str] = set()
+        self.loop_allowed = False
+        self.loop_used = False
+        self.temps = 0
+        self.self_name: str | None = None   # the Python name the enclosing scope binds us to
+
+
+class Compiler:
+    def __init__(self, spans: list, constants: dict, is_builtin_procedure, is_builtin_name,
+                 is_tail_builder):
+        self.spans = spans                      # span table shared by all compiled code
+        self.span_index: dict[int, int] = {}
+        self.constants = constants              # the generated code's builtins namespace
+        self.is_builtin_procedure = is_builtin_procedure  # a global still bound to its primitive
+        self.is_builtin_name = is_builtin_name            # a name the primitives table defines
+        self.is_tail_builder = is_tail_builder
+        self.function_counter = 0
+        self.stmts: list = []
+        self.fn: _Function | None = None
+
+    # -- entry point -----------------------------------------------------------------------------
+
+    def compile_forms(self, nodes: list[Node], namespace: dict) -> list:
+        """Python functions, one per top-level form, each returning the form's value."""
+        module_body = []
+        for index, node in enumerate(nodes):
+            self.fn = _Function(None, None)
+            self.stmts = []
+            self.tail(node)
+            body = self._declarations(self.fn) + self.stmts
+            definition = ast.FunctionDef(name=f"{TOPLEVEL_NAME}{index}", args=_arguments([], None),
+                                         body=body or [ast.Return(ast.Constant(None))],
+                                         decorator_list=[], returns=None, type_comment=None)
+            self._locate(definition, node.span)
+            module_body.append(definition)
+        module = ast.Module(body=module_body, type_ignores=[])
+        _fill_locations(module)
+        try:
+            code = compile(module, GENERATED_FILE, "exec")
+        except RecursionError:
+            raise SchemeSyntaxError("expression nested too deeply to compile",
+                                    nodes[0].span if nodes else None) from None
+        local_namespace: dict = {}
+        exec(code, namespace, local_namespace)
+        return [local_namespace[f"{TOPLEVEL_NAME}{index}"] for index in range(len(nodes))]
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _line(self, span) -> int:
+        if span is None:
+            return 0
+        key = id(span)
+        index = self.span_index.get(key)
+        if index is None or self.spans[index] is not span:
+            self.spans.append(span)
+            index = len(self.spans) - 1
+            self.span_index[key] = index
+        return index
+
+    def _locate(self, node, span):
+        line = self._line(span)
+        if line:
+            node.lineno = node.end_lineno = line
+            node.col_offset = node.end_col_offset = 0
+        return node
+
+    def constant(self, value) -> ast.expr:
+        if value.__class__ in _PYTHON_CONSTANTS:
+            return ast.Constant(value)
+        name = f"\0k{len(self.constants)}"
+        self.constants[name] = value
+        return ast.Name(name, ast.Load())
+
+    def temp(self) -> str:
+        self.fn.temps += 1
+        return f"\0t{self.fn.temps}"
+
+    def emit(self, statement):
+        self.stmts.append(statement)
+
+    def block(self, compile_into) -> list:
+        saved = self.stmts
+        self.stmts = []
+        try:
+            compile_into()
+            return self.stmts
+        finally:
+            self.stmts = saved
+
+    def _declarations(self, fn: _Function) -> list:
+        out = []
+        if fn.globals:
+            out.append(ast.Global(names=sorted(fn.globals)))
+        if fn.nonlocals:
+            out.append(ast.Nonlocal(names=sorted(fn.nonlocals)))
+        return out
+
+    def _helper(self, key: str) -> ast.Name:
+        return ast.Name(HELPER_NAMES[key], ast.Load())
+
+    # -- variables -------------------------------------------------------------------------------
+
+    def load_local(self, var: Variable) -> ast.expr:
+        return ast.Name(var.python_name, ast.Load())
+
+    def store_local(self, var: Variable, value: ast.expr, span):
+        if var.owner is not self.fn.node:
+            self.fn.nonlocals.add(var.python_name)
+        self.emit(self._locate(ast.Assign(targets=[ast.Name(var.python_name, ast.Store())], value=value), span))
+
+    def store_global(self, name: str, value: ast.expr, span, definition: bool):
+        self.fn.globals.add(name)
+        if definition:
+            if self.is_builtin_name(name):
+                # Code compiled earlier calls this name without finishing tail calls.
+                value = ast.Call(self._helper("define_global"), [value], [])
+        else:
+            self.emit(self._locate(ast.Expr(ast.Call(self._helper("check_set"), [ast.Constant(name)], [])), span))
+            if self.is_builtin_name(name):
+                value = ast.Call(self._helper("define_global"), [value], [])
+        self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), span))
+
+    # -- the three compilation modes -------------------------------------------------------------
+
+    def tail(self, node: Node):
+        """Statements that return the value of ``node``."""
+        cls = node.__class__
+        if cls is If:
+            test = self.test(node.test)
+            then = self.block(lambda: self.tail(node.then))
+            otherwise = self.block(lambda: self.tail(node.otherwise))
+            self.emit(self._locate(ast.If(test, then, otherwise), node.span))
+        elif cls is Seq:
+            for item in node.nodes[:-1]:
+                self.effect(item)
+            self.tail(node.nodes[-1])
+        elif cls is Let:
+            self.bind(node)
+            self.tail(node.body)
+        elif cls is Call:
+            self.tail_call(node)
+        else:
+            value = self.expr(node)
+            self.emit(self._locate(ast.Return(value), node.span))
+
+    def effect(self, node: Node):
+        """Statements that evaluate ``node`` for its effects."""
+        cls = node.__class__
+        if cls is If:
+            test = self.test(node.test)
+            then = self.block(lambda: self.effect(node.then)) or [ast.Pass()]
+            otherwise = self.block(lambda: self.effect(node.otherwise))
+            self.emit(self._locate(ast.If(test, then, otherwise), node.span))
+        elif cls is Seq:
+            for item in node.nodes:
+                self.effect(item)
+        elif cls is Let:
+            self.bind(node)
+            self.effect(node.body)
+        elif cls is SetLocal:
+            self.store_local(node.var, self.expr(node.value), node.span)
+        elif cls is SetGlobal:
+            self.store_global(node.name, self.expr(node.value), node.span, node.is_definition)
+        elif cls is Call:
+            call = self.call_expr(node)
+            if self.returns_plain_value(node):
+                self.emit(self._locate(ast.Expr(call), node.span))
+            else:
+                self.emit(self._locate(ast.Expr(ast.Call(self._helper("run_tail"), [call], [])), node.span))
+        elif cls is Const:
+            pass
+        elif cls is Lambda:
+            pass
+        else:
+            self.emit(self._locate(ast.Expr(self.expr(node)), node.span))
+
+    def expr(self, node: Node) -> ast.expr:
+        """A Python expression for the value of ``node`` (statements it needs go first)."""
+        cls = node.__class__
+        if cls is Const:
+            return self.constant(node.value)
+        if cls is LocalRef:
+            return self._locate(self.load_local(node.var), node.span)
+        if cls is GlobalRef:
+            return self._locate(ast.Name(node.name, ast.Load()), node.span)
+        if cls is Call:
+            call = self.call_expr(node)
+            if self.returns_plain_value(node):
+                return call
+            # (r if (r := f(…)).__class__ is not TailCall else run_tail(r))
+            check = ast.Compare(ast.Attribute(ast.NamedExpr(ast.Name(RESULT, ast.Store()), call), "__class__", ast.Load()),
+                                [ast.IsNot()], [self._helper("tail_call")])
+            return self._locate(ast.IfExp(check, ast.Name(RESULT, ast.Load()),
+                                          ast.Call(self._helper("run_tail"), [ast.Name(RESULT, ast.Load())], [])),
+                                node.span)
+        if cls is Lambda:
+            return ast.Name(self.function(node), ast.Load())
+        if cls is If:
+            test = self.test(node.test)
+            then_value = []
+            otherwise_value = []
+            then = self.block(lambda: then_value.append(self.expr(node.then)))
+            otherwise = self.block(lambda: otherwise_value.append(self.expr(node.otherwise)))
+            if not then and not otherwise:
+                return ast.IfExp(test, then_value[0], otherwise_value[0])
+            result = self.temp()
+            then.append(ast.Assign(targets=[ast.Name(result, ast.Store())], value=then_value[0]))
+            otherwise.append(ast.Assign(targets=[ast.Name(result, ast.Store())], value=otherwise_value[0]))
+            self.emit(self._locate(ast.If(test, then, otherwise), node.span))
+            return ast.Name(result, ast.Load())
+        if cls is Seq:
+            for item in node.nodes[:-1]:
+                self.effect(item)
+            return self.expr(node.nodes[-1])
+        if cls is Let:
+            self.bind(node)
+            return self.expr(node.body)
+        if cls in (SetLocal, SetGlobal):
+            self.effect(node)
+            return ast.Constant(None)
+        raise AssertionError(f"unknown core node {cls.__name__}")
+
+    def test(self, node: Node) -> ast.expr:
+        return ast.Compare(self.expr(node), [ast.IsNot()], [ast.Constant(False)])
+
+    def bind(self, node: Let):
+        if node.recursive:
+            for var, init in zip(node.variables, node.inits):
+                if isinstance(init, Lambda):
+                    self.store_local(var, ast.Name(self.function(init), ast.Load()), node.span)
+                else:
+                    self.store_local(var, self.expr(init), node.span)
+        else:
+            values = [self.expr(init) for init in node.inits]
+            for var, value in zip(node.variables, values):
+                self.store_local(var, value, node.span)
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def returns_plain_value(self, node: Call) -> bool:
+        fn = node.fn
+        if fn.__class__ is Const:
+            return True
+        return fn.__class__ is GlobalRef and self.is_builtin_procedure(fn.name)
+
+    def call_expr(self, node: Call) -> ast.expr:
+        fn = self.expr(node.fn)
+        args = [self.expr(arg) for arg in node.args]
+        return self._locate(ast.Call(fn, args, []), node.span)
+
+    def tail_call(self, node: Call):
+        fn_node = node.fn
+        me = self.fn
+        lambda_node = me.node
+        if lambda_node is not None and me.loop_allowed:
+            if fn_node.__class__ is LocalRef and fn_node.var is lambda_node.self_var and \
+                    not fn_node.var.assigned and len(node.args) == len(lambda_node.params) and \
+                    lambda_node.rest is None:
+                self.loop_again(node, lambda_node)
+                return
+            if fn_node.__class__ is GlobalRef and fn_node.name == lambda_node.self_global and \
+                    me.self_name is not None and lambda_node.rest is None and \
+                    len(node.args) == len(lambda_node.params):
+                # The global may have been redefined since: jump only if it still holds us.
+                temps = self.argument_temps(node)
+                is_self = ast.Compare(ast.Name(fn_node.name, ast.Load()), [ast.Is()],
+                                      [ast.Name(me.self_name, ast.Load())])
+                jump = self.block(lambda: self.jump(lambda_node, [ast.Name(t, ast.Load()) for t in temps], node.span))
+                self.emit(self._locate(ast.If(is_self, jump, []), node.span))
+                fn = self._locate(ast.Name(fn_node.name, ast.Load()), node.span)
+                self.emit_tail_call(fn, [ast.Name(t, ast.Load()) for t in temps], node)
+                return
+        if fn_node.__class__ is GlobalRef and self.is_tail_builder(fn_node.name):
+            call = self.call_expr(node)
+            self.emit(self._locate(ast.Return(call), node.span))
+            return
+        if self.returns_plain_value(node):
+            self.emit(self._locate(ast.Return(self.call_expr(node)), node.span))
+            return
+        fn = self.expr(fn_node)
+        args = [self.expr(arg) for arg in node.args]
+        self.emit_tail_call(fn, args, node)
+
+    def emit_tail_call(self, fn, args, node):
+        site = ast.Constant(self._line(node.span))
+        tail_call = ast.Call(self._helper("tail_call"), [fn, ast.Tuple(args, ast.Load()), site], [])
+        self.emit(self._locate(ast.Return(self._locate(tail_call, node.span)), node.span))
+
+    def argument_temps(self, node: Call) -> list[str]:
+        temps = []
+        for arg in node.args:
+            value = self.expr(arg)
+            name = self.temp()
+            self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), node.span))
+            temps.append(name)
+        return temps
+
+    def loop_again(self, node: Call, lambda_node: Lambda):
+        values = [self.expr(arg) for arg in node.args]
+        self.jump(lambda_node, values, node.span)
+
+    def jump(self, lambda_node: Lambda, values: list, span):
+        self.fn.loop_used = True
+        if values:
+            targets = [ast.Name(p.python_name, ast.Store()) for p in lambda_node.params]
+            if len(targets) == 1:
+                assign = ast.Assign(targets=targets, value=values[0])
+            else:
+                assign = ast.Assign(targets=[ast.Tuple(targets, ast.Store())], value=ast.Tuple(values, ast.Load()))
+            self.emit(self._locate(assign, span))
+        self.emit(ast.Continue())
+
+    # -- lambda ----------------------------------------------------------------------------------
+
+    def function(self, node: Lambda) -> str:
+        """Emit the def of ``node``; return the Python name it is bound to."""
+        self.function_counter += 1
+        python_name = f"{node.name or 'lambda'} λ{self.function_counter}"
+        outer_fn, outer_stmts = self.fn, self.stmts
+        fn = _Function(node, outer_fn)
+        fn.self_name = python_name
+        fn.loop_allowed = not _captures_own_variables(node)
+        self.fn, self.stmts = fn, []
+        try:
+            self.tail(node.body)
+            body = self.stmts
+        finally:
+            self.fn, self.stmts = outer_fn, outer_stmts
+        if fn.loop_used:
+            body = [ast.While(ast.Constant(True), body, [])]
+        prologue = []
+        if node.rest is not None:
+            rest = node.rest.python_name
+            prologue.append(ast.Assign(targets=[ast.Name(rest, ast.Store())],
+                                       value=ast.Call(self._helper("rest_list"), [ast.Name(rest, ast.Load())], [])))
+        definition = ast.FunctionDef(
+            name=python_name,
+            args=_arguments([p.python_name for p in node.params], node.rest.python_name if node.rest else None),
+            body=self._declarations(fn) + prologue + body,
+            decorator_list=[], returns=None, type_comment=None)
+        self._locate(definition, node.span)
+        self.emit(definition)
+        return python_name
+
+
+def _arguments(names: list[str], rest: str | None) -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[ast.arg(arg=name) for name in names],
+                         vararg=ast.arg(arg=rest) if rest else None, kwonlyargs=[],
+                         kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _captures_own_variables(node: Lambda) -> bool:
+    """Whether an inner lambda captures a variable of ``node``'s frame.  Such a frame cannot be
+    reused by a loop: each iteration must make fresh bindings for the closures to keep."""
+    if any(p.captured for p in node.params) or (node.rest is not None and node.rest.captured):
+        return True
+    stack = [node.body]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is Let:
+            if any(v.captured for v in item.variables):
+                return True
+            stack.extend(item.inits)
+            stack.append(item.body)
+        elif cls is If:
+            stack.extend((item.test, item.then, item.otherwise))
+        elif cls is Seq:
+            stack.extend(item.nodes)
+        elif cls is Call:
+            stack.append(item.fn)
+            stack.extend(item.args)
+        elif cls in (SetLocal, SetGlobal):
+            stack.append(item.value)
+    return False
+
+
+def _fill_locations(tree):
+    """Give every node without a span its parent's line, iteratively (trees can be deep)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, line = stack.pop()
+        if "lineno" in node._attributes:
+            if getattr(node, "lineno", None) is None or node.lineno == 0:
+                node.lineno = line
+                node.end_lineno = line
+                node.col_offset = 0
+                node.end_col_offset = 0
+            else:
+                line = node.lineno
+                if getattr(node, "end_lineno", None) is None or node.end_lineno < line:
+                    node.end_lineno = line
+                if getattr(node, "col_offset", None) is None:
+                    node.col_offset = 0
+                if getattr(node, "end_col_offset", None) is None:
+                    node.end_col_offset = 0
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, line))

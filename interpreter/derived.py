@@ -1,0 +1,683 @@
+"""Derived forms: each reduces to core forms (core.py) or is rewritten into simpler syntax.
+
+A rewrite refers to the special forms through `keyword(…)` and to run-time helpers through
+`Literal(…)`, so what it means does not change when a user rebinds `let`, `list` or `car`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..lang.datum import MultipleValues, Nil, Pair, Symbol, gensym, make_list
+from ..lang.reader import ReadError, read_all
+from . import runtime
+from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
+from .errors import ErrorObject, SchemeSyntaxError, fail
+from .expand import (Expander, Literal, Scope, elements, keyword, span_of, special,
+                     syntax_list)
+from .primitives.equivalence import eqv
+from .syntax_rules import base_symbol, is_identifier, strip
+
+
+def is_keyword(value, name: str, ex: Expander | None = None, scope=None) -> bool:
+    """Whether ``value`` is the auxiliary keyword ``name`` (`else`, `=>`): not when a local
+    variable of that name shadows it."""
+    if not is_identifier(value) or base_symbol(value).name != name:
+        return False
+    return ex is None or ex.resolve(value, scope).__class__ is not Variable
+
+
+def _body(ex: Expander, forms, scope, span, what):
+    return ex.expand_body(forms, scope, span, what)
+
+
+def _fresh(scope, name="t") -> Variable:
+    return Variable(name, scope.owner if scope is not None else None)
+
+
+def _bindings(form, what, span) -> list[tuple]:
+    result = []
+    for binding in elements(form, f"{what} bindings", span):
+        parts = elements(binding, f"{what} binding", span_of(binding, span)) if binding.__class__ is Pair else []
+        if len(parts) not in (1, 2) or not is_identifier(parts[0]):
+            raise SchemeSyntaxError(f"{what}: each binding must be (name value)", span_of(binding, span))
+        result.append((parts[0], parts[1] if len(parts) == 2 else Literal(None)))
+    return result
+
+
+def _name_lambda(node, name: str):
+    if isinstance(node, Lambda) and node.name is None:
+        node.name = name
+
+
+# -- binding forms ------------------------------------------------------------------------------
+
+@special("let")
+def _let(ex: Expander, form, scope, span):
+    items = elements(form, "let", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("let: expected (let ((name value) …) body …)", span)
+    if is_identifier(items[1]):
+        return _named_let(ex, items, scope, span)
+    bindings = _bindings(items[1], "let", span)
+    inits = [ex.expand(value, scope, span_of(value, span)) for _, value in bindings]
+    inner = Scope(scope, scope.owner if scope is not None else None)
+    variables = [inner.bind(name, span) for name, _ in bindings]
+    for variable, init in zip(variables, inits):
+        _name_lambda(init, variable.name)
+    body = _body(ex, items[2:], inner, span, "let")
+    return Let(variables, inits, body, span=span) if variables else body
+
+
+def _named_let(ex: Expander, items, scope, span):
+    if len(items) < 4:
+        raise SchemeSyntaxError("let: expected (let name ((var init) …) body …)", span)
+    bindings = _bindings(items[2], "let", span)
+    inits = [ex.expand(value, scope, span_of(value, span)) for _, value in bindings]
+    owner = scope.owner if scope is not None else None
+    loop_scope = Scope(scope, owner)
+    loop = loop_scope.bind(items[1], span)
+    formals = syntax_list(*[name for name, _ in bindings])
+    procedure = ex.make_lambda(formals, items[3:], loop_scope, span, base_symbol(items[1]).name)
+    procedure.self_var = loop
+    return Let([loop], [procedure], Call(LocalRef(loop, span), inits, span), recursive=True, span=span)
+
+
+@special("let*")
+def _let_star(ex: Expander, form, scope, span):
+    items = elements(form, "let*", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("let*: expected (let* ((name value) …) body …)", span)
+    bindings = _bindings(items[1], "let*", span)
+    if len(bindings) <= 1:
+        return _let(ex, syntax_list(keyword("let"), items[1], *items[2:], span=span), scope, span)
+    inner = syntax_list(keyword("let*"), syntax_list(*[syntax_list(n, v) for n, v in bindings[1:]]),
+                        *items[2:], span=span)
+    first = syntax_list(syntax_list(*bindings[0]))
+    return _let(ex, syntax_list(keyword("let"), first, inner, span=span), scope, span)
+
+
+def _letrec(ex: Expander, form, scope, span, what):
+    items = elements(form, what, span)
+    if len(items) < 3:
+        raise SchemeSyntaxError(f"{what}: expected ({what} ((name value) …) body …)", span)
+    bindings = _bindings(items[1], what, span)
+    inner = Scope(scope, scope.owner if scope is not None else None)
+    variables = [inner.bind(name, span) for name, _ in bindings]
+    inits = []
+    for variable, (_, value) in zip(variables, bindings):
+        init = ex.expand(value, inner, span_of(value, span))
+        if isinstance(init, Lambda):
+            _name_lambda(init, variable.name)
+            init.self_var = variable
+        inits.append(init)
+    body = _body(ex, items[2:], inner, span, what)
+    return Let(variables, inits, body, recursive=True, span=span)
+
+
+@special("letrec")
+def _letrec_form(ex, form, scope, span):
+    return _letrec(ex, form, scope, span, "letrec")
+
+
+@special("letrec*")
+def _letrec_star_form(ex, form, scope, span):
+    return _letrec(ex, form, scope, span, "letrec*")
+
+
+# -- conditionals -------------------------------------------------------------------------------
+
+@special("and")
+def _and(ex: Expander, form, scope, span):
+    items = elements(form.cdr, "and", span)
+    if not items:
+        return Const(True, span)
+    result = ex.expand(items[-1], scope, span_of(items[-1], span))
+    for item in reversed(items[:-1]):
+        result = If(ex.expand(item, scope, span_of(item, span)), result, Const(False, span), span)
+    return result
+
+
+@special("or")
+def _or(ex: Expander, form, scope, span):
+    items = elements(form.cdr, "or", span)
+    if not items:
+        return Const(False, span)
+    result = ex.expand(items[-1], scope, span_of(items[-1], span))
+    for item in reversed(items[:-1]):
+        temp = _fresh(scope)
+        result = Let([temp], [ex.expand(item, scope, span_of(item, span))],
+                     If(LocalRef(temp, span), LocalRef(temp, span), result, span), span=span)
+    return result
+
+
+@special("when")
+def _when(ex: Expander, form, scope, span):
+    items = elements(form, "when", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("when: expected (when test body …)", span)
+    return If(ex.expand(items[1], scope, span), ex.expand_sequence(items[2:], scope, span),
+              Const(None, span), span)
+
+
+@special("unless")
+def _unless(ex: Expander, form, scope, span):
+    items = elements(form, "unless", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("unless: expected (unless test body …)", span)
+    return If(ex.expand(items[1], scope, span), Const(None, span),
+              ex.expand_sequence(items[2:], scope, span), span)
+
+
+@special("cond")
+def _cond(ex: Expander, form, scope, span):
+    clauses = elements(form.cdr, "cond", span)
+    result = Const(None, span)
+    for index in range(len(clauses) - 1, -1, -1):
+        clause = clauses[index]
+        clause_span = span_of(clause, span)
+        parts = elements(clause, "cond clause", clause_span) if clause.__class__ is Pair else None
+        if not parts:
+            raise SchemeSyntaxError("cond: each clause must be (test body …)", clause_span)
+        if is_keyword(parts[0], "else", ex, scope):
+            if index != len(clauses) - 1:
+                raise SchemeSyntaxError("cond: else must be the last clause", clause_span)
+            if len(parts) < 2:
+                raise SchemeSyntaxError("cond: else clause needs a body", clause_span)
+            result = ex.expand_sequence(parts[1:], scope, clause_span)
+            continue
+        test = ex.expand(parts[0], scope, clause_span)
+        if len(parts) >= 2 and is_keyword(parts[1], "=>", ex, scope):
+            if len(parts) != 3:
+                raise SchemeSyntaxError("cond: expected (test => receiver)", clause_span)
+            temp = _fresh(scope)
+            receiver = ex.expand(parts[2], scope, clause_span)
+            result = Let([temp], [test], If(LocalRef(temp), Call(receiver, [LocalRef(temp)], clause_span),
+                                             result, clause_span), span=clause_span)
+        elif len(parts) == 1:
+            temp = _fresh(scope)
+            result = Let([temp], [test], If(LocalRef(temp), LocalRef(temp), result, clause_span),
+                         span=clause_span)
+        else:
+            result = If(test, ex.expand_sequence(parts[1:], scope, clause_span), result, clause_span)
+    return result
+
+
+def case_matches(key, datums: tuple) -> bool:
+    for datum in datums:
+        if eqv(key, datum):
+            return True
+    return False
+
+
+@special("case")
+def _case(ex: Expander, form, scope, span):
+    items = elements(form, "case", span)
+    if len(items) < 2:
+        raise SchemeSyntaxError("case: expected (case key clause …)", span)
+    key = _fresh(scope, "key")
+    clauses = items[2:]
+    result = Const(None, span)
+    for index in range(len(clauses) - 1, -1, -1):
+        clause = clauses[index]
+        clause_span = span_of(clause, span)
+        parts = elements(clause, "case clause", clause_span) if clause.__class__ is Pair else None
+        if not parts or len(parts) < 2:
+            raise SchemeSyntaxError("case: each clause must be ((datum …) body …)", clause_span)
+        if is_keyword(parts[1], "=>", ex, scope):
+            if len(parts) != 3:
+                raise SchemeSyntaxError("case: expected ((datum …) => receiver)", clause_span)
+            body = Call(ex.expand(parts[2], scope, clause_span), [LocalRef(key)], clause_span)
+        else:
+            body = ex.expand_sequence(parts[1:], scope, clause_span)
+        if is_keyword(parts[0], "else", ex, scope):
+            if index != len(clauses) - 1:
+                raise SchemeSyntaxError("case: else must be the last clause", clause_span)
+            result = body
+            continue
+        datums = tuple(strip(d) for d in elements(parts[0], "case datums", clause_span))
+        test = Call(Const(case_matches), [LocalRef(key), Const(datums)], clause_span)
+        result = If(test, body, result, clause_span)
+    return Let([key], [ex.expand(items[1], scope, span)], result, span=span)
+
+
+@special("do")
+def _do(ex: Expander, form, scope, span):
+    items = elements(form, "do", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("do: expected (do ((var init step) …) (test result …) body …)", span)
+    specs = []
+    for spec in elements(items[1], "do bindings", span):
+        parts = elements(spec, "do binding", span) if spec.__class__ is Pair else []
+        if len(parts) not in (2, 3) or not is_identifier(parts[0]):
+            raise SchemeSyntaxError("do: each binding must be (var init [step])", span)
+        specs.append((parts[0], parts[1], parts[2] if len(parts) == 3 else parts[0]))
+    exit_clause = elements(items[2], "do test", span) if items[2].__class__ is Pair else None
+    if not exit_clause:
+        raise SchemeSyntaxError("do: expected (test result …) after the bindings", span)
+    inits = [ex.expand(init, scope, span) for _, init, _ in specs]
+    owner = scope.owner if scope is not None else None
+    loop = Variable("do-loop", owner)
+    procedure = Lambda(span, "do-loop")
+    inner = Scope(scope, procedure)
+    procedure.params = [inner.bind(name, span) for name, _, _ in specs]
+    test = ex.expand(exit_clause[0], inner, span)
+    result = ex.expand_sequence(exit_clause[1:], inner, span)
+    commands = [ex.expand(command, inner, span_of(command, span)) for command in items[3:]]
+    again = Call(LocalRef(loop, span), [ex.expand(step, inner, span) for _, _, step in specs], span)
+    procedure.body = If(test, result, Seq(commands + [again], span) if commands else again, span)
+    procedure.self_var = loop
+    return Let([loop], [procedure], Call(LocalRef(loop, span), inits, span), recursive=True, span=span)
+
+
+# -- quasiquote ---------------------------------------------------------------------------------
+
+def _qq_append(front, back):
+    items = []
+    node = front
+    while node.__class__ is Pair:
+        items.append(node.car)
+        node = node.cdr
+    if node is not Nil:
+        fail("unquote-splicing: expected a list, got " + _write(front))
+    return make_list(items, back)
+
+
+def _qq_cons(a, b):
+    return Pair(a, b)
+
+
+def _qq_vector(items):
+    out = []
+    node = items
+    while node.__class__ is Pair:
+        out.append(node.car)
+        node = node.cdr
+    return out
+
+
+def _write(value):
+    from ..lang.printer import write_string
+    return write_string(value)
+
+
+@special("quasiquote")
+def _quasiquote(ex: Expander, form, scope, span):
+    items = elements(form, "quasiquote", span)
+    if len(items) != 2:
+        raise SchemeSyntaxError("quasiquote: expected exactly one template", span)
+    node, _ = _qq(ex, items[1], 1, scope, span)
+    return node
+
+
+def _qq_form(value, name):
+    return (value.__class__ is Pair and is_keyword(value.car, name) and value.cdr.__class__ is Pair
+            and value.cdr.cdr is Nil)
+
+
+def _qq(ex: Expander, template, depth, scope, span):
+    """(node, is_constant) for one quasiquote template at nesting ``depth``."""
+    if _qq_form(template, "unquote"):
+        if depth == 1:
+            return ex.expand(template.cdr.car, scope, span_of(template, span)), False
+        inner, constant = _qq(ex, template.cdr.car, depth - 1, scope, span)
+        return _qq_list(template, Symbol("unquote"), inner, constant, span)
+    if _qq_form(template, "quasiquote"):
+        inner, constant = _qq(ex, template.cdr.car, depth + 1, scope, span)
+        return _qq_list(template, Symbol("quasiquote"), inner, constant, span)
+    if template.__class__ is Pair:
+        parts = []          # (kind, node, constant) with kind "item" or "splice"
+        node = template
+        tail = Nil
+        while node.__class__ is Pair:
+            if _qq_form(node, "unquote"):   # `(a . ,b)` reads as (a unquote b)
+                tail = node
+                break
+            element = node.car
+            if _qq_form(element, "unquote-splicing") and depth == 1:
+                parts.append(("splice", ex.expand(element.cdr.car, scope, span_of(element, span)), False))
+            elif _qq_form(element, "unquote-splicing"):
+                inner, constant = _qq(ex, element.cdr.car, depth - 1, scope, span)
+                parts.append(("item",) + _qq_list(element, Symbol("unquote-splicing"), inner, constant, span))
+            else:
+                parts.append(("item",) + _qq(ex, element, depth, scope, span))
+            node = node.cdr
+        else:
+            tail = node
+        tail_node, tail_constant = _qq(ex, tail, depth, scope, span)
+        if tail_constant and all(constant for _, _, constant in parts):
+            return Const(strip(template), span), True
+        result = tail_node
+        for kind, part, _ in reversed(parts):
+            helper = _qq_append if kind == "splice" else _qq_cons
+            result = Call(Const(helper), [part, result], span)
+        return result, False
+    if template.__class__ is list:
+        inner, constant = _qq(ex, make_list(template), depth, scope, span)
+        if constant:
+            return Const(strip(template), span), True
+        return Call(Const(_qq_vector), [inner], span), False
+    return Const(strip(template), span), True
+
+
+def _qq_list(template, name, inner, constant, span):
+    if constant:
+        return Const(strip(template), span), True
+    return Call(Const(_qq_cons), [Const(name), Call(Const(_qq_cons), [inner, Const(Nil)], span)], span), False
+
+
+# -- procedures with several arities, multiple values -------------------------------------------
+
+@special("case-lambda")
+def _case_lambda(ex: Expander, form, scope, span):
+    clauses = elements(form.cdr, "case-lambda", span)
+    arities, procedures = [], []
+    for clause in clauses:
+        parts = elements(clause, "case-lambda clause", span) if clause.__class__ is Pair else []
+        if len(parts) < 2:
+            raise SchemeSyntaxError("case-lambda: each clause must be (formals body …)", span)
+        required, rest = ex.parse_formals(parts[0], span)
+        arities.append((len(required), rest is not None))
+        procedures.append(ex.make_lambda(parts[0], parts[1:], scope, span, "case-lambda"))
+    return Call(Const(runtime.make_case_lambda), [Const(tuple(arities))] + procedures, span)
+
+
+def values_checked(producer, required: int, has_rest: bool, who: str):
+    values = runtime.values_of(runtime.apply_procedure(producer, ()))
+    if len(values) < required or (not has_rest and len(values) != required):
+        fail(f"{who}: expected {required}{' or more' if has_rest else ''} value"
+             f"{'s' if required != 1 else ''}, got {len(values)}")
+    return values
+
+
+def _nth(values, index):
+    return values[index]
+
+
+def _nth_rest(values, index):
+    return make_list(values[index:])
+
+
+def _values_bindings(formals, temp, span):
+    """(identifier, expression) pairs that take ``formals`` apart from the tuple ``temp``."""
+    pairs = []
+    node, index = formals, 0
+    while node.__class__ is Pair:
+        pairs.append((node.car, syntax_list(Literal(_nth), temp, index, span=span)))
+        node, index = node.cdr, index + 1
+    if node is not Nil:
+        pairs.append((node, syntax_list(Literal(_nth_rest), temp, index, span=span)))
+    return pairs, index, node is not Nil
+
+
+def _producer(formals, expression, temp, span, who):
+    required, has_rest = 0, False
+    node = formals
+    while node.__class__ is Pair:
+        required, node = required + 1, node.cdr
+    has_rest = node is not Nil
+    thunk = syntax_list(keyword("lambda"), Nil, expression, span=span)
+    return syntax_list(Literal(values_checked), thunk, required, has_rest, who, span=span)
+
+
+@special("define-values", definition=True)
+def _define_values(ex: Expander, form, scope, span):
+    items = elements(form, "define-values", span)
+    if len(items) != 3:
+        raise SchemeSyntaxError("define-values: expected (define-values formals expression)", span)
+    temp = gensym("values")
+    definitions = [syntax_list(keyword("define"), temp, _producer(items[1], items[2], temp, span, "define-values"), span=span)]
+    pairs, _, _ = _values_bindings(items[1], temp, span)
+    definitions += [syntax_list(keyword("define"), name, value, span=span) for name, value in pairs]
+    return syntax_list(keyword("begin"), *definitions, span=span)
+
+
+def _let_values(ex: Expander, form, scope, span, sequential: bool):
+    what = "let*-values" if sequential else "let-values"
+    items = elements(form, what, span)
+    if len(items) < 3:
+        raise SchemeSyntaxError(f"{what}: expected ({what} ((formals expression) …) body …)", span)
+    clauses = []
+    for binding in elements(items[1], f"{what} bindings", span):
+        parts = elements(binding, f"{what} binding", span) if binding.__class__ is Pair else []
+        if len(parts) != 2:
+            raise SchemeSyntaxError(f"{what}: each binding must be (formals expression)", span)
+        clauses.append(parts)
+    if sequential and len(clauses) > 1:
+        inner = syntax_list(keyword("let*-values"), syntax_list(*[syntax_list(*c) for c in clauses[1:]]),
+                            *items[2:], span=span)
+        first = syntax_list(keyword("let-values"), syntax_list(syntax_list(*clauses[0])), inner, span=span)
+        return ex.expand(first, scope, span)
+    temps = [gensym("values") for _ in clauses]
+    outer = [syntax_list(temp, _producer(formals, expression, temp, span, what))
+             for temp, (formals, expression) in zip(temps, clauses)]
+    inner_bindings = []
+    for temp, (formals, _) in zip(temps, clauses):
+        pairs, _, _ = _values_bindings(formals, temp, span)
+        inner_bindings += [syntax_list(name, value) for name, value in pairs]
+    inner = syntax_list(keyword("let"), syntax_list(*inner_bindings), *items[2:], span=span)
+    return ex.expand(syntax_list(keyword("let"), syntax_list(*outer), inner, span=span), scope, span)
+
+
+@special("let-values")
+def _let_values_form(ex, form, scope, span):
+    return _let_values(ex, form, scope, span, sequential=False)
+
+
+@special("let*-values")
+def _let_star_values_form(ex, form, scope, span):
+    return _let_values(ex, form, scope, span, sequential=True)
+
+
+@special("receive")
+def _receive(ex, form, scope, span):
+    items = elements(form, "receive", span)
+    if len(items) < 4:
+        raise SchemeSyntaxError("receive: expected (receive formals expression body …)", span)
+    rewritten = syntax_list(keyword("let-values"), syntax_list(syntax_list(items[1], items[2])),
+                            *items[3:], span=span)
+    return ex.expand(rewritten, scope, span)
+
+
+# -- dynamic state, promises, records, exceptions -----------------------------------------------
+
+def _tuple_of(*values):
+    return values
+
+
+def _thunk(body, span):
+    return syntax_list(keyword("lambda"), Nil, *body, span=span)
+
+
+@special("parameterize")
+def _parameterize(ex: Expander, form, scope, span):
+    items = elements(form, "parameterize", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("parameterize: expected (parameterize ((param value) …) body …)", span)
+    pairs = []
+    for binding in elements(items[1], "parameterize bindings", span):
+        parts = elements(binding, "parameterize binding", span) if binding.__class__ is Pair else []
+        if len(parts) != 2:
+            raise SchemeSyntaxError("parameterize: each binding must be (parameter value)", span)
+        pairs.append(parts)
+    rewritten = syntax_list(Literal(runtime.parameterize),
+                            syntax_list(Literal(_tuple_of), *[p for p, _ in pairs]),
+                            syntax_list(Literal(_tuple_of), *[v for _, v in pairs]),
+                            _thunk(items[2:], span), span=span)
+    return ex.expand(rewritten, scope, span)
+
+
+@special("delay")
+def _delay(ex: Expander, form, scope, span):
+    items = elements(form, "delay", span)
+    if len(items) != 2:
+        raise SchemeSyntaxError("delay: expected (delay expression)", span)
+    return ex.expand(syntax_list(Literal(runtime.eager_delay), _thunk(items[1:], span), span=span), scope, span)
+
+
+@special("delay-force")
+def _delay_force(ex: Expander, form, scope, span):
+    items = elements(form, "delay-force", span)
+    if len(items) != 2:
+        raise SchemeSyntaxError("delay-force: expected (delay-force expression)", span)
+    return ex.expand(syntax_list(Literal(runtime.lazy_promise), _thunk(items[1:], span), span=span), scope, span)
+
+
+@special("make-promise-lazy")  # an alias some R7RS code uses for delay-force
+def _lazy(ex, form, scope, span):
+    return _delay_force(ex, form, scope, span)
+
+
+@special("cons-stream")
+def _cons_stream(ex: Expander, form, scope, span):
+    items = elements(form, "cons-stream", span)
+    if len(items) != 3:
+        raise SchemeSyntaxError("cons-stream: expected (cons-stream head tail)", span)
+    return ex.expand(syntax_list(Literal(_qq_cons), items[1], syntax_list(keyword("delay"), items[2]),
+                                 span=span), scope, span)
+
+
+def _make_record_type(name, fields):
+    return runtime.RecordType(name, tuple(fields))
+
+
+@special("define-record-type", definition=True)
+def _define_record_type(ex: Expander, form, scope, span):
+    items = elements(form, "define-record-type", span)
+    if len(items) < 3:
+        raise SchemeSyntaxError("define-record-type: expected (define-record-type name constructor "
+                                "predicate field …)", span)
+    type_name = items[1]
+    if type_name.__class__ is Pair:
+        type_name = type_name.car
+    if not is_identifier(type_name):
+        raise SchemeSyntaxError("define-record-type: the type name must be an identifier", span)
+    fields = []
+    accessors = []
+    for spec in items[4:]:
+        parts = elements(spec, "record field", span) if spec.__class__ is Pair else [spec]
+        if not parts or not all(is_identifier(p) for p in parts) or len(parts) > 3:
+            raise SchemeSyntaxError("define-record-type: each field must be (name [accessor [modifier]])", span)
+        fields.append(base_symbol(parts[0]))
+        accessors.append(parts)
+    pretty = base_symbol(type_name).name
+    if pretty.startswith("<") and pretty.endswith(">") and len(pretty) > 2:
+        pretty = pretty[1:-1]
+    quote = keyword("quote")
+    definitions = [syntax_list(keyword("define"), type_name,
+                               syntax_list(Literal(_make_record_type), pretty,
+                                           syntax_list(quote, make_list(fields))), span=span)]
+    constructor = items[2]
+    if constructor.__class__ is Pair:
+        names = elements(constructor, "record constructor", span)
+        if not all(is_identifier(n) for n in names):
+            raise SchemeSyntaxError("define-record-type: bad constructor spec", span)
+        field_names = [base_symbol(n) for n in names[1:]]
+        for name in field_names:
+            if name not in fields:
+                raise SchemeSyntaxError(f"define-record-type: constructor field {name.name} is not a field", span)
+        definitions.append(syntax_list(keyword("define"), names[0],
+                                       syntax_list(Literal(runtime.record_constructor), type_name,
+                                                   syntax_list(quote, make_list(field_names))), span=span))
+    elif is_identifier(constructor):
+        definitions.append(syntax_list(keyword("define"), constructor,
+                                       syntax_list(Literal(runtime.record_constructor), type_name,
+                                                   syntax_list(quote, make_list(fields))), span=span))
+    elif constructor is not False:
+        raise SchemeSyntaxError("define-record-type: bad constructor spec", span)
+    if is_identifier(items[3]):
+        definitions.append(syntax_list(keyword("define"), items[3],
+                                       syntax_list(Literal(runtime.record_predicate), type_name), span=span))
+    for parts in accessors:
+        field = syntax_list(quote, base_symbol(parts[0]))
+        if len(parts) >= 2:
+            definitions.append(syntax_list(keyword("define"), parts[1], syntax_list(
+                Literal(runtime.record_accessor), type_name, field, base_symbol(parts[1]).name), span=span))
+        if len(parts) == 3:
+            definitions.append(syntax_list(keyword("define"), parts[2], syntax_list(
+                Literal(runtime.record_modifier), type_name, field, base_symbol(parts[2]).name), span=span))
+    return syntax_list(keyword("begin"), *definitions, span=span)
+
+
+@special("guard")
+def _guard(ex: Expander, form, scope, span):
+    items = elements(form, "guard", span)
+    if len(items) < 3 or items[1].__class__ is not Pair or not is_identifier(items[1].car):
+        raise SchemeSyntaxError("guard: expected (guard (variable clause …) body …)", span)
+    variable = items[1].car
+    clauses = elements(items[1].cdr, "guard clauses", span)
+    has_else = bool(clauses) and clauses[-1].__class__ is Pair and is_keyword(clauses[-1].car, "else")
+    if not has_else:
+        clauses = clauses + [syntax_list(keyword("else"), Literal(runtime.NO_CLAUSE_MATCHED))]
+    handler = syntax_list(keyword("lambda"), syntax_list(variable),
+                          syntax_list(keyword("cond"), *clauses, span=span), span=span)
+    rewritten = syntax_list(Literal(_guard_body), _thunk(items[2:], span), handler, span=span)
+    return ex.expand(rewritten, scope, span)
+
+
+def _guard_body(body, handler):
+    from .errors import condition_of
+    return runtime.guard_body(body, handler, condition_of)
+
+
+# -- program structure --------------------------------------------------------------------------
+
+@special("import")
+def _import(ex, form, scope, span):
+    # Every R7RS library nablisp has is always present; importing them changes nothing.
+    return Const(None, span)
+
+
+FEATURES = {"r7rs", "exact-closed", "exact-complex-free", "ratios", "full-unicode", "nablisp",
+            "automatic-differentiation"}
+
+
+def _feature_holds(requirement, span) -> bool:
+    if is_identifier(requirement):
+        return base_symbol(requirement).name in FEATURES or base_symbol(requirement).name == "else"
+    parts = elements(requirement, "cond-expand requirement", span) if requirement.__class__ is Pair else []
+    if not parts or not is_identifier(parts[0]):
+        raise SchemeSyntaxError("cond-expand: bad feature requirement", span)
+    head = base_symbol(parts[0]).name
+    if head == "and":
+        return all(_feature_holds(p, span) for p in parts[1:])
+    if head == "or":
+        return any(_feature_holds(p, span) for p in parts[1:])
+    if head == "not" and len(parts) == 2:
+        return not _feature_holds(parts[1], span)
+    if head == "library":
+        name = strip(parts[1]) if len(parts) == 2 else Nil
+        return name.__class__ is Pair and is_keyword(name.car, "scheme")
+    raise SchemeSyntaxError(f"cond-expand: unknown requirement form {head}", span)
+
+
+@special("cond-expand", rewrites=True)
+def _cond_expand(ex: Expander, form, scope, span):
+    for clause in elements(form.cdr, "cond-expand", span):
+        parts = elements(clause, "cond-expand clause", span) if clause.__class__ is Pair else []
+        if not parts:
+            raise SchemeSyntaxError("cond-expand: each clause must be (requirement body …)", span)
+        if _feature_holds(parts[0], span):
+            return syntax_list(keyword("begin"), *parts[1:], span=span)
+    return syntax_list(keyword("begin"), span=span)
+
+
+@special("include", rewrites=True)
+def _include(ex: Expander, form, scope, span):
+    items = elements(form, "include", span)
+    forms = []
+    base = Path(span.file).parent if span is not None and not span.file.startswith("<") else Path.cwd()
+    for name in items[1:]:
+        if not isinstance(name, str):
+            raise SchemeSyntaxError("include: expected file names (strings)", span)
+        path = base / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchemeSyntaxError(f"include: cannot read {name}: {error}", span) from None
+        try:
+            forms += [datum for datum, _ in read_all(text, str(path))]
+        except ReadError as error:
+            raise SchemeSyntaxError(f"include: {error}", span) from None
+    return syntax_list(keyword("begin"), *forms, span=span)
+

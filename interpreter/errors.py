@@ -1,0 +1,214 @@
+"""The one family of errors a nablisp user sees, and the translation of Python failures into it.
+
+A running program raises Python exceptions; at the boundary (the CLI, the REPL, `guard`, the
+embedding API) every one of them becomes a `SchemeError` carrying a message, the span of the
+form being evaluated and a short Scheme backtrace.  The span and the backtrace are read off the
+Python traceback: generated code gives each Scheme form its own line number, an index into the
+interpreter's table of spans (see compile.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..lang.datum import Pair, Span, Symbol
+from ..lang.printer import write_string
+
+GENERATED_FILE = "<nablisp>"
+BACKTRACE_LIMIT = 8
+
+
+class ErrorObject:
+    """What `error` makes and `guard` catches: a message and a list of irritants."""
+
+    __slots__ = ("message", "irritants", "kind")
+
+    def __init__(self, message: str, irritants: tuple = (), kind: str = "error"):
+        self.message = message
+        self.irritants = irritants
+        self.kind = kind   # "error", "file" (file-error?), "read" (read-error?)
+
+    def describe(self) -> str:
+        if not self.irritants:
+            return self.message
+        return self.message + " " + " ".join(write_string(irritant) for irritant in self.irritants)
+
+    def scheme_repr(self, write: bool) -> str:
+        return f"#<error {write_string(self.describe())}>"
+
+
+class NablispError(Exception):
+    """Every error nablisp reports: a message, where it happened and how the program got there."""
+
+    kind = "error"
+
+    def __init__(self, message: str, span: Span | None = None, backtrace: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.backtrace = backtrace or []
+
+    def located(self) -> str:
+        where = f"{self.span}: " if self.span is not None else ""
+        return f"{where}{self.kind}: {self.message}"
+
+    def __str__(self) -> str:
+        return self.located()
+
+    def backtrace_text(self) -> str:
+        return "\n".join(f"  in {name} at {span}" if span else f"  in {name}"
+                         for name, span in self.backtrace)
+
+
+class SchemeReadError(NablispError):
+    """Malformed text: raised before anything of the file runs."""
+
+    kind = "read error"
+
+
+class SchemeSyntaxError(NablispError):
+    """A well-formed datum that is not a valid program (`(if)`, `(lambda (1) x)`)."""
+
+    kind = "syntax error"
+
+
+class SchemeError(NablispError):
+    """A run-time error.  ``payload`` is the raised Scheme object (an ErrorObject for `error`)."""
+
+    def __init__(self, payload, span: Span | None = None, backtrace: list | None = None,
+                 continuable: bool = False):
+        self.payload = payload
+        self.continuable = continuable
+        super().__init__(describe_payload(payload), span, backtrace)
+
+
+class InternalError(NablispError):
+    """A bug in nablisp itself, reported as such instead of a Python traceback."""
+
+    kind = "internal error"
+
+
+class SchemeExit(BaseException):
+    """`(exit n)`: unwinds to the front end, which exits with ``code``.  A BaseException, so that
+    no handler for errors (`guard`, `with-exception-handler`) stops it."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+class ContinuationInvoked(BaseException):
+    """An escaping continuation was called: unwinds to the `call/cc` that made it (a
+    BaseException for the same reason as SchemeExit)."""
+
+    def __init__(self, continuation, values):
+        super().__init__()
+        self.continuation = continuation
+        self.values = values
+
+
+def describe_payload(payload) -> str:
+    if isinstance(payload, ErrorObject):
+        return payload.describe()
+    return "uncaught exception: " + write_string(payload)
+
+
+def fail(message: str, *irritants):
+    """Raise a run-time error from a primitive; the message names the primitive."""
+    raise SchemeError(ErrorObject(message, irritants))
+
+
+# ---------------------------------------------------------------------------------------------
+# Names that Python gives things, in Scheme's words.
+
+def scheme_type_name(value) -> str:
+    from fractions import Fraction
+
+    from ..lang.datum import Char, NilType
+
+    names = {bool: "a boolean", int: "an integer", float: "a real number", Fraction: "a rational",
+             str: "a string", Symbol: "a symbol", Pair: "a pair", NilType: "the empty list",
+             list: "a vector", Char: "a character", type(None): "the unspecified value"}
+    name = names.get(type(value))
+    if name is not None:
+        return name
+    return "a procedure" if callable(value) else f"a {type(value).__name__.lower()}"
+
+
+def demangle(name: str) -> str:
+    """A Scheme name from the Python name of a generated local (`x_3` → `x`)."""
+    match = re.fullmatch(r"(.*?)(?:_\d+)?", name)
+    text = match.group(1) if match else name
+    return re.sub(r"_x([0-9a-f]+)_", lambda m: chr(int(m.group(1), 16)), text).replace("__", "_")
+
+
+_ARITY_PATTERNS = [
+    (re.compile(r"^(.*)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given$"),
+     lambda m: f"{m[1]}: expected {m[2]} argument{'s' if m[2] != '1' else ''}, got {m[3]}"),
+    (re.compile(r"^(.*)\(\) takes from (\d+) to (\d+) positional arguments but (\d+) were given$"),
+     lambda m: f"{m[1]}: expected {m[2]} to {m[3]} arguments, got {m[4]}"),
+    (re.compile(r"^(.*)\(\) missing (\d+) required positional arguments?.*$"),
+     lambda m: f"{m[1]}: too few arguments ({m[2]} missing)"),
+    (re.compile(r"^(.*)\(\) takes no arguments \((\d+) given\)$"),
+     lambda m: f"{m[1]}: expected no arguments, got {m[2]}"),
+    (re.compile(r"^(.*)\(\) got an unexpected keyword argument.*$"),
+     lambda m: f"{m[1]}: wrong arguments"),
+    (re.compile(r"^'(\w+)' object is not callable$"),
+     lambda m: f"not a procedure: {_python_type_phrase(m[1])} cannot be applied"),
+]
+
+
+def _python_type_phrase(type_name: str) -> str:
+    return {"int": "an integer", "float": "a real number", "Fraction": "a rational", "str": "a string",
+            "bool": "a boolean", "Symbol": "a symbol", "Pair": "a pair", "NilType": "the empty list",
+            "list": "a vector", "Char": "a character", "NoneType": "the unspecified value",
+            "Record": "a record", "Promise": "a promise", "ErrorObject": "an error object",
+            "EofObject": "the eof object", "RecordType": "a record type",
+            "Environment": "an environment"}.get(type_name, f"a {type_name}")
+
+
+def call_error_message(message: str) -> str | None:
+    """The Scheme reading of a TypeError raised by a call in generated code, or None."""
+    for pattern, render in _ARITY_PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return render(match)
+    return None
+
+
+_UNBOUND_GLOBAL = re.compile(r"^name '(.*)' is not defined$")
+_UNASSIGNED_LOCAL = re.compile(r"^(?:cannot access (?:local|free) variable|(?:local|free) variable) "
+                               r"'(.*?)(?: \d+)?' (?:where it is not associated|referenced before)")
+
+
+def python_error_message(error: BaseException) -> str | None:
+    """What a Python exception raised by compiled code means in Scheme's words (None: unknown)."""
+    text = str(error)
+    if isinstance(error, RecursionError):
+        return "recursion too deep (the program nests calls deeper than the stack allows)"
+    if isinstance(error, NameError):
+        match = _UNASSIGNED_LOCAL.match(text)
+        if match:
+            return f"{match[1]}: variable used before its definition"
+        match = _UNBOUND_GLOBAL.match(text)
+        if match:
+            return f"unbound variable: {match[1]}"
+        return None
+    if isinstance(error, TypeError):
+        return call_error_message(text)
+    if isinstance(error, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(error, OverflowError):
+        return "numeric overflow: " + text
+    if isinstance(error, MemoryError):
+        return "out of memory"
+    return None
+
+
+def condition_of(error: BaseException):
+    """The Scheme object a handler (`guard`, `with-exception-handler`) receives for ``error``."""
+    if isinstance(error, SchemeError):
+        return error.payload
+    if isinstance(error, NablispError):
+        return ErrorObject(error.message)
+    return ErrorObject(python_error_message(error) or f"{type(error).__name__}: {error}")

@@ -1,0 +1,264 @@
+"""The Interpreter: one global environment, its syntax, its compiled code and its state.
+
+Evaluating text reads all of it, expands and compiles all of it (so every read and syntax error
+is reported before anything runs), then runs the forms in order.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..lang.datum import Nil, Pair, Span, Symbol, make_list
+from ..lang.reader import ReadError, read_all
+from . import derived  # noqa: F401  (registers the derived special forms)
+from . import runtime
+from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler, procedure_name
+from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError, SchemeError,
+                     SchemeExit, SchemeReadError, SchemeSyntaxError, call_error_message,
+                     condition_of, fail, python_error_message)
+from .expand import SPECIAL_FORMS, Expander, Special
+from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
+from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
+
+STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
+if not STDLIB.exists():   # installed layout: nablisp/interpreter next to nablisp/stdlib
+    STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
+
+_RUNTIME_FILES = {runtime.__file__}
+
+
+class Interpreter:
+    """A nablisp session.  Independent instances share nothing but immutable built-ins."""
+
+    def __init__(self, argv: list[str] | None = None, prelude: bool = True):
+        self.argv = list(argv or [])
+        self.spans: list = [None]
+        self.helpers: dict = {}
+        self.globals: dict = {"__builtins__": self.helpers}
+        self.user_defined: set[str] = set()
+        self.handlers: list = []
+        self.loading: list[Path] = []
+        self.global_syntax = {Symbol(name): Special(name, handler, definition, rewrites)
+                              for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()}
+        self.expander = Expander(self.global_syntax, self.user_defined.add)
+        self.compiler = Compiler(self.spans, self.helpers, self._is_builtin_procedure,
+                                 self._is_builtin_name, TAIL_BUILDERS.__contains__)
+        self._install_helpers()
+        self.globals.update(BUILTINS)
+        self.globals.update(ports.BUILTIN_PARAMETERS)
+        self._install_session_primitives()
+        if prelude:
+            self.load(STDLIB / "prelude.scm")
+        self.user_defined.clear()
+        self.prelude_names = set(self.globals)
+
+    # -- what the compiler may assume ------------------------------------------------------------
+
+    def _is_builtin_name(self, name: str) -> bool:
+        return name in BUILTINS
+
+    def _is_builtin_procedure(self, name: str) -> bool:
+        value = BUILTINS.get(name)
+        return value is not None and name not in self.user_defined and self.globals.get(name) is value \
+            and name not in TAIL_BUILDERS
+
+    def _install_helpers(self):
+        def check_set(name):
+            if name not in self.globals:
+                fail(f"set!: unbound variable: {name}")
+
+        def define_global(value):
+            code = getattr(value, "__code__", None)
+            if code is not None and code.co_filename == GENERATED_FILE:
+                return runtime.resolving(value)
+            return value
+
+        self.helpers.update({
+            HELPER_NAMES["tail_call"]: runtime.TailCall,
+            HELPER_NAMES["run_tail"]: runtime.run_tail,
+            HELPER_NAMES["rest_list"]: runtime.rest_list,
+            HELPER_NAMES["check_set"]: check_set,
+            HELPER_NAMES["define_global"]: define_global,
+        })
+
+    def _install_session_primitives(self):
+        from .primitives.session import session_primitives
+        for name, function in session_primitives(self).items():
+            self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def eval(self, source: str, filename: str = "<string>"):
+        """Evaluate every form of ``source``; return the value of the last one."""
+        return self.run_nodes(self.compile_text(source, filename))
+
+    def compile_text(self, source: str, filename: str = "<string>"):
+        try:
+            data = read_all(source, filename)
+        except ReadError as error:
+            raise SchemeReadError(error.message, error.span) from None
+        return self.compile_data(data)
+
+    def compile_data(self, data: list):
+        try:
+            nodes = [self.expander.expand_toplevel(datum, span) for datum, span in data]
+            return list(zip(self.compiler.compile_forms(nodes, self.globals), (span for _, span in data)))
+        except NablispError:
+            raise
+        except RecursionError:
+            raise SchemeSyntaxError("program nested too deeply to expand",
+                                    data[0][1] if data else None) from None
+
+    def run_nodes(self, compiled):
+        result = None
+        for function, span in compiled:
+            result = self.run(function, span)
+        return result
+
+    def run(self, function, span=None):
+        try:
+            result = function()
+            while result.__class__ is runtime.TailCall:
+                result = result.proc(*result.args)
+            return result
+        except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked):
+            raise
+        except NablispError as error:
+            if isinstance(error, SchemeError) or error.span is None:
+                raise self.locate(error, error, span) from None
+            raise
+        except Exception as error:
+            raise self.locate(self.translate(error), error, span) from None
+
+    def load(self, path) -> object:
+        path = Path(path)
+        try:
+            source = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SchemeError(ErrorObject(f"load: no such file: {path}", kind="file")) from None
+        except UnicodeDecodeError:
+            raise SchemeError(ErrorObject(f"load: {path} is not UTF-8 text", kind="file")) from None
+        except OSError as error:
+            raise SchemeError(ErrorObject(f"load: cannot read {path}: {error.strerror}", kind="file")) from None
+        self.loading.append(path.resolve())
+        try:
+            return self.eval(source, str(path))
+        finally:
+            self.loading.pop()
+
+    def call(self, procedure, *args):
+        """Apply a nablisp procedure (or the global named ``procedure``) from Python."""
+        if isinstance(procedure, str):
+            procedure = self.lookup(procedure)
+        return self.run(lambda: runtime.apply_procedure(procedure, args))
+
+    def lookup(self, name: str):
+        if name not in self.globals or name == "__builtins__":
+            raise SchemeError(ErrorObject(f"unbound variable: {name}"))
+        return self.globals[name]
+
+    def define(self, name: str, value):
+        self.globals[name] = value
+        self.user_defined.add(name)
+
+    def user_names(self) -> list[str]:
+        return sorted(name for name in self.globals if name not in self.prelude_names or name in self.user_defined)
+
+    def bound_names(self) -> list[str]:
+        return sorted(set(n for n in self.globals if n != "__builtins__") |
+                      set(symbol.name for symbol in self.global_syntax))
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def translate(self, error: BaseException) -> NablispError:
+        """A nablisp error for a Python exception that escaped compiled code or a primitive."""
+        frames = _frames(error.__traceback__)
+        message = python_error_message(error)
+        if isinstance(error, TypeError) and message is None and frames:
+            code, _, frame = frames[-1]
+            if code.co_filename in _RUNTIME_FILES and "result" in frame.f_locals:
+                pending = frame.f_locals["result"]
+                if isinstance(pending, runtime.TailCall):
+                    from ..lang.printer import write_string
+                    message = f"not a procedure: {write_string(pending.proc)}"
+        if message is not None:
+            if isinstance(error, TypeError):
+                message = _scheme_names(message)
+            return SchemeError(ErrorObject(message))
+        # An exception from inside a primitive: name the primitive Scheme code called.
+        primitive = None
+        for index, (code, _, _) in enumerate(frames):
+            if code.co_filename == GENERATED_FILE and index + 1 < len(frames):
+                primitive = frames[index + 1][0].co_name
+        if primitive is None and frames:
+            primitive = frames[-1][0].co_name
+        if primitive and not primitive.startswith(TOPLEVEL_NAME):
+            return SchemeError(ErrorObject(f"{procedure_name(primitive)}: {error}"))
+        return InternalError(f"{type(error).__name__}: {error}")
+
+    def locate(self, error: NablispError, original: BaseException, fallback: Span | None):
+        """Attach the span of the innermost Scheme form and a backtrace to ``error``."""
+        trace = []
+        for code, line, frame in _frames(original.__traceback__):
+            if code.co_filename == GENERATED_FILE:
+                span = self.spans[line] if 0 < line < len(self.spans) else None
+                name = code.co_name
+                trace.append((None if name.startswith(TOPLEVEL_NAME) else procedure_name(name), span))
+            elif code.co_filename in _RUNTIME_FILES and "result" in frame.f_locals:
+                pending = frame.f_locals["result"]
+                if isinstance(pending, runtime.TailCall) and 0 < pending.site < len(self.spans):
+                    trace.append((None, self.spans[pending.site]))
+        located = [item for item in trace if item[1] is not None]
+        if error.span is None:
+            error.span = located[-1][1] if located else fallback
+        if not error.backtrace:
+            named = [(name, span) for name, span in trace if name is not None]
+            error.backtrace = list(reversed(named[-BACKTRACE_LIMIT:]))
+        return error
+
+
+def _frames(tb) -> list:
+    frames = []
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code, tb.tb_lineno, tb.tb_frame))
+        tb = tb.tb_next
+    return frames
+
+
+def _scheme_names(message: str) -> str:
+    head, sep, rest = message.partition(": ")
+    return procedure_name(head) + sep + rest if sep else message
+
+
+def run_with_deep_stack(function, *args, stack_mb: int = 512, recursion_limit: int = 400_000):
+    """Run ``function`` in a thread whose stack can hold deep (non-tail) Scheme recursion."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:   # handed to the calling thread as is
+            outcome["error"] = error
+
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, recursion_limit))
+    threading.stack_size(stack_mb * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(old_size)
+    while thread.is_alive():
+        thread.join(0.05)
+    sys.setrecursionlimit(old_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+__all__ = ["Interpreter", "run_with_deep_stack", "time", "make_list", "Nil", "Pair", "condition_of",
+           "call_error_message"]

@@ -1,0 +1,97 @@
+"""Equivalence predicates (R7RS §6.1) and booleans (§6.3)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ...lang.datum import Pair
+from ...lang.printer import write_string
+from ..errors import fail
+from .registry import define
+
+_NUMBER_CLASSES = (int, float, Fraction)
+
+
+@define("eq?")
+def eq(a, b):
+    if a is b:
+        return True
+    # small exact integers and characters behave as immediate values
+    cls = a.__class__
+    return cls is b.__class__ and (cls is int) and a == b
+
+
+@define("eqv?")
+def eqv(a, b):
+    if a is b:
+        return True
+    cls = a.__class__
+    if cls is not b.__class__:
+        return False
+    if cls is float:
+        return a == b and (a != 0.0 or str(a) == str(b)) or (a != a and b != b)
+    if cls is int or cls is Fraction:
+        return a == b
+    if cls is str:
+        return a == "" and b == ""
+    return False
+
+
+@define("equal?")
+def equal(a, b):
+    """Structural equality; terminates on circular structure (pairs compared once)."""
+    seen: set = set()
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if eqv(x, y):
+            continue
+        cls = x.__class__
+        if cls is not y.__class__:
+            return False
+        if cls is Pair:
+            key = (id(x), id(y))
+            if key in seen:
+                continue
+            seen.add(key)
+            stack.append((x.cdr, y.cdr))
+            stack.append((x.car, y.car))
+        elif cls is list:
+            if len(x) != len(y):
+                return False
+            key = (id(x), id(y))
+            if key in seen:
+                continue
+            seen.add(key)
+            stack.extend(zip(reversed(x), reversed(y)))
+        elif cls is str:
+            if x != y:
+                return False
+        else:
+            components = getattr(x, "equal_components", None)
+            if components is None or components() is None:
+                return False
+            other = y.equal_components()
+            if len(components()) != len(other):
+                return False
+            stack.extend(zip(components(), other))
+    return True
+
+
+@define("not")
+def not_(x):
+    return x is False
+
+
+@define("boolean?")
+def boolean_p(x):
+    return x is True or x is False
+
+
+@define("boolean=?")
+def boolean_eq(a, b, *more):
+    args = (a, b) + more
+    for value in args:
+        if value is not True and value is not False:
+            fail(f"boolean=?: expected a boolean, got {write_string(value)}")
+    return all(x is args[0] for x in args)

@@ -1,0 +1,672 @@
+"""Numbers (R7RS §6.2): exact integers and rationals, inexact reals.
+
+The fast path of every arithmetic primitive is a class check and one Python operator; the slow
+path handles rationals, the variadic forms and errors.  Booleans are not numbers here, although
+Python's are: every check is on the exact class.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from ...lang.datum import MultipleValues
+from ...lang.printer import number_to_string, write_string
+from ...lang.reader import parse_number
+from ..errors import fail
+from .registry import define
+
+_ABSENT = object()
+EXACT = (int, Fraction)
+
+
+def is_number(value) -> bool:
+    cls = value.__class__
+    return cls is int or cls is float or cls is Fraction
+
+
+def check_number(who: str, value):
+    cls = value.__class__
+    if cls is int or cls is float or cls is Fraction:
+        return value
+    fail(f"{who}: expected a number, got {write_string(value)}")
+
+
+def check_integer(who: str, value):
+    if value.__class__ is int:
+        return value
+    if value.__class__ is float and value.is_integer():
+        return value
+    fail(f"{who}: expected an integer, got {write_string(value)}")
+
+
+def check_exact_integer(who: str, value) -> int:
+    if value.__class__ is int:
+        return value
+    fail(f"{who}: expected an exact integer, got {write_string(value)}")
+
+
+def check_index(who: str, value, limit: int) -> int:
+    if value.__class__ is not int:
+        fail(f"{who}: expected an exact non-negative integer index, got {write_string(value)}")
+    if not 0 <= value < limit:
+        fail(f"{who}: index {value} out of range [0, {limit})")
+    return value
+
+
+def normalize(value):
+    """Exact rationals with denominator 1 are integers."""
+    if value.__class__ is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def _real_args(who, args):
+    for value in args:
+        check_number(who, value)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+@define("+")
+def add(a=_ABSENT, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a + b
+    args = [x for x in (a, b) if x is not _ABSENT] + list(more)
+    _real_args("+", args)
+    total = 0
+    for value in args:
+        total = total + value
+    return normalize(total)
+
+
+@define("*")
+def multiply(a=_ABSENT, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a * b
+    args = [x for x in (a, b) if x is not _ABSENT] + list(more)
+    _real_args("*", args)
+    product = 1
+    for value in args:
+        product = product * value
+    return normalize(product)
+
+
+@define("-")
+def subtract(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a - b
+    if b is _ABSENT:
+        check_number("-", a)
+        return -a
+    args = [a, b] + list(more)
+    _real_args("-", args)
+    result = a
+    for value in args[1:]:
+        result = result - value
+    return normalize(result)
+
+
+def divide2(a, b):
+    if b.__class__ is float:
+        if b == 0.0:
+            if a != a or a == 0:
+                return math.nan
+            return math.copysign(math.inf, a) * math.copysign(1.0, b)
+        return a / b
+    if b == 0:
+        fail(f"/: division by zero ({write_string(a)} / 0)")
+    if a.__class__ is float:
+        return a / b
+    return normalize(Fraction(a) / b)
+
+
+@define("/")
+def divide(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if ca is float and (cb is float or cb is int) and b and not more:
+        return a / b
+    if b is _ABSENT:
+        check_number("/", a)
+        return divide2(1, a)
+    args = [a, b] + list(more)
+    _real_args("/", args)
+    result = a
+    for value in args[1:]:
+        result = divide2(result, value)
+    return result
+
+
+def _compare(who, op, a, b, more):
+    args = (a, b) + more
+    _real_args(who, args)
+    for x, y in zip(args, args[1:]):
+        if not op(x, y):
+            return False
+    return True
+
+
+@define("=")
+def num_eq(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a == b
+    if b is _ABSENT:
+        check_number("=", a)
+        return True
+    return _compare("=", lambda x, y: x == y, a, b, more)
+
+
+@define("<")
+def num_lt(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a < b
+    if b is _ABSENT:
+        check_number("<", a)
+        return True
+    return _compare("<", lambda x, y: x < y, a, b, more)
+
+
+@define(">")
+def num_gt(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a > b
+    if b is _ABSENT:
+        check_number(">", a)
+        return True
+    return _compare(">", lambda x, y: x > y, a, b, more)
+
+
+@define("<=")
+def num_le(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a <= b
+    if b is _ABSENT:
+        check_number("<=", a)
+        return True
+    return _compare("<=", lambda x, y: x <= y, a, b, more)
+
+
+@define(">=")
+def num_ge(a, b=_ABSENT, *more):
+    ca, cb = a.__class__, b.__class__
+    if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        return a >= b
+    if b is _ABSENT:
+        check_number(">=", a)
+        return True
+    return _compare(">=", lambda x, y: x >= y, a, b, more)
+
+
+@define("max")
+def maximum(first, *rest):
+    args = (first,) + rest
+    _real_args("max", args)
+    result = first
+    inexact = first.__class__ is float
+    for value in rest:
+        inexact = inexact or value.__class__ is float
+        if value != value:
+            result = value
+        elif result == result and value > result:
+            result = value
+    return float(result) if inexact else result
+
+
+@define("min")
+def minimum(first, *rest):
+    args = (first,) + rest
+    _real_args("min", args)
+    result = first
+    inexact = first.__class__ is float
+    for value in rest:
+        inexact = inexact or value.__class__ is float
+        if value != value:
+            result = value
+        elif result == result and value < result:
+            result = value
+    return float(result) if inexact else result
+
+
+@define("abs", "magnitude")
+def absolute(x):
+    check_number("abs", x)
+    return -x if x < 0 else (x if x == x else x)
+
+
+# -- predicates ---------------------------------------------------------------------------------
+
+@define("number?", "complex?", "real?")
+def number_p(x):
+    return is_number(x)
+
+
+@define("rational?")
+def rational_p(x):
+    cls = x.__class__
+    return cls is int or cls is Fraction or (cls is float and math.isfinite(x))
+
+
+@define("integer?")
+def integer_p(x):
+    cls = x.__class__
+    return cls is int or (cls is float and x.is_integer())
+
+
+@define("exact?")
+def exact_p(x):
+    check_number("exact?", x)
+    return x.__class__ is not float
+
+
+@define("inexact?")
+def inexact_p(x):
+    check_number("inexact?", x)
+    return x.__class__ is float
+
+
+@define("exact-integer?")
+def exact_integer_p(x):
+    return x.__class__ is int
+
+
+@define("exact-rational?")
+def exact_rational_p(x):
+    return x.__class__ is int or x.__class__ is Fraction
+
+
+@define("exact-nonnegative-integer?")
+def exact_nonnegative_integer_p(x):
+    return x.__class__ is int and x >= 0
+
+
+@define("nan?")
+def nan_p(x):
+    check_number("nan?", x)
+    return x.__class__ is float and math.isnan(x)
+
+
+@define("infinite?")
+def infinite_p(x):
+    check_number("infinite?", x)
+    return x.__class__ is float and math.isinf(x)
+
+
+@define("finite?")
+def finite_p(x):
+    check_number("finite?", x)
+    return x.__class__ is not float or math.isfinite(x)
+
+
+@define("zero?")
+def zero_p(x):
+    check_number("zero?", x)
+    return x == 0
+
+
+@define("positive?")
+def positive_p(x):
+    check_number("positive?", x)
+    return x > 0
+
+
+@define("negative?")
+def negative_p(x):
+    check_number("negative?", x)
+    return x < 0
+
+
+@define("odd?")
+def odd_p(x):
+    check_integer("odd?", x)
+    return x % 2 == 1
+
+
+@define("even?")
+def even_p(x):
+    check_integer("even?", x)
+    return x % 2 == 0
+
+
+# -- integer division ---------------------------------------------------------------------------
+
+def _integer_pair(who, a, b):
+    check_integer(who, a)
+    check_integer(who, b)
+    if b == 0:
+        fail(f"{who}: division by zero")
+    inexact = a.__class__ is float or b.__class__ is float
+    return int(a), int(b), inexact
+
+
+def _result(value, inexact):
+    return float(value) if inexact else value
+
+
+@define("floor/")
+def floor_div(a, b):
+    x, y, inexact = _integer_pair("floor/", a, b)
+    q, r = divmod(x, y)
+    return MultipleValues((_result(q, inexact), _result(r, inexact)))
+
+
+@define("floor-quotient")
+def floor_quotient(a, b):
+    x, y, inexact = _integer_pair("floor-quotient", a, b)
+    return _result(x // y, inexact)
+
+
+@define("floor-remainder", "modulo")
+def floor_remainder(a, b):
+    x, y, inexact = _integer_pair("modulo", a, b)
+    return _result(x % y, inexact)
+
+
+def _truncate_divmod(x, y):
+    q = abs(x) // abs(y)
+    if (x < 0) != (y < 0):
+        q = -q
+    return q, x - q * y
+
+
+@define("truncate/")
+def truncate_div(a, b):
+    x, y, inexact = _integer_pair("truncate/", a, b)
+    q, r = _truncate_divmod(x, y)
+    return MultipleValues((_result(q, inexact), _result(r, inexact)))
+
+
+@define("truncate-quotient", "quotient")
+def truncate_quotient(a, b):
+    x, y, inexact = _integer_pair("quotient", a, b)
+    return _result(_truncate_divmod(x, y)[0], inexact)
+
+
+@define("truncate-remainder", "remainder")
+def truncate_remainder(a, b):
+    x, y, inexact = _integer_pair("remainder", a, b)
+    return _result(_truncate_divmod(x, y)[1], inexact)
+
+
+@define("gcd")
+def gcd(*args):
+    result, inexact = 0, False
+    for value in args:
+        check_integer("gcd", value)
+        inexact = inexact or value.__class__ is float
+        result = math.gcd(result, int(value))
+    return _result(result, inexact)
+
+
+@define("lcm")
+def lcm(*args):
+    result, inexact = 1, False
+    for value in args:
+        check_integer("lcm", value)
+        inexact = inexact or value.__class__ is float
+        value = abs(int(value))
+        if value == 0:
+            return _result(0, inexact)
+        result = result * value // math.gcd(result, value)
+    return _result(result, inexact)
+
+
+@define("numerator")
+def numerator(x):
+    check_number("numerator", x)
+    if x.__class__ is float:
+        return float(Fraction(x).numerator)
+    return x.numerator if x.__class__ is Fraction else x
+
+
+@define("denominator")
+def denominator(x):
+    check_number("denominator", x)
+    if x.__class__ is float:
+        return float(Fraction(x).denominator)
+    return x.denominator if x.__class__ is Fraction else 1
+
+
+# -- rounding -----------------------------------------------------------------------------------
+
+def _rounding(who, function):
+    def rounded(x):
+        check_number(who, x)
+        if x.__class__ is float:
+            if not math.isfinite(x):
+                return x
+            return float(function(x))
+        return function(x) if x.__class__ is Fraction else x
+    return rounded
+
+
+define("floor")(_rounding("floor", math.floor))
+define("ceiling")(_rounding("ceiling", math.ceil))
+define("truncate")(_rounding("truncate", math.trunc))
+define("round")(_rounding("round", round))
+
+
+@define("rationalize")
+def rationalize(x, y):
+    check_number("rationalize", x)
+    check_number("rationalize", y)
+    inexact = x.__class__ is float or y.__class__ is float
+    if inexact and (not math.isfinite(x) or not math.isfinite(y)):
+        if math.isinf(y) and math.isfinite(x):
+            return 0.0
+        return math.nan if math.isnan(x) or math.isnan(y) else x
+    fx, fy = Fraction(x), abs(Fraction(y))
+    low, high = fx - fy, fx + fy
+    result = _simplest_between(low, high)
+    return float(result) if inexact else normalize(result)
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    if low > 0:
+        return _simplest_positive(low, high)
+    if high < 0:
+        return -_simplest_positive(-high, -low)
+    return Fraction(0)
+
+
+def _simplest_positive(low: Fraction, high: Fraction) -> Fraction:
+    # Stern–Brocot descent, iterative
+    terms = []
+    while True:
+        floor_low = math.floor(low)
+        if floor_low == low:
+            terms.append(Fraction(floor_low))
+            break
+        if floor_low < math.floor(high):
+            terms.append(Fraction(floor_low + 1))
+            break
+        terms.append(Fraction(floor_low))
+        low, high = 1 / (high - floor_low), 1 / (low - floor_low)
+    result = terms.pop()
+    while terms:
+        result = terms.pop() + 1 / result
+    return result
+
+
+# -- transcendental functions -------------------------------------------------------------------
+
+def _float_of(who, x) -> float:
+    check_number(who, x)
+    try:
+        return float(x)
+    except OverflowError:
+        fail(f"{who}: {write_string(x)} is too large for an inexact number")
+
+
+def _unary(name, function, domain=None):
+    def transcendental(x):
+        value = _float_of(name, x)
+        if domain is not None and not domain(value):
+            fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
+        try:
+            return function(value)
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            fail(f"{name}: {write_string(x)} is outside the domain")
+    define(name)(transcendental)
+    return transcendental
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+_unary("exp", _exp)
+_unary("sin", math.sin)
+_unary("cos", math.cos)
+_unary("tan", math.tan)
+_unary("asin", math.asin, lambda v: -1 <= v <= 1 or math.isnan(v))
+_unary("acos", math.acos, lambda v: -1 <= v <= 1 or math.isnan(v))
+_unary("sinh", math.sinh)
+_unary("cosh", math.cosh)
+_unary("tanh", math.tanh)
+_unary("asinh", math.asinh)
+_unary("acosh", math.acosh, lambda v: v >= 1 or math.isnan(v))
+_unary("atanh", math.atanh, lambda v: -1 < v < 1 or math.isnan(v))
+
+
+@define("atan")
+def atan(y, x=_ABSENT):
+    if x is _ABSENT:
+        return math.atan(_float_of("atan", y))
+    fy, fx = _float_of("atan", y), _float_of("atan", x)
+    if y.__class__ is not float and x.__class__ is not float and y == 0 and x == 0:
+        fail("atan: (atan 0 0) is undefined")
+    return math.atan2(fy, fx)
+
+
+def _log1(x, who="log"):
+    value = _float_of(who, x)
+    if value == 0:
+        return -math.inf
+    if value < 0:
+        fail(f"{who}: {write_string(x)} is negative (complex numbers are not supported)")
+    if x.__class__ is int and value == math.inf:
+        return math.log(x)
+    return math.log(value)
+
+
+@define("log")
+def log(x, base=_ABSENT):
+    if base is _ABSENT:
+        return _log1(x)
+    denominator_value = _log1(base)
+    if denominator_value == 0:
+        fail("log: base 1 is not allowed")
+    return _log1(x) / denominator_value
+
+
+@define("square")
+def square(x):
+    cls = x.__class__
+    if cls is int or cls is float:
+        return x * x
+    check_number("square", x)
+    return normalize(x * x)
+
+
+def _exact_root(x):
+    """The exact square root of a non-negative exact number, or None."""
+    if x.__class__ is int:
+        root = math.isqrt(x)
+        return root if root * root == x else None
+    n = _exact_root(x.numerator)
+    d = _exact_root(x.denominator)
+    return Fraction(n, d) if n is not None and d is not None else None
+
+
+@define("sqrt")
+def sqrt(x):
+    check_number("sqrt", x)
+    if x < 0:
+        fail(f"sqrt: {write_string(x)} is negative (complex numbers are not supported)")
+    if x.__class__ is not float:
+        root = _exact_root(x)
+        if root is not None:
+            return root
+    return math.sqrt(_float_of("sqrt", x))
+
+
+@define("exact-integer-sqrt")
+def exact_integer_sqrt(n):
+    if n.__class__ is not int or n < 0:
+        fail(f"exact-integer-sqrt: expected an exact non-negative integer, got {write_string(n)}")
+    root = math.isqrt(n)
+    return MultipleValues((root, n - root * root))
+
+
+@define("expt")
+def expt(base, power):
+    check_number("expt", base)
+    check_number("expt", power)
+    if power.__class__ is int and base.__class__ is not float:
+        if base == 0 and power < 0:
+            fail("expt: division by zero (0 raised to a negative power)")
+        return normalize(Fraction(base) ** power) if power < 0 or base.__class__ is Fraction else base ** power
+    if power.__class__ is Fraction and base.__class__ is not float and base >= 0:
+        root = _exact_root(Fraction(base)) if power.denominator == 2 else None
+        if root is not None:
+            return expt(normalize(root), power.numerator)
+    if base == 0 and power.__class__ is not int and power < 0:
+        return math.inf
+    if base < 0 and not float(power).is_integer():
+        fail(f"expt: {write_string(base)} to a non-integer power (complex numbers are not supported)")
+    try:
+        return float(base) ** float(power)
+    except OverflowError:
+        return math.inf if base > 0 or float(power) % 2 == 0 else -math.inf
+    except ZeroDivisionError:
+        return math.inf
+
+
+@define("exact", "inexact->exact")
+def exact(x):
+    check_number("exact", x)
+    if x.__class__ is float:
+        if not math.isfinite(x):
+            fail(f"exact: {write_string(x)} has no exact representation")
+        return normalize(Fraction(x))
+    return x
+
+
+@define("inexact", "exact->inexact")
+def inexact(x):
+    return _float_of("inexact", x)
+
+
+@define("number->string")
+def number_to_string_(x, radix=10):
+    check_number("number->string", x)
+    if radix not in (2, 8, 10, 16):
+        fail(f"number->string: radix must be 2, 8, 10 or 16, got {write_string(radix)}")
+    if x.__class__ is float and radix != 10:
+        fail("number->string: inexact numbers are written in radix 10 only")
+    return number_to_string(x, radix)
+
+
+@define("string->number")
+def string_to_number(text, radix=10):
+    if text.__class__ is not str:
+        fail(f"string->number: expected a string, got {write_string(text)}")
+    if radix not in (2, 8, 10, 16):
+        fail(f"string->number: radix must be 2, 8, 10 or 16, got {write_string(radix)}")
+    try:
+        value = parse_number(text, radix)
+    except ZeroDivisionError:
+        return False
+    return False if value is None else value

@@ -1,0 +1,107 @@
+"""Primitives that belong to one interpreter: evaluation, loading, exceptions with their handler
+stack, the program's command line, exiting, time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ...lang.datum import Symbol, make_list
+from ...lang.printer import write_string
+from .. import runtime
+from ..errors import ErrorObject, SchemeError, SchemeExit, condition_of, fail
+
+
+class Environment:
+    """What `interaction-environment` returns: nablisp has one global environment."""
+
+    def scheme_repr(self, write: bool) -> str:
+        return "#<environment>"
+
+
+def session_primitives(interp) -> dict:
+    handlers = interp.handlers
+    environment = Environment()
+
+    def eval_(expression, env=None):
+        compiled = interp.compile_data([(expression, None)])
+        function, _ = compiled[0]
+        result = function()
+        while result.__class__ is runtime.TailCall:
+            result = result.proc(*result.args)
+        return result
+
+    def load(filename, env=None):
+        if filename.__class__ is not str:
+            fail(f"load: expected a file name (a string), got {write_string(filename)}")
+        path = Path(filename)
+        if not path.is_absolute() and interp.loading:
+            path = interp.loading[-1].parent / path
+        interp.load(path)
+
+    def with_exception_handler(handler, thunk):
+        runtime.check_procedure("with-exception-handler", handler)
+        runtime.check_procedure("with-exception-handler", thunk)
+        depth = len(handlers)
+        handlers.append(handler)
+        try:
+            return runtime.apply_procedure(thunk, ())
+        except Exception as error:
+            # A non-continuable raise reached us: the handler runs with the outer handlers and,
+            # should it return, the raise goes on outwards (R7RS: it is an error to return).
+            del handlers[depth:]
+            runtime.apply_procedure(handler, (condition_of(error),))
+            raise
+        finally:
+            del handlers[depth:]
+
+    def raise_(obj):
+        raise SchemeError(obj)
+
+    def raise_continuable(obj):
+        if not handlers:
+            raise SchemeError(obj, continuable=True)
+        handler = handlers.pop()
+        try:
+            return runtime.apply_procedure(handler, (obj,))
+        finally:
+            handlers.append(handler)
+
+    def exit_(code=True):
+        if code is True:
+            raise SchemeExit(0)
+        if code is False:
+            raise SchemeExit(1)
+        if code.__class__ is int:
+            raise SchemeExit(code & 0xFF if code >= 0 else 1)
+        raise SchemeExit(0)
+
+    def command_line():
+        return make_list(interp.argv)
+
+    def features():
+        from ..derived import FEATURES
+        return make_list(Symbol(name) for name in sorted(FEATURES))
+
+    return {
+        "eval": eval_,
+        "load": load,
+        "with-exception-handler": with_exception_handler,
+        "raise": raise_,
+        "raise-continuable": raise_continuable,
+        "exit": exit_,
+        "emergency-exit": exit_,
+        "command-line": command_line,
+        "features": features,
+        "interaction-environment": lambda: environment,
+        "scheme-report-environment": lambda version=7: environment,
+        "null-environment": lambda version=7: environment,
+        "environment": lambda *specs: environment,
+        "current-second": lambda: time.time(),
+        "current-jiffy": lambda: time.perf_counter_ns() // 1000,
+        "jiffies-per-second": lambda: 1_000_000,
+        "runtime": lambda: time.perf_counter(),
+    }
+
+
+__all__ = ["session_primitives", "ErrorObject"]

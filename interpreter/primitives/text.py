@@ -1,0 +1,335 @@
+"""Symbols (§6.5), characters (§6.6) and strings (§6.7).
+
+Strings are Python strings, so they are immutable: `string-set!` and `string-fill!` say so.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ...lang.datum import Char, Nil, Pair, Symbol, gensym, make_list
+from ...lang.printer import write_string
+from ..errors import fail
+from ..runtime import apply_procedure
+from .lists import check_list
+from .registry import define
+
+
+def check_string(who: str, value) -> str:
+    if value.__class__ is str:
+        return value
+    fail(f"{who}: expected a string, got {write_string(value)}")
+
+
+def check_char(who: str, value) -> Char:
+    if value.__class__ is Char:
+        return value
+    fail(f"{who}: expected a character, got {write_string(value)}")
+
+
+def _range(who, text, start, end):
+    length = len(text)
+    if end is None:
+        end = length
+    for value in (start, end):
+        if value.__class__ is not int:
+            fail(f"{who}: expected an exact integer index, got {write_string(value)}")
+    if not 0 <= start <= end <= length:
+        fail(f"{who}: range [{start}, {end}) is out of bounds for length {length}")
+    return start, end
+
+
+# -- symbols ------------------------------------------------------------------------------------
+
+@define("symbol?")
+def symbol_p(x):
+    return x.__class__ is Symbol
+
+
+@define("symbol=?")
+def symbol_eq(a, b, *more):
+    args = (a, b) + more
+    for value in args:
+        if value.__class__ is not Symbol:
+            fail(f"symbol=?: expected a symbol, got {write_string(value)}")
+    return all(x is a for x in args)
+
+
+@define("symbol->string")
+def symbol_to_string(symbol):
+    if symbol.__class__ is not Symbol:
+        fail(f"symbol->string: expected a symbol, got {write_string(symbol)}")
+    return symbol.name
+
+
+@define("string->symbol")
+def string_to_symbol(text):
+    return Symbol(check_string("string->symbol", text))
+
+
+@define("gensym", "generate-uninterned-symbol")
+def gensym_(prefix="g"):
+    return gensym(prefix.name if prefix.__class__ is Symbol else str(prefix))
+
+
+# -- characters ---------------------------------------------------------------------------------
+
+@define("char?")
+def char_p(x):
+    return x.__class__ is Char
+
+
+def _char_compare(name, key, op):
+    def compare(a, b, *more):
+        args = (a, b) + more
+        codes = [key(check_char(name, c)) for c in args]
+        return all(op(x, y) for x, y in zip(codes, codes[1:]))
+    define(name)(compare)
+
+
+def _fold(c: Char) -> int:
+    return ord(chr(c.code).casefold()[0])
+
+
+for _name, _op in [("=?", lambda x, y: x == y), ("<?", lambda x, y: x < y), (">?", lambda x, y: x > y),
+                   ("<=?", lambda x, y: x <= y), (">=?", lambda x, y: x >= y)]:
+    _char_compare("char" + _name, lambda c: c.code, _op)
+    _char_compare("char-ci" + _name, _fold, _op)
+
+
+@define("char-alphabetic?")
+def char_alphabetic(c):
+    return chr(check_char("char-alphabetic?", c).code).isalpha()
+
+
+@define("char-numeric?")
+def char_numeric(c):
+    return unicodedata.category(chr(check_char("char-numeric?", c).code)) == "Nd"
+
+
+@define("char-whitespace?")
+def char_whitespace(c):
+    return chr(check_char("char-whitespace?", c).code).isspace()
+
+
+@define("char-upper-case?")
+def char_upper(c):
+    return chr(check_char("char-upper-case?", c).code).isupper()
+
+
+@define("char-lower-case?")
+def char_lower(c):
+    return chr(check_char("char-lower-case?", c).code).islower()
+
+
+@define("digit-value")
+def digit_value(c):
+    text = chr(check_char("digit-value", c).code)
+    return unicodedata.digit(text) if unicodedata.category(text) == "Nd" else False
+
+
+@define("char->integer")
+def char_to_integer(c):
+    return check_char("char->integer", c).code
+
+
+@define("integer->char")
+def integer_to_char(n):
+    if n.__class__ is not int or not (0 <= n <= 0x10FFFF) or 0xD800 <= n <= 0xDFFF:
+        fail(f"integer->char: expected a Unicode scalar value, got {write_string(n)}")
+    return Char(n)
+
+
+def _case_map(who, function):
+    def mapped(c):
+        text = function(chr(check_char(who, c).code))
+        return Char(ord(text)) if len(text) == 1 else c
+    define(who)(mapped)
+
+
+_case_map("char-upcase", str.upper)
+_case_map("char-downcase", str.lower)
+_case_map("char-foldcase", str.casefold)
+
+
+# -- strings ------------------------------------------------------------------------------------
+
+@define("string?")
+def string_p(x):
+    return x.__class__ is str
+
+
+@define("make-string")
+def make_string(k, fill=None):
+    if k.__class__ is not int or k < 0:
+        fail(f"make-string: expected a non-negative exact integer, got {write_string(k)}")
+    char = " " if fill is None else chr(check_char("make-string", fill).code)
+    return char * k
+
+
+@define("string")
+def string(*chars):
+    return "".join(chr(check_char("string", c).code) for c in chars)
+
+
+@define("string-length")
+def string_length(text):
+    return len(check_string("string-length", text))
+
+
+@define("string-ref")
+def string_ref(text, k):
+    check_string("string-ref", text)
+    if k.__class__ is not int or not 0 <= k < len(text):
+        fail(f"string-ref: index {write_string(k)} out of range for a string of length {len(text)}")
+    return Char(ord(text[k]))
+
+
+@define("string-set!")
+def string_set(text, k, char):
+    fail("string-set!: strings are immutable in nablisp (build a new string instead)")
+
+
+@define("string-fill!")
+def string_fill(text, char, *bounds):
+    fail("string-fill!: strings are immutable in nablisp (build a new string instead)")
+
+
+def _string_compare(name, key, op):
+    def compare(a, b, *more):
+        args = [key(check_string(name, s)) for s in (a, b) + more]
+        return all(op(x, y) for x, y in zip(args, args[1:]))
+    define(name)(compare)
+
+
+for _name, _op in [("=?", lambda x, y: x == y), ("<?", lambda x, y: x < y), (">?", lambda x, y: x > y),
+                   ("<=?", lambda x, y: x <= y), (">=?", lambda x, y: x >= y)]:
+    _string_compare("string" + _name, lambda s: s, _op)
+    _string_compare("string-ci" + _name, str.casefold, _op)
+
+
+@define("string-upcase")
+def string_upcase(text):
+    return check_string("string-upcase", text).upper()
+
+
+@define("string-downcase")
+def string_downcase(text):
+    return check_string("string-downcase", text).lower()
+
+
+@define("string-foldcase")
+def string_foldcase(text):
+    return check_string("string-foldcase", text).casefold()
+
+
+@define("substring")
+def substring(text, start, end=None):
+    check_string("substring", text)
+    start, end = _range("substring", text, start, end)
+    return text[start:end]
+
+
+@define("string-append")
+def string_append(*texts):
+    return "".join(check_string("string-append", t) for t in texts)
+
+
+@define("string->list")
+def string_to_list(text, start=0, end=None):
+    check_string("string->list", text)
+    start, end = _range("string->list", text, start, end)
+    return make_list(Char(ord(c)) for c in text[start:end])
+
+
+@define("list->string")
+def list_to_string(chars):
+    return "".join(chr(check_char("list->string", c).code) for c in check_list("list->string", chars))
+
+
+@define("string-copy")
+def string_copy(text, start=0, end=None):
+    check_string("string-copy", text)
+    start, end = _range("string-copy", text, start, end)
+    return text[start:end]
+
+
+@define("string-copy!")
+def string_copy_bang(*args):
+    fail("string-copy!: strings are immutable in nablisp (build a new string instead)")
+
+
+@define("string->vector")
+def string_to_vector(text, start=0, end=None):
+    check_string("string->vector", text)
+    start, end = _range("string->vector", text, start, end)
+    return [Char(ord(c)) for c in text[start:end]]
+
+
+@define("vector->string")
+def vector_to_string(vector, start=0, end=None):
+    if vector.__class__ is not list:
+        fail(f"vector->string: expected a vector, got {write_string(vector)}")
+    end = len(vector) if end is None else end
+    if start.__class__ is not int or end.__class__ is not int or not 0 <= start <= end <= len(vector):
+        fail("vector->string: range out of bounds")
+    return "".join(chr(check_char("vector->string", c).code) for c in vector[start:end])
+
+
+def _strings_as_lists(who, texts):
+    return [check_string(who, t) for t in texts]
+
+
+@define("string-map")
+def string_map(proc, text, *more):
+    texts = _strings_as_lists("string-map", (text,) + more)
+    out = []
+    for chars in zip(*texts):
+        result = apply_procedure(proc, tuple(Char(ord(c)) for c in chars))
+        out.append(chr(check_char("string-map", result).code))
+    return "".join(out)
+
+
+@define("string-for-each")
+def string_for_each(proc, text, *more):
+    texts = _strings_as_lists("string-for-each", (text,) + more)
+    for chars in zip(*texts):
+        apply_procedure(proc, tuple(Char(ord(c)) for c in chars))
+
+
+@define("string-index")
+def string_index(text, predicate):
+    check_string("string-index", text)
+    for index, c in enumerate(text):
+        if apply_procedure(predicate, (Char(ord(c)),)) is not False:
+            return index
+    return False
+
+
+@define("string-contains")
+def string_contains(text, pattern):
+    index = check_string("string-contains", text).find(check_string("string-contains", pattern))
+    return False if index < 0 else index
+
+
+@define("string-join")
+def string_join(texts, separator=" "):
+    return check_string("string-join", separator).join(
+        check_string("string-join", t) for t in check_list("string-join", texts))
+
+
+@define("string-split")
+def string_split(text, separator=None):
+    check_string("string-split", text)
+    if separator is None:
+        return make_list(text.split())
+    sep = chr(check_char("string-split", separator).code) if separator.__class__ is Char else check_string("string-split", separator)
+    return make_list(text.split(sep))
+
+
+@define("string-null?")
+def string_null(text):
+    return check_string("string-null?", text) == ""
+
+
+__all__ = ["check_string", "check_char", "Nil", "Pair"]

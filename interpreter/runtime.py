@@ -1,0 +1,297 @@
+"""Run-time support that compiled code and primitives share: tail calls, procedure application,
+and the values that are neither data nor numbers (promises, parameters, records, continuations).
+
+Proper tail calls.  A compiled procedure returns a `TailCall` instead of making a call in tail
+position (a self call becomes a loop instead); whoever receives a value from a Scheme procedure
+(a non-tail call site, or `apply_procedure`) runs the chain of tail calls in a loop.  So a chain
+of tail calls of any length needs one Python frame.
+"""
+
+from __future__ import annotations
+
+from ..lang.datum import MultipleValues, Nil, Pair, Symbol, make_list
+from ..lang.printer import write_string
+from .errors import ContinuationInvoked, ErrorObject, SchemeError, fail
+
+
+class TailCall:
+    __slots__ = ("proc", "args", "site")
+
+    def __init__(self, proc, args, site):
+        self.proc = proc
+        self.args = args
+        self.site = site   # line number (span index) of the call, for error positions
+
+
+def run_tail(result):
+    """Finish a chain of tail calls; ``result`` may be a plain value."""
+    while result.__class__ is TailCall:
+        result = result.proc(*result.args)
+    return result
+
+
+def apply_procedure(proc, args):
+    """Apply a Scheme procedure from Python and return its value (never a TailCall)."""
+    result = proc(*args)
+    while result.__class__ is TailCall:
+        result = result.proc(*result.args)
+    return result
+
+
+def resolving(proc):
+    """A procedure that never returns a TailCall: stored where compiled code calls without check."""
+    def procedure(*args):
+        result = proc(*args)
+        while result.__class__ is TailCall:
+            result = result.proc(*result.args)
+        return result
+    procedure.__name__ = getattr(proc, "__name__", "procedure")
+    procedure.__qualname__ = procedure.__name__
+    procedure.scheme_wrapped = proc
+    return procedure
+
+
+def is_procedure(value) -> bool:
+    return callable(value) and not isinstance(value, type)
+
+
+def check_procedure(who: str, value):
+    if not is_procedure(value):
+        fail(f"{who}: expected a procedure, got {write_string(value)}")
+    return value
+
+
+def values_of(result) -> tuple:
+    return tuple(result) if result.__class__ is MultipleValues else (result,)
+
+
+# ---------------------------------------------------------------------------------------------
+
+class Continuation:
+    """An escaping continuation: calling it unwinds to the `call/cc` that made it."""
+
+    __slots__ = ("active", "__weakref__")
+    __name__ = "continuation"
+
+    def __init__(self):
+        self.active = True
+
+    def __call__(self, *values):
+        if not self.active:
+            fail("continuation: called after its call/cc returned (nablisp continuations "
+                 "are escape-only)")
+        raise ContinuationInvoked(self, values)
+
+    def scheme_repr(self, write: bool) -> str:
+        return "#<continuation>"
+
+
+def call_with_current_continuation(proc):
+    check_procedure("call-with-current-continuation", proc)
+    k = Continuation()
+    try:
+        return apply_procedure(proc, (k,))
+    except ContinuationInvoked as escape:
+        if escape.continuation is not k:
+            raise
+        values = escape.values
+        return values[0] if len(values) == 1 else MultipleValues(values)
+    finally:
+        k.active = False
+
+
+class Parameter:
+    """A parameter object (`make-parameter`): a procedure of no arguments returning its value."""
+
+    __slots__ = ("value", "converter")
+    __name__ = "parameter"
+
+    def __init__(self, value, converter=None):
+        self.converter = converter
+        self.value = apply_procedure(converter, (value,)) if converter is not None else value
+
+    def __call__(self, *args):
+        if args:
+            fail(f"parameter: expected no arguments, got {len(args)}")
+        return self.value
+
+    def scheme_repr(self, write: bool) -> str:
+        return "#<parameter>"
+
+
+def parameterize(parameters, values, body):
+    saved = []
+    params = list(parameters)
+    new_values = list(values)
+    for param, value in zip(params, new_values):
+        if not isinstance(param, Parameter):
+            fail(f"parameterize: expected a parameter, got {write_string(param)}")
+        converted = apply_procedure(param.converter, (value,)) if param.converter is not None else value
+        saved.append((param, converted))
+    old = [(param, param.value) for param, _ in saved]
+    try:
+        for param, value in saved:
+            param.value = value
+        return apply_procedure(body, ())
+    finally:
+        for param, value in old:
+            param.value = value
+
+
+class Promise:
+    """`delay`, `delay-force` and `make-promise`, with R7RS's iterative forcing (no stack growth
+    for a chain of delay-force)."""
+
+    __slots__ = ("done", "value")
+
+    def __init__(self, done: bool, value):
+        self.done = done
+        self.value = value     # the result, or a thunk that yields a value or another promise
+
+    def scheme_repr(self, write: bool) -> str:
+        return "#<promise>"
+
+
+def make_promise(value):
+    return value if isinstance(value, Promise) else Promise(True, value)
+
+
+def force(promise):
+    if not isinstance(promise, Promise):
+        return promise
+    while not promise.done:
+        inner = apply_procedure(promise.value, ())
+        if promise.done:
+            break
+        if isinstance(inner, Promise):
+            promise.done, promise.value = inner.done, inner.value
+        else:
+            promise.done, promise.value = True, inner
+    return promise.value
+
+
+def lazy_promise(thunk):          # delay-force
+    return Promise(False, thunk)
+
+
+def eager_delay(thunk):           # delay: the thunk's value is wrapped so that force stops there
+    return Promise(False, lambda: Promise(True, apply_procedure(thunk, ())))
+
+
+class RecordType:
+    __slots__ = ("name", "fields")
+
+    def __init__(self, name: str, fields: tuple):
+        self.name = name
+        self.fields = fields
+
+    def scheme_repr(self, write: bool) -> str:
+        return f"#<record-type {self.name}>"
+
+
+class Record:
+    __slots__ = ("rtype", "values")
+
+    def __init__(self, rtype: RecordType, values: list):
+        self.rtype = rtype
+        self.values = values
+
+    def scheme_repr(self, write: bool) -> str:
+        parts = " ".join(f"{name.name}={write_string(value)}" for name, value in zip(self.rtype.fields, self.values))
+        return f"#<{self.rtype.name}{' ' if parts else ''}{parts}>"
+
+
+def record_constructor(rtype: RecordType, field_names):
+    indexes = [rtype.fields.index(name) for name in field_names]
+    count = len(rtype.fields)
+
+    def construct(*args):
+        if len(args) != len(indexes):
+            fail(f"{constructor_name}: expected {len(indexes)} arguments, got {len(args)}")
+        values = [False] * count
+        for index, value in zip(indexes, args):
+            values[index] = value
+        return Record(rtype, values)
+
+    constructor_name = f"make-{rtype.name}"
+    construct.__name__ = construct.__qualname__ = constructor_name
+    return construct
+
+
+def record_predicate(rtype: RecordType):
+    def predicate(value):
+        return value.__class__ is Record and value.rtype is rtype
+    predicate.__name__ = predicate.__qualname__ = f"{rtype.name}?"
+    return predicate
+
+
+def record_accessor(rtype: RecordType, field, name: str):
+    index = rtype.fields.index(field)
+
+    def access(record):
+        if record.__class__ is not Record or record.rtype is not rtype:
+            fail(f"{name}: expected a {rtype.name} record, got {write_string(record)}")
+        return record.values[index]
+    access.__name__ = access.__qualname__ = name
+    return access
+
+
+def record_modifier(rtype: RecordType, field, name: str):
+    index = rtype.fields.index(field)
+
+    def modify(record, value):
+        if record.__class__ is not Record or record.rtype is not rtype:
+            fail(f"{name}: expected a {rtype.name} record, got {write_string(record)}")
+        record.values[index] = value
+    modify.__name__ = modify.__qualname__ = name
+    return modify
+
+
+def make_case_lambda(arities, *procedures):
+    """``arities`` holds (required count, has rest) for each clause, in order."""
+    clauses = list(zip(arities, procedures))
+
+    def case_lambda(*args):
+        n = len(args)
+        for (required, has_rest), proc in clauses:
+            if n == required or (has_rest and n >= required):
+                return proc(*args)
+        fail(f"case-lambda: no clause accepts {n} argument{'s' if n != 1 else ''}")
+    case_lambda.__name__ = case_lambda.__qualname__ = getattr(procedures[0], "__name__", "case-lambda") if procedures else "case-lambda"
+    return case_lambda
+
+
+def rest_list(args: tuple):
+    return make_list(args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exceptions (R7RS §6.11).  Handlers live on a stack owned by the interpreter.
+
+class HandlerStack:
+    def __init__(self):
+        self.handlers: list = []
+
+
+NO_CLAUSE_MATCHED = object()
+
+
+def guard_body(body, handler, to_condition):
+    """`guard`: run ``body``; on a raise, ``handler`` gets the condition and returns
+    NO_CLAUSE_MATCHED when none of its clauses applies, and the raise goes on."""
+    try:
+        return apply_procedure(body, ())
+    except Exception as error:
+        condition = to_condition(error)
+        result = apply_procedure(handler, (condition,))
+        if result is NO_CLAUSE_MATCHED:
+            raise
+        return result
+
+
+def values_to_list(result):
+    return make_list(values_of(result))
+
+
+def symbol_name(value) -> str:
+    return value.name if isinstance(value, Symbol) else str(value)

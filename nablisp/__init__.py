@@ -1,0 +1,3 @@
+"""nablisp: a small Scheme in which differentiation is a first-class operator."""
+
+__version__ = "0.1.0"

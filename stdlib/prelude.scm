@@ -1,0 +1,1 @@
+;;; The nablisp prelude: procedures written in nablisp itself, loaded when a session starts.
