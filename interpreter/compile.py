@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
@@ -86,7 +87,10 @@ class Compiler:
         module = ast.Module(body=module_body, type_ignores=[])
         _fill_locations(module)
         try:
-            code = compile(module, GENERATED_FILE, "exec")
+            with warnings.catch_warnings():
+                # Python warns about calls of literals, e.g. `(5 3)`; the run-time error says more.
+                warnings.simplefilter("ignore")
+                code = compile(module, GENERATED_FILE, "exec")
         except RecursionError:
             raise SchemeSyntaxError("expression nested too deeply to compile",
                                     nodes[0].span if nodes else None) from None

@@ -215,9 +215,21 @@ class Interpreter:
         if error.span is None:
             error.span = located[-1][1] if located else fallback
         if not error.backtrace:
-            named = [(name, span) for name, span in trace if name is not None]
-            error.backtrace = list(reversed(named[-BACKTRACE_LIMIT:]))
+            error.backtrace = _condense([(name, span) for name, span in trace if name is not None])
         return error
+
+
+def _condense(trace: list) -> list:
+    """The innermost frames first, a run of identical frames (deep recursion) shown once."""
+    condensed: list = []
+    for name, span in reversed(trace):
+        if condensed and condensed[-1][0] == name and condensed[-1][1] is span:
+            condensed[-1][2] += 1
+            continue
+        if len(condensed) == BACKTRACE_LIMIT:
+            break
+        condensed.append([name, span, 1])
+    return [(name if count == 1 else f"{name} ({count} times)", span) for name, span, count in condensed]
 
 
 def _frames(tb) -> list:

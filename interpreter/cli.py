@@ -1,0 +1,173 @@
+"""The `nablisp` command: run a script, evaluate expressions, or start the REPL.
+
+Exit status: 0 on success, or what `(exit n)` asked; 64 for a usage error, 65 for a read or
+syntax error, 70 for a run-time error, 71 for an internal error, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from ..lang.datum import MultipleValues
+from ..lang.printer import write_string
+from ..lang.reader import ReadError, is_complete, read_all
+from .errors import (InternalError, NablispError, SchemeExit, SchemeReadError,
+                     SchemeSyntaxError)
+from .interpreter import Interpreter, run_with_deep_stack
+
+EXIT_USAGE = 64
+EXIT_SYNTAX = 65
+EXIT_RUNTIME = 70
+EXIT_INTERNAL = 71
+EXIT_INTERRUPTED = 130
+
+
+def exit_code_for(error: NablispError) -> int:
+    if isinstance(error, (SchemeReadError, SchemeSyntaxError)):
+        return EXIT_SYNTAX
+    if isinstance(error, InternalError):
+        return EXIT_INTERNAL
+    return EXIT_RUNTIME
+
+
+def report(error: NablispError, stream=None):
+    stream = stream or sys.stderr
+    stream.write(error.located() + "\n")
+    if error.backtrace:
+        stream.write(error.backtrace_text() + "\n")
+    stream.flush()
+
+
+def print_value(value, stream=None):
+    stream = stream or sys.stdout
+    values = value if value.__class__ is MultipleValues else (value,)
+    for item in values:
+        if item is not None:
+            stream.write(write_string(item) + "\n")
+    stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nablisp",
+        description="nablisp: a small Scheme in which differentiation is a first-class operator.",
+        epilog="With no FILE and no -e, starts the REPL (or, when standard input is not a "
+               "terminal, evaluates the forms read from it one by one and prints their values).")
+    parser.add_argument("-e", "--eval", dest="expressions", action="append", metavar="EXPR",
+                        help="evaluate EXPR and print its value (repeatable)")
+    parser.add_argument("-i", "--interactive", action="store_true",
+                        help="after running FILE (or -e), enter the REPL")
+    parser.add_argument("--no-color", action="store_true", help="no colours in the REPL")
+    parser.add_argument("--version", action="version", version=f"nablisp {__version__}")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="script to run; - reads it from standard input")
+    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
+    return parser
+
+
+class _UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    parser.error = lambda message: (_ for _ in ()).throw(_UsageError(message))  # no SystemExit(2)
+    try:
+        options = parser.parse_args(argv)
+    except _UsageError as error:
+        sys.stderr.write(f"nablisp: {error}\n{parser.format_usage()}")
+        return EXIT_USAGE
+    try:
+        return run_with_deep_stack(_main, options)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout():
+    # The reader of our output went away (`nablisp big.scm | head -1`): exit without a traceback.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(options) -> int:
+    script = options.file
+    argv = [script or "nablisp"] + list(options.args or [])
+    try:
+        interp = Interpreter(argv=argv)
+    except NablispError as error:
+        report(error)
+        return EXIT_INTERNAL
+    try:
+        if options.expressions:
+            for expression in options.expressions:
+                print_value(interp.eval(expression, "<command line>"))
+        if script == "-":
+            interp.eval(sys.stdin.read(), "<stdin>")
+        elif script is not None:
+            interp.load(script) if os.path.exists(script) else _missing(script)
+    except SchemeExit as exit_request:
+        return exit_request.code
+    except NablispError as error:
+        report(error)
+        return exit_code_for(error)
+    if options.interactive or (script is None and not options.expressions):
+        from .repl import repl_main
+        return repl_main(interp, color=not options.no_color and "NO_COLOR" not in os.environ)
+    return 0
+
+
+def _missing(script: str):
+    from .errors import ErrorObject, SchemeError
+    raise SchemeError(ErrorObject(f"cannot open {script}: no such file", kind="file"))
+
+
+def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=None, err=None) -> int:
+    """Forms read one by one from ``stream``: each evaluated and its value printed; an error is
+    reported and the next form read.  Returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    buffer = ""
+    first_line = 1
+    line_number = 0
+    while True:
+        line = stream.readline()
+        if line:
+            line_number += 1
+            buffer += line
+            if not buffer.strip() or not is_complete(buffer):
+                if not buffer.strip():
+                    buffer, first_line = "", line_number + 1
+                continue
+        elif not buffer.strip():
+            return 0
+        try:
+            data = read_all("\n" * (first_line - 1) + buffer, filename)
+        except ReadError as error:
+            if error.incomplete and line:
+                continue
+            report(SchemeReadError(error.message, error.span), err)
+            data = []
+        buffer, first_line = "", line_number + 1
+        for datum, span in data:
+            try:
+                print_value(interp.run_nodes(interp.compile_data([(datum, span)])), out)
+            except SchemeExit as exit_request:
+                return exit_request.code
+            except NablispError as error:
+                report(error, err)
+        if not line:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Collects the tests written in nablisp itself: every `.scm` file under tests/scm.
+
+In such a file, `(check EXPR => EXPECTED)` passes when EXPR's value is `equal?` to EXPECTED's,
+`(check-approx EXPR => EXPECTED)` allows a relative error of 1e-9 (lists and vectors of numbers
+element by element), and `(check-error EXPR "text")` passes when EXPR raises an error whose
+message contains "text".  Every other form (definitions) runs before the checks that follow it.
+Each check is its own pytest item, named by its line.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nablisp.interpreter import Interpreter, NablispError
+from nablisp.lang.datum import Pair, Symbol
+from nablisp.lang.printer import write_string
+from nablisp.lang.reader import read_all
+
+CHECKS = {"check", "check-approx", "check-error"}
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".scm" and file_path.parent.name == "scm":
+        return ScmFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScmFile(pytest.File):
+    def collect(self):
+        data = read_all(self.path.read_text(encoding="utf-8"), str(self.path))
+        state = {"interp": None, "setup_failed": None}
+        pending_setup = []
+        for datum, span in data:
+            head = datum.car if isinstance(datum, Pair) else None
+            if isinstance(head, Symbol) and head.name in CHECKS:
+                yield ScmCheck.from_parent(self, name=f"line {span.line}: {_short(datum)}",
+                                           datum=datum, span=span, setup=pending_setup, state=state)
+                pending_setup = []
+            else:
+                pending_setup.append((datum, span))
+
+
+class ScmCheck(pytest.Item):
+    def __init__(self, *, datum, span, setup, state, **kwargs):
+        super().__init__(**kwargs)
+        self.datum = datum
+        self.span = span
+        self.setup_forms = setup
+        self.state = state
+
+    def runtest(self):
+        state = self.state
+        if state["interp"] is None:
+            state["interp"] = Interpreter()
+        interp = state["interp"]
+        for datum, span in self.setup_forms:
+            try:
+                interp.run_nodes(interp.compile_data([(datum, span)]))
+            except NablispError as error:
+                state["setup_failed"] = f"{span}: setup form failed: {error}"
+        self.setup_forms = []
+        if state["setup_failed"]:
+            raise ScmFailure(state["setup_failed"])
+        kind = self.datum.car.name
+        parts = list(self.datum)
+        if kind == "check-error":
+            expected_text = parts[2] if len(parts) > 2 else ""
+            try:
+                value = interp.run_nodes(interp.compile_data([(parts[1], self.span)]))
+            except NablispError as error:
+                if expected_text not in error.message:
+                    raise ScmFailure(f"{self.span}: error message {error.message!r} does not contain "
+                                     f"{expected_text!r}")
+                return
+            raise ScmFailure(f"{self.span}: expected an error, got the value {write_string(value)}")
+        if len(parts) != 4 or parts[2] is not Symbol("=>"):
+            raise ScmFailure(f"{self.span}: malformed check: {write_string(self.datum)}")
+        try:
+            actual = interp.run_nodes(interp.compile_data([(parts[1], self.span)]))
+            expected = interp.run_nodes(interp.compile_data([(parts[3], self.span)]))
+        except NablispError as error:
+            raise ScmFailure(f"{self.span}: {error}") from None
+        equal = interp.lookup("equal?")
+        same = _approx(actual, expected) if kind == "check-approx" else equal(actual, expected)
+        if not same:
+            raise ScmFailure(f"{self.span}: {write_string(parts[1])}\n  expected {write_string(expected)}"
+                             f"\n  got      {write_string(actual)}")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScmFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, self.span.line - 1, self.name
+
+
+class ScmFailure(Exception):
+    pass
+
+
+def _approx(actual, expected) -> bool:
+    if isinstance(expected, Pair) and isinstance(actual, Pair):
+        return len(list(actual)) == len(list(expected)) and all(_approx(a, e) for a, e in zip(actual, expected))
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(actual) == len(expected) and all(_approx(a, e) for a, e in zip(actual, expected))
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and \
+            not isinstance(actual, bool) and not isinstance(expected, bool):
+        return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12)
+    return actual == expected
+
+
+def _short(datum) -> str:
+    text = write_string(datum)
+    return text if len(text) <= 70 else text[:67] + "..."
