@@ -21,7 +21,7 @@ import warnings
 
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
-from .errors import GENERATED_FILE, SchemeSyntaxError
+from .errors import GENERATED_FILE, SchemeSyntaxError, procedure_name  # noqa: F401
 
 TOPLEVEL_NAME = "\0top"
 RESULT = "\0r"
@@ -34,12 +34,6 @@ HELPER_NAMES = {
     "check_set": "\0check_set",
     "define_global": "\0define",
 }
-
-
-def procedure_name(python_name: str) -> str:
-    """The Scheme name of a procedure from its Python (qualified) name."""
-    name = python_name.rsplit(".<locals>.", 1)[-1]
-    return re.sub(r" λ\d+$", "", name)
 
 
 class _Function:

@@ -167,12 +167,21 @@ def _python_type_phrase(type_name: str) -> str:
             "Environment": "an environment"}.get(type_name, f"a {type_name}")
 
 
+def procedure_name(python_name: str) -> str:
+    """The Scheme name of a procedure from its Python (qualified) name: compiled procedures
+    are named `name λN` inside the functions that create them."""
+    name = python_name.rsplit(".<locals>.", 1)[-1]
+    return re.sub(r" λ\d+$", "", name)
+
+
 def call_error_message(message: str) -> str | None:
     """The Scheme reading of a TypeError raised by a call in generated code, or None."""
     for pattern, render in _ARITY_PATTERNS:
         match = pattern.match(message)
         if match:
-            return render(match)
+            text = render(match)
+            head, sep, rest = text.partition(": ")
+            return procedure_name(head) + sep + rest if sep and "(" not in head else text
     return None
 
 

@@ -15,10 +15,10 @@ from ..lang.datum import Nil, Pair, Span, Symbol, make_list
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
 from . import runtime
-from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler, procedure_name
+from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler
 from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError, SchemeError,
                      SchemeExit, SchemeReadError, SchemeSyntaxError, call_error_message,
-                     condition_of, fail, python_error_message)
+                     condition_of, fail, procedure_name, python_error_message)
 from .expand import SPECIAL_FORMS, Expander, Special
 from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
@@ -120,10 +120,7 @@ class Interpreter:
 
     def run(self, function, span=None):
         try:
-            result = function()
-            while result.__class__ is runtime.TailCall:
-                result = result.proc(*result.args)
-            return result
+            return runtime.run_tail(function())
         except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked):
             raise
         except NablispError as error:
@@ -177,7 +174,7 @@ class Interpreter:
         """A nablisp error for a Python exception that escaped compiled code or a primitive."""
         frames = _frames(error.__traceback__)
         message = python_error_message(error)
-        if isinstance(error, TypeError) and message is None and frames:
+        if isinstance(error, TypeError) and "not callable" in str(error) and frames:
             code, _, frame = frames[-1]
             if code.co_filename in _RUNTIME_FILES and "result" in frame.f_locals:
                 pending = frame.f_locals["result"]
@@ -185,8 +182,6 @@ class Interpreter:
                     from ..lang.printer import write_string
                     message = f"not a procedure: {write_string(pending.proc)}"
         if message is not None:
-            if isinstance(error, TypeError):
-                message = _scheme_names(message)
             return SchemeError(ErrorObject(message))
         # An exception from inside a primitive: name the primitive Scheme code called.
         primitive = None
@@ -238,11 +233,6 @@ def _frames(tb) -> list:
         frames.append((tb.tb_frame.f_code, tb.tb_lineno, tb.tb_frame))
         tb = tb.tb_next
     return frames
-
-
-def _scheme_names(message: str) -> str:
-    head, sep, rest = message.partition(": ")
-    return procedure_name(head) + sep + rest if sep else message
 
 
 def run_with_deep_stack(function, *args, stack_mb: int = 512, recursion_limit: int = 400_000):

@@ -1,0 +1,1 @@
+"""Benchmarks of nablisp against plain CPython running the same algorithm."""

@@ -1,0 +1,150 @@
+"""The `nablisp` command as a user runs it: scripts, -e, stdin, exit codes, messages."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from nablisp.interpreter.cli import EXIT_RUNTIME, EXIT_SYNTAX, EXIT_USAGE
+
+
+def run(args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "nablisp.interpreter.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_script_runs_and_gets_its_arguments(tmp_path):
+    script = tmp_path / "hello.scm"
+    script.write_text('(display "hello ") (write (cdr (command-line))) (newline)')
+    result = run([str(script), "a", "b"])
+    assert result.returncode == 0
+    assert result.stdout == 'hello ("a" "b")\n'
+    assert result.stderr == ""
+
+
+def test_runtime_error_is_reported_with_position_and_backtrace(tmp_path):
+    script = tmp_path / "bad.scm"
+    script.write_text("(define (f x)\n  (car x))\n(display \"before\")\n(f 3)\n")
+    result = run([str(script)])
+    assert result.returncode == EXIT_RUNTIME
+    assert result.stdout == "before"
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{script}:2:3: error: car: expected a pair, got 3"
+    assert lines[1] == f"  in f at {script}:2:3"
+    assert "Traceback" not in result.stderr
+
+
+def test_syntax_error_exit_code_and_nothing_runs(tmp_path):
+    script = tmp_path / "syntax.scm"
+    script.write_text('(display "should not print")\n(let ((x 1 2)) x)\n')
+    result = run([str(script)])
+    assert result.returncode == EXIT_SYNTAX
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{script}:2:7: syntax error: let: each binding must be")
+
+
+def test_read_error_exit_code(tmp_path):
+    script = tmp_path / "read.scm"
+    script.write_text("(display 1)\n(display (+ 1 2)\n")
+    result = run([str(script)])
+    assert result.returncode == EXIT_SYNTAX
+    assert result.stderr.startswith(f"{script}:2:1: read error: missing ')'")
+
+
+def test_usage_errors():
+    result = run(["--no-such-flag"])
+    assert result.returncode == EXIT_USAGE
+    assert "usage: nablisp" in result.stderr
+
+
+def test_missing_file():
+    result = run(["/no/such/file.scm"])
+    assert result.returncode == EXIT_RUNTIME
+    assert "cannot open /no/such/file.scm" in result.stderr
+
+
+def test_eval_option_is_repeatable_and_prints_values():
+    result = run(["-e", "(define x 20)", "-e", "(+ x 1)", "-e", "'(a \"b\")", "-e", "(values 1 2)"])
+    assert result.returncode == 0
+    assert result.stdout == '21\n(a "b")\n1\n2\n'
+
+
+def test_version_and_help():
+    assert run(["--version"]).stdout.startswith("nablisp ")
+    assert "evaluate EXPR" in run(["--help"]).stdout
+
+
+def test_program_from_stdin_with_dash():
+    result = run(["-"], stdin='(display "from stdin")\n(exit 3)\n(display "not reached")')
+    assert result.stdout == "from stdin"
+    assert result.returncode == 3
+
+
+@pytest.mark.parametrize("code, status", [("(exit)", 0), ("(exit #t)", 0), ("(exit #f)", 1), ("(exit 7)", 7)])
+def test_exit_codes(code, status):
+    assert run(["-e", code]).returncode == status
+
+
+def test_exit_runs_dynamic_wind_after_thunks():
+    result = run(["-e", '(dynamic-wind (lambda () #f) (lambda () (exit 4)) (lambda () (display "after")))'])
+    assert (result.returncode, result.stdout) == (4, "after")
+
+
+def test_piped_stdin_is_read_form_by_form():
+    program = '(define x 5)\n(+ x 1)\n(car 1)\n(* x\n   2)\n"text"\n(values 1 2)\n(if #f #f)\n'
+    result = run([], stdin=program)
+    assert result.returncode == 0
+    assert result.stdout == '6\n10\n"text"\n1\n2\n'
+    assert result.stderr == "<stdin>:3:1: error: car: expected a pair, got 1\n"
+
+
+def test_piped_stdin_reports_read_errors_and_goes_on():
+    result = run([], stdin="(+ 1 2)\n)\n(+ 3 4)\n")
+    assert result.stdout == "3\n7\n"
+    assert "<stdin>:2:1: read error: unexpected ')'" in result.stderr
+    assert result.returncode == 0
+
+
+def test_piped_stdin_exit():
+    result = run([], stdin="(display 1)\n(exit 9)\n(display 2)\n")
+    assert (result.stdout, result.returncode) == ("1", 9)
+
+
+def test_load_is_relative_to_the_loading_file(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helper.scm").write_text("(define (helper) 'helped)")
+    (tmp_path / "lib" / "main.scm").write_text('(load "helper.scm") (display (helper))')
+    result = run([str(tmp_path / "lib" / "main.scm")], cwd=str(tmp_path))
+    assert (result.returncode, result.stdout) == (0, "helped")
+
+
+def test_deep_recursion_works_in_scripts(tmp_path):
+    script = tmp_path / "deep.scm"
+    script.write_text("""
+(define (build n) (let loop ((i 0) (acc '())) (if (= i n) acc (loop (+ i 1) (cons i acc)))))
+(define (sum l) (if (null? l) 0 (+ (car l) (sum (cdr l)))))
+(display (sum (build 100000)))
+""")
+    result = run([str(script)])
+    assert (result.returncode, result.stdout) == (0, "4999950000")
+
+
+def test_runaway_recursion_is_a_clean_error(tmp_path):
+    script = tmp_path / "runaway.scm"
+    script.write_text("(define (deep n) (+ 1 (deep n)))\n(deep 0)\n")
+    result = run([str(script)])
+    assert result.returncode == EXIT_RUNTIME
+    assert "recursion too deep" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) < 12
+
+
+@pytest.mark.skipif(not hasattr(os, "pipe"), reason="needs pipes")
+def test_broken_pipe_exits_quietly(tmp_path):
+    script = tmp_path / "big.scm"
+    script.write_text('(let loop ((i 0)) (when (< i 200000) (display i) (newline) (loop (+ i 1))))')
+    pipeline = subprocess.run(f'"{sys.executable}" -m nablisp.interpreter.cli "{script}" | head -1',
+                              shell=True, capture_output=True, text=True, timeout=120)
+    assert pipeline.stdout == "0\n"
+    assert "Traceback" not in pipeline.stderr and "Error" not in pipeline.stderr

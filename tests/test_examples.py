@@ -1,0 +1,32 @@
+"""Every program under examples/ runs and prints what tests/expected/NAME.out holds; the
+benchmarks run at a tiny size and agree with their CPython baselines."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.scm"))
+
+
+def test_every_example_has_an_expected_output():
+    assert EXAMPLES
+    for example in EXAMPLES:
+        assert (ROOT / "tests" / "expected" / f"{example.stem}.out").exists(), example.name
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+def test_example_output(example):
+    result = subprocess.run([sys.executable, "-m", "nablisp.interpreter.cli", str(example)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (ROOT / "tests" / "expected" / f"{example.stem}.out").read_text()
+
+
+def test_benchmarks_run_and_agree_at_a_tiny_size():
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--repeat", "1"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "W1 fib" in result.stdout
