@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..lang.datum import MultipleValues, Nil, Pair, Symbol, gensym, make_list
 from ..lang.reader import ReadError, read_all
+from ..ad.operators import make_differentiable
 from . import runtime
 from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
 from .errors import ErrorObject, SchemeSyntaxError, fail
@@ -618,6 +619,37 @@ def _guard(ex: Expander, form, scope, span):
 def _guard_body(body, handler):
     from .errors import condition_of
     return runtime.guard_body(body, handler, condition_of)
+
+
+# -- custom derivative rules --------------------------------------------------------------------
+
+@special("define-derivative")
+def _define_derivative(ex: Expander, form, scope, span):
+    """(define-derivative (name param …) partial …): from now on, name is differentiated with
+    one partial per parameter, written in nablisp — in both modes and under nesting."""
+    items = elements(form, "define-derivative", span)
+    if len(items) < 2 or items[1].__class__ is not Pair or not is_identifier(items[1].car):
+        raise SchemeSyntaxError("define-derivative: expected (define-derivative (name param …) partial …)", span)
+    name = items[1].car
+    params = elements(items[1].cdr, "define-derivative parameters", span)
+    partials = items[2:]
+    if not all(is_identifier(p) for p in params):
+        raise SchemeSyntaxError("define-derivative: parameters must be identifiers", span)
+    if len(partials) != len(params):
+        raise SchemeSyntaxError(f"define-derivative: {base_symbol(name).name} has {len(params)} "
+                                f"parameter{'s' if len(params) != 1 else ''} and needs as many partials, "
+                                f"got {len(partials)}", span)
+    lambdas = [syntax_list(keyword("lambda"), items[1].cdr, partial, span=span) for partial in partials]
+    rewritten = syntax_list(keyword("set!"), name,
+                            syntax_list(Literal(_make_differentiable), name,
+                                        syntax_list(Literal(_tuple_of), *lambdas),
+                                        base_symbol(name).name, span=span), span=span)
+    return ex.expand(rewritten, scope, span)
+
+
+def _make_differentiable(function, partials, name):
+    runtime.check_procedure("define-derivative", function)
+    return make_differentiable(lambda f, args: runtime.apply_procedure(f, args), function, partials, name)
 
 
 # -- program structure --------------------------------------------------------------------------

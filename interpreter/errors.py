@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..ad.tags import DifferentiationError
 from ..lang.datum import Pair, Span, Symbol
 from ..lang.printer import write_string
 
@@ -193,6 +194,8 @@ _UNASSIGNED_LOCAL = re.compile(r"^(?:cannot access (?:local|free) variable|(?:lo
 def python_error_message(error: BaseException) -> str | None:
     """What a Python exception raised by compiled code means in Scheme's words (None: unknown)."""
     text = str(error)
+    if isinstance(error, DifferentiationError):
+        return text
     if isinstance(error, RecursionError):
         return "recursion too deep (the program nests calls deeper than the stack allows)"
     if isinstance(error, NameError):

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..ad.operators import Operators
 from ..lang.datum import Nil, Pair, Span, Symbol, make_list
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
@@ -88,6 +89,7 @@ class Interpreter:
         from .primitives.session import session_primitives
         for name, function in session_primitives(self).items():
             self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
+        self.globals.update(Operators(runtime.apply_procedure).table())
 
     # -- public API ------------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
-"""Numbers (R7RS §6.2): exact integers and rationals, inexact reals.
+"""Numbers (R7RS §6.2): exact integers and rationals, inexact reals — and, for automatic
+differentiation, numbers carrying perturbations (ad/tags.py).
 
 The fast path of every arithmetic primitive is a class check and one Python operator; the slow
-path handles rationals, the variadic forms and errors.  Booleans are not numbers here, although
-Python's are: every check is on the exact class.
+path handles rationals, the variadic forms, errors, and tagged values, which it hands to the
+lifting dispatcher (ad/lift.py) with the primitive's rule (ad/rules.py).  Comparisons and
+predicates look through perturbations to the plain number.  Booleans are not numbers here,
+although Python's are: every check is on the exact class.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from ...ad.lift import G, lift
+from ...ad.rules import RULES
+from ...ad.tags import Dual, Tracked, plain
 from ...lang.datum import MultipleValues
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
 from ..errors import fail
-from .registry import define
+from .registry import BUILTINS, define
 
 _ABSENT = object()
 EXACT = (int, Fraction)
@@ -22,17 +28,22 @@ EXACT = (int, Fraction)
 
 def is_number(value) -> bool:
     cls = value.__class__
-    return cls is int or cls is float or cls is Fraction
+    return cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked
+
+
+def is_tagged(value) -> bool:
+    return value.__class__ is Dual or value.__class__ is Tracked
 
 
 def check_number(who: str, value):
     cls = value.__class__
-    if cls is int or cls is float or cls is Fraction:
+    if cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked:
         return value
     fail(f"{who}: expected a number, got {write_string(value)}")
 
 
 def check_integer(who: str, value):
+    value = plain(value)
     if value.__class__ is int:
         return value
     if value.__class__ is float and value.is_integer():
@@ -67,6 +78,31 @@ def _real_args(who, args):
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
+# The binary kernels are the generic operations the derivative rules are written with.
+
+def add2(a, b):
+    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        return lift(add2, RULES["+"], (a, b))
+    return normalize(a + b)
+
+
+def sub2(a, b):
+    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        return lift(sub2, RULES["-"], (a, b))
+    return normalize(a - b)
+
+
+def mul2(a, b):
+    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        return lift(mul2, RULES["*"], (a, b))
+    return normalize(a * b)
+
+
+def negate(a):
+    if a.__class__ is Dual or a.__class__ is Tracked:
+        return lift(negate, RULES["negate"], (a,))
+    return -a
+
 
 @define("+")
 def add(a=_ABSENT, b=_ABSENT, *more):
@@ -75,10 +111,12 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         return a + b
     args = [x for x in (a, b) if x is not _ABSENT] + list(more)
     _real_args("+", args)
-    total = 0
-    for value in args:
-        total = total + value
-    return normalize(total)
+    if not args:
+        return 0
+    total = args[0]
+    for value in args[1:]:
+        total = add2(total, value)
+    return total
 
 
 @define("*")
@@ -88,10 +126,12 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
         return a * b
     args = [x for x in (a, b) if x is not _ABSENT] + list(more)
     _real_args("*", args)
-    product = 1
-    for value in args:
-        product = product * value
-    return normalize(product)
+    if not args:
+        return 1
+    product = args[0]
+    for value in args[1:]:
+        product = mul2(product, value)
+    return product
 
 
 @define("-")
@@ -101,16 +141,20 @@ def subtract(a, b=_ABSENT, *more):
         return a - b
     if b is _ABSENT:
         check_number("-", a)
-        return -a
+        return negate(a)
     args = [a, b] + list(more)
     _real_args("-", args)
     result = a
     for value in args[1:]:
-        result = result - value
-    return normalize(result)
+        result = sub2(result, value)
+    return result
 
 
 def divide2(a, b):
+    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        if plain(b) == 0 and plain(b).__class__ is not float:
+            fail(f"/: division by zero ({write_string(plain(a))} / 0)")
+        return lift(divide2, RULES["/"], (a, b))
     if b.__class__ is float:
         if b == 0.0:
             if a != a or a == 0:
@@ -143,6 +187,7 @@ def divide(a, b=_ABSENT, *more):
 def _compare(who, op, a, b, more):
     args = (a, b) + more
     _real_args(who, args)
+    args = [plain(x) for x in args]
     for x, y in zip(args, args[1:]):
         if not op(x, y):
             return False
@@ -204,40 +249,39 @@ def num_ge(a, b=_ABSENT, *more):
     return _compare(">=", lambda x, y: x >= y, a, b, more)
 
 
+def _extremum(who, better, first, rest):
+    """max and min pick an argument, perturbation and all: they differentiate like the `if`
+    that defines them (at a tie, the first of the tied arguments)."""
+    args = (first,) + rest
+    _real_args(who, args)
+    result = first
+    inexact = plain(first).__class__ is float
+    for value in rest:
+        number = plain(value)
+        inexact = inexact or number.__class__ is float
+        if number != number:
+            result = value
+        elif plain(result) == plain(result) and better(number, plain(result)):
+            result = value
+    return inexact_(result) if inexact else result
+
+
 @define("max")
 def maximum(first, *rest):
-    args = (first,) + rest
-    _real_args("max", args)
-    result = first
-    inexact = first.__class__ is float
-    for value in rest:
-        inexact = inexact or value.__class__ is float
-        if value != value:
-            result = value
-        elif result == result and value > result:
-            result = value
-    return float(result) if inexact else result
+    return _extremum("max", lambda x, y: x > y, first, rest)
 
 
 @define("min")
 def minimum(first, *rest):
-    args = (first,) + rest
-    _real_args("min", args)
-    result = first
-    inexact = first.__class__ is float
-    for value in rest:
-        inexact = inexact or value.__class__ is float
-        if value != value:
-            result = value
-        elif result == result and value < result:
-            result = value
-    return float(result) if inexact else result
+    return _extremum("min", lambda x, y: x < y, first, rest)
 
 
 @define("abs", "magnitude")
 def absolute(x):
     check_number("abs", x)
-    return -x if x < 0 else (x if x == x else x)
+    if x.__class__ is Dual or x.__class__ is Tracked:
+        return lift(absolute, RULES["abs"], (x,))
+    return -x if x < 0 else x
 
 
 # -- predicates ---------------------------------------------------------------------------------
@@ -249,12 +293,14 @@ def number_p(x):
 
 @define("rational?")
 def rational_p(x):
+    x = plain(x)
     cls = x.__class__
     return cls is int or cls is Fraction or (cls is float and math.isfinite(x))
 
 
 @define("integer?")
 def integer_p(x):
+    x = plain(x)
     cls = x.__class__
     return cls is int or (cls is float and x.is_integer())
 
@@ -262,13 +308,13 @@ def integer_p(x):
 @define("exact?")
 def exact_p(x):
     check_number("exact?", x)
-    return x.__class__ is not float
+    return plain(x).__class__ is not float
 
 
 @define("inexact?")
 def inexact_p(x):
     check_number("inexact?", x)
-    return x.__class__ is float
+    return plain(x).__class__ is float
 
 
 @define("exact-integer?")
@@ -288,57 +334,52 @@ def exact_nonnegative_integer_p(x):
 
 @define("nan?")
 def nan_p(x):
-    check_number("nan?", x)
+    x = plain(check_number("nan?", x))
     return x.__class__ is float and math.isnan(x)
 
 
 @define("infinite?")
 def infinite_p(x):
-    check_number("infinite?", x)
+    x = plain(check_number("infinite?", x))
     return x.__class__ is float and math.isinf(x)
 
 
 @define("finite?")
 def finite_p(x):
-    check_number("finite?", x)
+    x = plain(check_number("finite?", x))
     return x.__class__ is not float or math.isfinite(x)
 
 
 @define("zero?")
 def zero_p(x):
-    check_number("zero?", x)
-    return x == 0
+    return plain(check_number("zero?", x)) == 0
 
 
 @define("positive?")
 def positive_p(x):
-    check_number("positive?", x)
-    return x > 0
+    return plain(check_number("positive?", x)) > 0
 
 
 @define("negative?")
 def negative_p(x):
-    check_number("negative?", x)
-    return x < 0
+    return plain(check_number("negative?", x)) < 0
 
 
 @define("odd?")
 def odd_p(x):
-    check_integer("odd?", x)
-    return x % 2 == 1
+    return check_integer("odd?", x) % 2 == 1
 
 
 @define("even?")
 def even_p(x):
-    check_integer("even?", x)
-    return x % 2 == 0
+    return check_integer("even?", x) % 2 == 0
 
 
 # -- integer division ---------------------------------------------------------------------------
 
 def _integer_pair(who, a, b):
-    check_integer(who, a)
-    check_integer(who, b)
+    a = check_integer(who, a)
+    b = check_integer(who, b)
     if b == 0:
         fail(f"{who}: division by zero")
     inexact = a.__class__ is float or b.__class__ is float
@@ -398,7 +439,7 @@ def truncate_remainder(a, b):
 def gcd(*args):
     result, inexact = 0, False
     for value in args:
-        check_integer("gcd", value)
+        value = check_integer("gcd", value)
         inexact = inexact or value.__class__ is float
         result = math.gcd(result, int(value))
     return _result(result, inexact)
@@ -408,7 +449,7 @@ def gcd(*args):
 def lcm(*args):
     result, inexact = 1, False
     for value in args:
-        check_integer("lcm", value)
+        value = check_integer("lcm", value)
         inexact = inexact or value.__class__ is float
         value = abs(int(value))
         if value == 0:
@@ -419,7 +460,7 @@ def lcm(*args):
 
 @define("numerator")
 def numerator(x):
-    check_number("numerator", x)
+    x = plain(check_number("numerator", x))
     if x.__class__ is float:
         return float(Fraction(x).numerator)
     return x.numerator if x.__class__ is Fraction else x
@@ -427,7 +468,7 @@ def numerator(x):
 
 @define("denominator")
 def denominator(x):
-    check_number("denominator", x)
+    x = plain(check_number("denominator", x))
     if x.__class__ is float:
         return float(Fraction(x).denominator)
     return x.denominator if x.__class__ is Fraction else 1
@@ -437,7 +478,8 @@ def denominator(x):
 
 def _rounding(who, function):
     def rounded(x):
-        check_number(who, x)
+        # a step function: derivative 0, so the result is the plain rounded number
+        x = plain(check_number(who, x))
         if x.__class__ is float:
             if not math.isfinite(x):
                 return x
@@ -454,8 +496,8 @@ define("round")(_rounding("round", round))
 
 @define("rationalize")
 def rationalize(x, y):
-    check_number("rationalize", x)
-    check_number("rationalize", y)
+    x = plain(check_number("rationalize", x))
+    y = plain(check_number("rationalize", y))
     inexact = x.__class__ is float or y.__class__ is float
     if inexact and (not math.isfinite(x) or not math.isfinite(y)):
         if math.isinf(y) and math.isfinite(x):
@@ -505,7 +547,11 @@ def _float_of(who, x) -> float:
 
 
 def _unary(name, function, domain=None):
+    rule = RULES[name]
+
     def transcendental(x):
+        if x.__class__ is Dual or x.__class__ is Tracked:
+            return lift(transcendental, rule, (x,))
         value = _float_of(name, x)
         if domain is not None and not domain(value):
             fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
@@ -540,14 +586,24 @@ _unary("acosh", math.acosh, lambda v: v >= 1 or math.isnan(v))
 _unary("atanh", math.atanh, lambda v: -1 < v < 1 or math.isnan(v))
 
 
-@define("atan")
-def atan(y, x=_ABSENT):
-    if x is _ABSENT:
-        return math.atan(_float_of("atan", y))
+def atan1(x):
+    if x.__class__ is Dual or x.__class__ is Tracked:
+        return lift(atan1, RULES["atan"], (x,))
+    return math.atan(_float_of("atan", x))
+
+
+def atan2(y, x):
+    if is_tagged(y) or is_tagged(x):
+        return lift(atan2, RULES["atan2"], (y, x))
     fy, fx = _float_of("atan", y), _float_of("atan", x)
     if y.__class__ is not float and x.__class__ is not float and y == 0 and x == 0:
         fail("atan: (atan 0 0) is undefined")
     return math.atan2(fy, fx)
+
+
+@define("atan")
+def atan(y, x=_ABSENT):
+    return atan1(y) if x is _ABSENT else atan2(y, x)
 
 
 def _log1(x, who="log"):
@@ -561,14 +617,19 @@ def _log1(x, who="log"):
     return math.log(value)
 
 
+def log1(x):
+    if x.__class__ is Dual or x.__class__ is Tracked:
+        return lift(log1, RULES["log"], (x,))
+    return _log1(x)
+
+
 @define("log")
 def log(x, base=_ABSENT):
     if base is _ABSENT:
-        return _log1(x)
-    denominator_value = _log1(base)
-    if denominator_value == 0:
+        return log1(x)
+    if plain(base) == 1:
         fail("log: base 1 is not allowed")
-    return _log1(x) / denominator_value
+    return divide2(log1(x), log1(base))
 
 
 @define("square")
@@ -577,6 +638,8 @@ def square(x):
     if cls is int or cls is float:
         return x * x
     check_number("square", x)
+    if cls is Dual or cls is Tracked:
+        return lift(square, RULES["square"], (x,))
     return normalize(x * x)
 
 
@@ -593,6 +656,10 @@ def _exact_root(x):
 @define("sqrt")
 def sqrt(x):
     check_number("sqrt", x)
+    if x.__class__ is Dual or x.__class__ is Tracked:
+        if plain(x) < 0:
+            fail(f"sqrt: {write_string(plain(x))} is negative (complex numbers are not supported)")
+        return lift(sqrt, RULES["sqrt"], (x,))
     if x < 0:
         fail(f"sqrt: {write_string(x)} is negative (complex numbers are not supported)")
     if x.__class__ is not float:
@@ -614,6 +681,10 @@ def exact_integer_sqrt(n):
 def expt(base, power):
     check_number("expt", base)
     check_number("expt", power)
+    if is_tagged(base) or is_tagged(power):
+        if plain(base) == 0 and plain(power) < 0:
+            fail("expt: division by zero (0 raised to a negative power)")
+        return lift(expt, RULES["expt"], (base, power))
     if power.__class__ is int and base.__class__ is not float:
         if base == 0 and power < 0:
             fail("expt: division by zero (0 raised to a negative power)")
@@ -637,6 +708,8 @@ def expt(base, power):
 @define("exact", "inexact->exact")
 def exact(x):
     check_number("exact", x)
+    if is_tagged(x):
+        return lift(exact, RULES["identity"], (x,))
     if x.__class__ is float:
         if not math.isfinite(x):
             fail(f"exact: {write_string(x)} has no exact representation")
@@ -645,13 +718,15 @@ def exact(x):
 
 
 @define("inexact", "exact->inexact")
-def inexact(x):
+def inexact_(x):
+    if is_tagged(x):
+        return lift(inexact_, RULES["identity"], (x,))
     return _float_of("inexact", x)
 
 
 @define("number->string")
 def number_to_string_(x, radix=10):
-    check_number("number->string", x)
+    x = plain(check_number("number->string", x))
     if radix not in (2, 8, 10, 16):
         fail(f"number->string: radix must be 2, 8, 10 or 16, got {write_string(radix)}")
     if x.__class__ is float and radix != 10:
@@ -670,3 +745,10 @@ def string_to_number(text, radix=10):
     except ZeroDivisionError:
         return False
     return False if value is None else value
+
+
+# The generic operations the derivative rules are written with are these primitives.
+G.add, G.sub, G.mul, G.div, G.neg = add2, sub2, mul2, divide2, negate
+G.log, G.sqrt, G.expt, G.square = log1, sqrt, expt, square
+for _name in ("sin", "cos", "tan", "exp", "sinh", "cosh", "tanh"):
+    setattr(G, _name, BUILTINS[_name])

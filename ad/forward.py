@@ -1,0 +1,107 @@
+"""Forward mode: extracting a derivative from a result, and its extension to results that are
+procedures (Manzyuk, Pearlmutter, Radul, Rush, Siskind, JFP 2019).
+
+(derivative f x) = extract(ε, f(x + ε)) with ε fresh.  For a number, extract takes the
+coefficient of ε.  For a procedure h, every *call* is a derivative calculation of its own:
+
+    extract(ε, h) = λ a… . swap(ε, ε′, extract(ε, h(swap(ε, ε′, a)…)))      ε′ fresh per call
+
+The swap hides any ε the caller passes in (an outer use of the same derivative, as in
+(D̂ (D̂ exp))) as ε′ while h runs, and gives it back afterwards.  It is an involution on tags,
+and a procedure is swapped by conjugation, swap(g) = λ b… . swap(g(swap(b)…)), so h's own ε
+and the caller's stay apart even when g is an argument.  A swapped value is rebuilt with the
+generic operations (primal + tangent·ε″), which restores the older-tags-inside order.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .lift import G, unit
+from .structure import map_structure
+from .tags import DifferentiationError, Dual, Tracked
+
+
+def is_procedure(value) -> bool:
+    return callable(value) and not isinstance(value, type)
+
+
+class Forward:
+    """The forward-mode machinery of one interpreter: its tags and its way to call procedures."""
+
+    def __init__(self, tags, apply):
+        self.tags = tags
+        self.apply = apply
+
+    # -- the two parts of a perturbed value -------------------------------------------------------
+
+    def tangent(self, tag, value, who: str):
+        return self._part(tag, value, who, want_tangent=True)
+
+    def primal(self, tag, value, who: str):
+        return self._part(tag, value, who, want_tangent=False)
+
+    def _part(self, tag, value, who, want_tangent: bool):
+        def leaf(x):
+            cls = x.__class__
+            if cls is Dual:
+                if x.tag is tag:
+                    return x.tangent if want_tangent else x.primal
+                if x.tag.level < tag.level:
+                    return 0 if want_tangent else x
+                # a younger tag (from a call of a returned procedure): look inside, rebuild
+                return rebuild(x.tag, self._part(tag, x.primal, who, want_tangent),
+                               self._part(tag, x.tangent, who, want_tangent))
+            if cls is Tracked:
+                if x.tag.level < tag.level:
+                    return 0 if want_tangent else x
+                raise DifferentiationError(f"{who}: a reverse-mode value escaped its gradient")
+            if cls is int or cls is float or cls is Fraction:
+                return 0 if want_tangent else x
+            if is_procedure(x):
+                return self._procedure_part(tag, x, who, want_tangent)
+            from ..lang.printer import write_string
+            raise DifferentiationError(f"{who}: the function returned {write_string(x)}, which is "
+                                       "not a number (nor a list, vector or procedure of numbers)")
+        return map_structure(leaf, value)
+
+    def _procedure_part(self, tag, procedure, who, want_tangent):
+        def part_of_call(*args):
+            hidden = self.tags.fresh()
+            swapped_args = [self.swap(tag, hidden, arg) for arg in args]
+            result = self.apply(procedure, swapped_args)
+            return self.swap(tag, hidden, self._part(tag, result, who, want_tangent))
+        part_of_call.__name__ = part_of_call.__qualname__ = "derivative" if want_tangent else "primal"
+        return part_of_call
+
+    # -- exchanging two tags ----------------------------------------------------------------------
+
+    def swap(self, a, b, value):
+        def leaf(x):
+            cls = x.__class__
+            if cls is Dual:
+                primal = self.swap(a, b, x.primal)
+                tangent = self.swap(a, b, x.tangent)
+                tag = b if x.tag is a else a if x.tag is b else x.tag
+                if tag is x.tag and primal is x.primal and tangent is x.tangent:
+                    return x
+                return rebuild(tag, primal, tangent)
+            if cls is Tracked:
+                if self.swap(a, b, x.primal) is not x.primal:
+                    raise DifferentiationError("derivative: a reverse-mode value cannot pass through "
+                                               "a procedure returned by a derivative")
+                return x
+            if is_procedure(x):
+                def conjugate(*args):
+                    return self.swap(a, b, self.apply(x, [self.swap(a, b, arg) for arg in args]))
+                conjugate.__name__ = conjugate.__qualname__ = getattr(x, "__name__", "procedure")
+                return conjugate
+            return x
+        return map_structure(leaf, value)
+
+
+def rebuild(tag, primal, tangent):
+    """primal + tangent·ε_tag, in canonical form whatever the tags inside primal and tangent."""
+    if tangent.__class__ is int and tangent == 0:
+        return primal
+    return G.add(primal, G.mul(tangent, unit(tag)))

@@ -1,0 +1,73 @@
+"""The one lifting dispatcher: a primitive applied to tagged values.
+
+For f(a, b) with the highest tag ε among its arguments (lower tags are constants here):
+
+    forward:  f(a₀ + a'ε, b₀ + b'ε) = f(a₀, b₀) + (∂₁f(a₀, b₀)·a' + ∂₂f(a₀, b₀)·b')·ε
+    reverse:  record the entry  [f(a₀, b₀); (a.node, ∂₁f), (b.node, ∂₂f)]  on ε's tape
+
+The value f(a₀, b₀) and the partials are computed with the *generic* operations, which lift
+again when a₀, b₀ carry older tags: that recursion is all that nesting needs.  The partial of an
+argument that does not carry ε is never computed, so a constant argument at a singular point
+(0 for `log`, negative for `expt`'s exponent rule) costs nothing and raises nothing.
+"""
+
+from __future__ import annotations
+
+from .tags import Dual, Tracked, top_tag
+
+
+class Generic:
+    """The differentiable arithmetic the rules are written with.  The numeric primitives own the
+    plain-number semantics (exactness, error messages) and fill this namespace in."""
+
+    add = sub = mul = div = neg = None
+    sin = cos = tan = exp = log = sqrt = expt = atan = None
+    sinh = cosh = tanh = square = None
+
+
+G = Generic()
+
+
+def is_zero(value) -> bool:
+    """An exactly vanishing tangent or cotangent: a plain number equal to 0."""
+    cls = value.__class__
+    return cls is not Dual and cls is not Tracked and value == 0
+
+
+def unit(tag):
+    """ε_tag itself: 0 + 1·ε."""
+    return Dual(tag, 0, 1)
+
+
+def make_dual(tag, primal, tangent):
+    if is_zero(tangent) and tangent.__class__ is int:
+        return primal
+    return Dual(tag, primal, tangent)
+
+
+def lift(function, partials, args):
+    """Apply the primitive ``function`` (generic) to ``args``, at least one of them tagged;
+    ``partials[i](*primals)`` is ∂f/∂(argument i)."""
+    tag = top_tag(args)
+    primals = list(args)
+    perturbed = []
+    for index, value in enumerate(args):
+        if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
+            primals[index] = value.primal
+            perturbed.append(index)
+    result = function(*primals)
+    tape = tag.tape
+    if tape is None:
+        tangent = 0
+        for index in perturbed:
+            direction = args[index].tangent
+            if is_zero(direction):
+                continue
+            term = G.mul(partials[index](*primals), direction)
+            tangent = term if tangent.__class__ is int and tangent == 0 else G.add(tangent, term)
+        return make_dual(tag, result, tangent)
+    entry = []
+    for index in perturbed:
+        entry.append(args[index].node)
+        entry.append(partials[index](*primals))
+    return Tracked(tag, result, tape.record(tuple(entry)))

@@ -1,0 +1,298 @@
+"""The derivative operators, as procedures of the language.
+
+Each takes a procedure and returns a procedure, so they compose — (derivative (derivative f)),
+(jacobian (gradient f)) — and given more arguments applies the result at once:
+(derivative f 3) = ((derivative f) 3).  Every application draws a fresh tag, which is all it
+takes for nested uses never to confuse their perturbations.
+
+Shapes: a gradient has the shape of the argument it is taken with respect to (one per argument
+when there are several); a Jacobian is a list of rows, one per output number, each a list with
+one entry per input number, collapsed to a plain list when the output (or the input) is a single
+number.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..lang.datum import Nil, make_list
+from ..lang.printer import write_string
+from .forward import Forward, is_procedure
+from .lift import lift
+from .reverse import Tape
+from .structure import is_structure, leaves, map_structure
+from .tags import DifferentiationError, Dual, TagSource, Tracked, is_tagged, plain
+
+
+def is_number(value) -> bool:
+    cls = value.__class__
+    return cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked
+
+
+class Operators:
+    def __init__(self, apply):
+        self.apply = apply
+        self.tags = TagSource()
+        self.forward = Forward(self.tags, apply)
+
+    # -- making operators ------------------------------------------------------------------------
+
+    def table(self) -> dict:
+        ops = {
+            "derivative": self.operator("derivative", self.derivative),
+            "gradient": self.operator("gradient", self.gradient),
+            "gradient-forward": self.operator("gradient-forward", self.gradient_forward),
+            "jacobian-forward": self.operator("jacobian-forward", self.jacobian_forward),
+            "jacobian-reverse": self.operator("jacobian-reverse", self.jacobian_reverse),
+            "hessian": self.operator("hessian", self.hessian),
+            "hessian-vector-product": self.operator("hessian-vector-product", self.hvp),
+            "jvp": self.operator("jvp", self.jvp),
+            "vjp": self.operator("vjp", self.vjp),
+            "value-and-derivative": self.operator("value-and-derivative", self.value_and_derivative),
+            "value-and-gradient": self.operator("value-and-gradient", self.value_and_gradient),
+            "stop-gradient": stop_gradient,
+        }
+        ops["D"] = ops["derivative"]
+        ops["grad"] = ops["gradient"]
+        ops["jacobian"] = ops["jacobian-forward"]
+        ops["hvp"] = ops["hessian-vector-product"]
+        return ops
+
+    def operator(self, name: str, compute):
+        def operator(f, *args):
+            if not is_procedure(f):
+                raise DifferentiationError(f"{name}: expected a procedure to differentiate, got {write_string(f)}")
+            if args:
+                return compute(f, args)
+
+            def differentiated(*xs):
+                return compute(f, xs)
+            differentiated.__name__ = differentiated.__qualname__ = \
+                f"({name} {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
+            return differentiated
+        operator.__name__ = operator.__qualname__ = name
+        return operator
+
+    # -- forward mode ----------------------------------------------------------------------------
+
+    def _one_number(self, name, xs):
+        if len(xs) != 1:
+            raise DifferentiationError(f"{name}: expects a function of one number, called with {len(xs)} "
+                                       "arguments; use gradient or jacobian for several variables")
+        x = xs[0]
+        if is_structure(x):
+            raise DifferentiationError(f"{name}: the argument {write_string(x)} is a list or vector; "
+                                       "use gradient (or jacobian) for functions of several variables")
+        if not is_number(x):
+            raise DifferentiationError(f"{name}: expected a number, got {write_string(x)}")
+        return x
+
+    def derivative(self, f, xs):
+        x = self._one_number("derivative", xs)
+        tag = self.tags.fresh()
+        return self.forward.tangent(tag, self.apply(f, [Dual(tag, x, 1)]), "derivative")
+
+    def value_and_derivative(self, f, xs):
+        x = self._one_number("value-and-derivative", xs)
+        tag = self.tags.fresh()
+        y = self.apply(f, [Dual(tag, x, 1)])
+        return make_list([self.forward.primal(tag, y, "value-and-derivative"),
+                          self.forward.tangent(tag, y, "value-and-derivative")])
+
+    def _perturb_one(self, who, xs, position, tag):
+        """The arguments with their ``position``-th number (counting across all) perturbed."""
+        counter = [0]
+
+        def leaf(x):
+            if not is_number(x):
+                raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(x)}")
+            index = counter[0]
+            counter[0] += 1
+            return Dual(tag, x, 1) if index == position else x
+        return [map_structure(leaf, x) for x in xs]
+
+    def _input_count(self, who, xs) -> int:
+        count = 0
+        for x in xs:
+            for leaf in leaves(x):
+                if not is_number(leaf):
+                    raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(leaf)}")
+                count += 1
+        return count
+
+    def _forward_columns(self, who, f, xs):
+        """(output structure of the first pass, one tangent structure per input number)."""
+        columns = []
+        for position in range(self._input_count(who, xs)):
+            tag = self.tags.fresh()
+            y = self.apply(f, self._perturb_one(who, xs, position, tag))
+            columns.append(self.forward.tangent(tag, y, who))
+        return columns
+
+    def gradient_forward(self, f, xs):
+        columns = self._forward_columns("gradient-forward", f, xs)
+        for column in columns:
+            self._check_scalar("gradient-forward", column)
+        return self._shape_like_inputs(xs, iter(columns))
+
+    def jacobian_forward(self, f, xs):
+        if not xs:
+            raise DifferentiationError("jacobian: expected at least one argument")
+        columns = self._forward_columns("jacobian", f, xs)
+        if not columns:
+            return Nil
+        rows = [list(row) for row in zip(*[leaves(c) for c in columns])]
+        return self._matrix(xs, columns[0], rows)
+
+    def jvp(self, f, args):
+        if len(args) != 2:
+            raise DifferentiationError(f"jvp: expected a point and a tangent, got {len(args)} arguments")
+        x, v = args
+        tag = self.tags.fresh()
+        directions = iter(leaves(v))
+        if len(leaves(v)) != len(leaves(x)):
+            raise DifferentiationError("jvp: the tangent must have the shape of the point")
+
+        def leaf(number):
+            if not is_number(number):
+                raise DifferentiationError(f"jvp: expected numbers in the point, got {write_string(number)}")
+            direction = next(directions)
+            if not is_number(direction):
+                raise DifferentiationError(f"jvp: expected numbers in the tangent, got {write_string(direction)}")
+            return Dual(tag, number, direction)
+        return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x)]), "jvp")
+
+    # -- reverse mode ----------------------------------------------------------------------------
+
+    def _record_inputs(self, who, xs, tag):
+        tape = tag.tape
+
+        def leaf(x):
+            if not is_number(x):
+                raise DifferentiationError(f"{who}: expected a number or a list or vector of numbers, "
+                                           f"got {write_string(x)}")
+            return Tracked(tag, x, tape.new_input())
+        return [map_structure(leaf, x) for x in xs]
+
+    def _check_scalar(self, who, y):
+        if is_structure(y):
+            raise DifferentiationError(f"{who}: the function returned {write_string(y)}, not a number; "
+                                       "use jacobian for functions with several outputs")
+        if is_procedure(y):
+            raise DifferentiationError(f"{who}: the function returned a procedure; use derivative for "
+                                       "functions that return functions")
+        if not is_number(y):
+            raise DifferentiationError(f"{who}: the function returned {write_string(y)}, not a number")
+
+    def _read(self, inputs, adjoints, tag):
+        def leaf(tracked):
+            adjoint = adjoints[tracked.node] if adjoints is not None else None
+            return 0 if adjoint is None else adjoint
+        return [map_structure(leaf, x) for x in inputs]
+
+    def _gradient_pass(self, who, f, xs):
+        tag = self.tags.fresh(Tape())
+        inputs = self._record_inputs(who, xs, tag)
+        y = self.apply(f, inputs)
+        self._check_scalar(who, y)
+        adjoints = None
+        if y.__class__ is Tracked and y.tag is tag:
+            adjoints = tag.tape.backward({y.node: 1})
+            value = y.primal
+        else:
+            value = y
+        gradients = self._read(inputs, adjoints, tag)
+        return value, gradients[0] if len(xs) == 1 else make_list(gradients)
+
+    def gradient(self, f, xs):
+        if not xs:
+            raise DifferentiationError("gradient: expected at least one argument")
+        return self._gradient_pass("gradient", f, xs)[1]
+
+    def value_and_gradient(self, f, xs):
+        if not xs:
+            raise DifferentiationError("value-and-gradient: expected at least one argument")
+        value, gradient = self._gradient_pass("value-and-gradient", f, xs)
+        return make_list([value, gradient])
+
+    def jacobian_reverse(self, f, xs):
+        if not xs:
+            raise DifferentiationError("jacobian-reverse: expected at least one argument")
+        tag = self.tags.fresh(Tape())
+        inputs = self._record_inputs("jacobian-reverse", xs, tag)
+        y = self.apply(f, inputs)
+        rows = []
+        for output in leaves(y):
+            if not is_number(output):
+                raise DifferentiationError(f"jacobian-reverse: the function returned {write_string(output)} "
+                                           "among its outputs, not a number")
+            adjoints = tag.tape.backward({output.node: 1}) \
+                if output.__class__ is Tracked and output.tag is tag else None
+            rows.append([leaf for x in self._read(inputs, adjoints, tag) for leaf in leaves(x)])
+        return self._matrix(xs, y, rows)
+
+    def vjp(self, f, args):
+        if len(args) != 2:
+            raise DifferentiationError(f"vjp: expected a point and a cotangent, got {len(args)} arguments")
+        x, cotangent = args
+        tag = self.tags.fresh(Tape())
+        inputs = self._record_inputs("vjp", [x], tag)
+        y = self.apply(f, inputs)
+        outputs, weights = leaves(y), leaves(cotangent)
+        if len(outputs) != len(weights):
+            raise DifferentiationError("vjp: the cotangent must have the shape of the function's value")
+        seeds: dict = {}
+        for output, weight in zip(outputs, weights):
+            if output.__class__ is Tracked and output.tag is tag:
+                seeds[output.node] = weight if output.node not in seeds else seeds[output.node] + weight
+        adjoints = tag.tape.backward(seeds) if seeds else None
+        return self._read(inputs, adjoints, tag)[0]
+
+    # -- nested ----------------------------------------------------------------------------------
+
+    def hessian(self, f, xs):
+        if len(xs) != 1:
+            raise DifferentiationError(f"hessian: expects one argument (a number or a list or vector of "
+                                       f"numbers), got {len(xs)}")
+        return self.jacobian_forward(self.operator("gradient", self.gradient)(f), xs)
+
+    def hvp(self, f, args):
+        return self.jvp(self.operator("gradient", self.gradient)(f), args)
+
+    # -- shapes ----------------------------------------------------------------------------------
+
+    def _shape_like_inputs(self, xs, values):
+        shaped = [map_structure(lambda _: next(values), x) for x in xs]
+        return shaped[0] if len(xs) == 1 else make_list(shaped)
+
+    def _matrix(self, xs, y, rows):
+        scalar_in = len(xs) == 1 and not is_structure(xs[0])
+        scalar_out = not is_structure(y)
+        if scalar_in and scalar_out:
+            return rows[0][0]
+        if scalar_out:
+            return make_list(rows[0])
+        if scalar_in:
+            column = iter(row[0] for row in rows)
+            return map_structure(lambda _: next(column), y)
+        return make_list([make_list(row) for row in rows])
+
+
+def stop_gradient(value):
+    """The value with every perturbation removed: a constant for every derivative."""
+    return map_structure(lambda x: plain(x) if is_tagged(x) else x, value)
+
+
+def make_differentiable(apply, function, partials, name: str):
+    """``function`` with a custom rule: ``partials[i]`` computes ∂function/∂(argument i)."""
+    partial_functions = tuple((lambda p: lambda *args: apply(p, list(args)))(p) for p in partials)
+
+    def differentiable(*args):
+        if len(args) != len(partial_functions):
+            raise DifferentiationError(f"{name}: expected {len(partial_functions)} arguments, got {len(args)}")
+        for arg in args:
+            if arg.__class__ is Dual or arg.__class__ is Tracked:
+                return lift(differentiable, partial_functions, args)
+        return apply(function, list(args))
+    differentiable.__name__ = differentiable.__qualname__ = name
+    return differentiable

@@ -1,0 +1,52 @@
+"""Reverse mode: the tape (a Wengert list) and the backward pass.
+
+Every operation on a Tracked value appends one entry to its tag's tape: the indices of the
+entries it read and the local partial derivatives.  The backward pass walks the tape once,
+newest entry first, and accumulates adjoints:
+
+    adjoint[parent] += adjoint[entry] · ∂entry/∂parent
+
+with the generic operations — so an outer derivative can differentiate the pass itself — and
+never by recursion: a tape of ten million entries needs no more Python stack than one of ten.
+"""
+
+from __future__ import annotations
+
+from .lift import G, is_zero
+
+
+class Tape:
+    __slots__ = ("entries",)
+
+    def __init__(self):
+        self.entries: list[tuple] = []   # (parent, partial, parent, partial, …) per entry
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def new_input(self) -> int:
+        self.entries.append(())
+        return len(self.entries) - 1
+
+    def record(self, entry: tuple) -> int:
+        self.entries.append(entry)
+        return len(self.entries) - 1
+
+    def backward(self, seeds: dict) -> list:
+        """Adjoints of every entry, given the adjoints ``seeds`` {entry: cotangent} of outputs."""
+        entries = self.entries
+        adjoints = [None] * len(entries)
+        for node, seed in seeds.items():
+            adjoints[node] = seed if adjoints[node] is None else G.add(adjoints[node], seed)
+        add, mul = G.add, G.mul
+        for node in range(max(seeds, default=-1), -1, -1):
+            adjoint = adjoints[node]
+            if adjoint is None or is_zero(adjoint):
+                continue
+            entry = entries[node]
+            for k in range(0, len(entry), 2):
+                parent = entry[k]
+                contribution = mul(adjoint, entry[k + 1])
+                previous = adjoints[parent]
+                adjoints[parent] = contribution if previous is None else add(previous, contribution)
+        return adjoints

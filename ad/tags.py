@@ -1,0 +1,101 @@
+"""Tags and tagged values: the data that nested differentiation is made of.
+
+Every invocation of a derivative operator draws a fresh `Tag`, one level above every tag drawn
+before it.  A value perturbed by that invocation is
+
+    Dual(tag, primal, tangent)      forward mode:  primal + tangent·ε_tag
+    Tracked(tag, primal, node)      reverse mode:  primal, recorded as entry `node` of tag.tape
+
+The invariant that makes every nesting work: **the primal and tangent of a tagged value carry
+only tags of lower levels** (they are older).  A Hessian is a tower of these: Dual(2, Dual(1, x,
+1), Dual(1, 1, 0)) is x + ε₁ + ε₂ (+ 0·ε₁ε₂).
+"""
+
+from __future__ import annotations
+
+
+class DifferentiationError(Exception):
+    """A derivative that cannot be computed: a singular point, a wrong use of an operator."""
+
+
+class Tag:
+    """One derivative invocation.  ``tape`` is its Wengert list in reverse mode, else None."""
+
+    __slots__ = ("level", "tape")
+
+    def __init__(self, level: int, tape=None):
+        self.level = level
+        self.tape = tape
+
+    def __repr__(self) -> str:
+        return f"ε{self.level}"
+
+
+class TagSource:
+    """Draws tags with increasing levels.  Each interpreter has its own."""
+
+    __slots__ = ("level",)
+
+    def __init__(self):
+        self.level = 0
+
+    def fresh(self, tape=None) -> Tag:
+        self.level += 1
+        return Tag(self.level, tape)
+
+
+class Dual:
+    __slots__ = ("tag", "primal", "tangent")
+
+    def __init__(self, tag: Tag, primal, tangent):
+        self.tag = tag
+        self.primal = primal
+        self.tangent = tangent
+
+    def scheme_repr(self, write: bool) -> str:
+        from ..lang.printer import write_string
+        return f"#<dual {write_string(self.primal)} + {write_string(self.tangent)}·ε{self.tag.level}>"
+
+    def __repr__(self) -> str:
+        return self.scheme_repr(True)
+
+
+class Tracked:
+    __slots__ = ("tag", "primal", "node")
+
+    def __init__(self, tag: Tag, primal, node: int):
+        self.tag = tag
+        self.primal = primal
+        self.node = node
+
+    def scheme_repr(self, write: bool) -> str:
+        from ..lang.printer import write_string
+        return f"#<tracked {write_string(self.primal)} on tape {self.tag.level} entry {self.node}>"
+
+    def __repr__(self) -> str:
+        return self.scheme_repr(True)
+
+
+TAGGED = (Dual, Tracked)
+
+
+def is_tagged(value) -> bool:
+    cls = value.__class__
+    return cls is Dual or cls is Tracked
+
+
+def plain(value):
+    """The number under all perturbations (what comparisons and predicates look at)."""
+    while value.__class__ is Dual or value.__class__ is Tracked:
+        value = value.primal
+    return value
+
+
+def top_tag(args) -> Tag | None:
+    top = None
+    for value in args:
+        cls = value.__class__
+        if cls is Dual or cls is Tracked:
+            if top is None or value.tag.level > top.level:
+                top = value.tag
+    return top
