@@ -11,15 +11,20 @@ The swap hides any ε the caller passes in (an outer use of the same derivative,
 and a procedure is swapped by conjugation, swap(g) = λ b… . swap(g(swap(b)…)), so h's own ε
 and the caller's stay apart even when g is an argument.  A swapped value is rebuilt with the
 generic operations (primal + tangent·ε″), which restores the older-tags-inside order.
+
+Reverse mode meets these procedures when a gradient younger than ε calls one: its argument is
+then a Tracked value whose primal may come to hold ε, and a tape entry cannot be swapped.  Such
+a call is lifted instead, like a primitive: the procedure runs on the primals, and its partial
+derivatives, which the tape needs, are computed in forward mode with a fresh tag.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from .lift import G, unit
-from .structure import map_structure
-from .tags import DifferentiationError, Dual, Tracked
+from .lift import G, lift, unit
+from .structure import is_structure, map_structure
+from .tags import DifferentiationError, Dual, Tracked, top_tag
 
 
 def is_procedure(value) -> bool:
@@ -67,6 +72,8 @@ class Forward:
 
     def _procedure_part(self, tag, procedure, who, want_tangent):
         def part_of_call(*args):
+            if _younger_tape(args, tag):
+                return self._lift_through(part_of_call, args, who)
             hidden = self.tags.fresh()
             swapped_args = [self.swap(tag, hidden, arg) for arg in args]
             result = self.apply(procedure, swapped_args)
@@ -93,11 +100,43 @@ class Forward:
                 return x
             if is_procedure(x):
                 def conjugate(*args):
+                    if _younger_tape(args, a if a.level < b.level else b):
+                        return self._lift_through(conjugate, args, "derivative")
                     return self.swap(a, b, self.apply(x, [self.swap(a, b, arg) for arg in args]))
                 conjugate.__name__ = conjugate.__qualname__ = getattr(x, "__name__", "procedure")
                 return conjugate
             return x
         return map_structure(leaf, value)
+
+
+    def _lift_through(self, procedure, args, who):
+        """``procedure`` applied to arguments on a younger tape, as a primitive of that tape."""
+        for arg in args:
+            if is_structure(arg):
+                raise DifferentiationError(f"{who}: lists of reverse-mode values cannot pass through a "
+                                           "procedure returned by a derivative; pass numbers")
+
+        def numeric(*primals):
+            value = procedure(*primals)
+            if not (value.__class__ in (int, float, Fraction, Dual, Tracked)):
+                raise DifferentiationError(f"{who}: a gradient of a procedure returned by a derivative "
+                                           "must produce numbers")
+            return value
+
+        def partial(index):
+            def forward_partial(*primals):
+                delta = self.tags.fresh()
+                shifted = list(primals)
+                shifted[index] = Dual(delta, primals[index], 1)
+                return self.tangent(delta, procedure(*shifted), who)
+            return forward_partial
+        return lift(numeric, tuple(partial(i) for i in range(len(args))), args)
+
+
+def _younger_tape(args, tag) -> bool:
+    """Whether the newest tag among ``args`` is a reverse-mode tag younger than ``tag``."""
+    top = top_tag(args)
+    return top is not None and top.tape is not None and top.level > tag.level
 
 
 def rebuild(tag, primal, tangent):
