@@ -48,6 +48,8 @@ def make_dual(tag, primal, tangent):
 def lift(function, partials, args):
     """Apply the primitive ``function`` (generic) to ``args``, at least one of them tagged;
     ``partials[i](*primals)`` is ∂f/∂(argument i)."""
+    if len(args) == 2:
+        return lift2(function, partials, args[0], args[1])
     tag = top_tag(args)
     primals = list(args)
     perturbed = []
@@ -71,3 +73,34 @@ def lift(function, partials, args):
         entry.append(args[index].node)
         entry.append(partials[index](*primals))
     return Tracked(tag, result, tape.record(tuple(entry)))
+
+
+def lift2(function, partials, a, b):
+    """`lift` for two arguments, the case of every arithmetic operation, without the loops."""
+    a_tag = a.tag if a.__class__ is Dual or a.__class__ is Tracked else None
+    b_tag = b.tag if b.__class__ is Dual or b.__class__ is Tracked else None
+    if b_tag is None or (a_tag is not None and a_tag.level >= b_tag.level):
+        tag = a_tag
+    else:
+        tag = b_tag
+    on_a, on_b = a_tag is tag, b_tag is tag
+    x = a.primal if on_a else a
+    y = b.primal if on_b else b
+    result = function(x, y)
+    tape = tag.tape
+    if tape is not None:
+        entries = tape.entries
+        if on_a and on_b:
+            entries.append((a.node, partials[0](x, y), b.node, partials[1](x, y)))
+        elif on_a:
+            entries.append((a.node, partials[0](x, y)))
+        else:
+            entries.append((b.node, partials[1](x, y)))
+        return Tracked(tag, result, len(entries) - 1)
+    tangent = 0
+    if on_a and not is_zero(a.tangent):
+        tangent = G.mul(partials[0](x, y), a.tangent)
+    if on_b and not is_zero(b.tangent):
+        term = G.mul(partials[1](x, y), b.tangent)
+        tangent = term if tangent.__class__ is int and tangent == 0 else G.add(tangent, term)
+    return make_dual(tag, result, tangent)

@@ -41,12 +41,25 @@ class Tape:
         add, mul = G.add, G.mul
         for node in range(max(seeds, default=-1), -1, -1):
             adjoint = adjoints[node]
-            if adjoint is None or is_zero(adjoint):
+            if adjoint is None:
                 continue
             entry = entries[node]
+            if not entry or is_zero(adjoint):
+                continue
+            plain_adjoint = adjoint.__class__ is float
             for k in range(0, len(entry), 2):
                 parent = entry[k]
-                contribution = mul(adjoint, entry[k + 1])
+                partial = entry[k + 1]
+                # floats, the common case, are multiplied and added directly
+                if plain_adjoint and (partial.__class__ is float or partial.__class__ is int):
+                    contribution = adjoint * partial
+                else:
+                    contribution = mul(adjoint, partial)
                 previous = adjoints[parent]
-                adjoints[parent] = contribution if previous is None else add(previous, contribution)
+                if previous is None:
+                    adjoints[parent] = contribution
+                elif previous.__class__ is float and contribution.__class__ is float:
+                    adjoints[parent] = previous + contribution
+                else:
+                    adjoints[parent] = add(previous, contribution)
         return adjoints

@@ -52,7 +52,7 @@ class Interpreter:
         self.globals.update(ports.BUILTIN_PARAMETERS)
         self._install_session_primitives()
         if prelude:
-            self.load(STDLIB / "prelude.scm")
+            self._load_stdlib("prelude.scm")
         self.user_defined.clear()
         self.prelude_names = set(self.globals)
 
@@ -148,6 +148,18 @@ class Interpreter:
         finally:
             self.loading.pop()
 
+    def _load_stdlib(self, name: str):
+        """Load a file of the standard library; its parse is cached, since reading is most of the
+        start-up time."""
+        path = STDLIB / name
+        source = path.read_text(encoding="utf-8")
+        data = read_cached(source, str(path))
+        self.loading.append(path)
+        try:
+            return self.run_nodes(self.compile_data(data))
+        finally:
+            self.loading.pop()
+
     def call(self, procedure, *args):
         """Apply a nablisp procedure (or the global named ``procedure``) from Python."""
         if isinstance(procedure, str):
@@ -214,6 +226,34 @@ class Interpreter:
         if not error.backtrace:
             error.backtrace = _condense([(name, span) for name, span in trace if name is not None])
         return error
+
+
+def read_cached(source: str, filename: str) -> list:
+    """``read_all`` of a library file, through a cache in the user's cache directory (any
+    failure of the cache just means reading the file)."""
+    import hashlib
+    import os
+    import pickle
+
+    from .. import __version__
+    key = hashlib.sha256(f"{__version__}\0{filename}\0{source}".encode()).hexdigest()[:24]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    cache = Path(base) / "nablisp" / f"{key}.pickle"
+    try:
+        with open(cache, "rb") as handle:
+            return pickle.load(handle)
+    except Exception:
+        pass
+    data = read_all(source, filename)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, cache)
+    except Exception:
+        pass
+    return data
 
 
 def _condense(trace: list) -> list:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ...ad.lift import G, lift
+from ...ad.lift import G, lift, lift2
 from ...ad.rules import RULES
 from ...ad.tags import Dual, Tracked, plain
 from ...lang.datum import MultipleValues
@@ -80,21 +80,32 @@ def _real_args(who, args):
 # -- arithmetic ---------------------------------------------------------------------------------
 # The binary kernels are the generic operations the derivative rules are written with.
 
+_ADD2_RULE, _SUB2_RULE, _MUL2_RULE, _DIV_RULE = RULES["+"], RULES["-"], RULES["*"], RULES["/"]
+
+
+def _tagged_pair(who, a, b) -> bool:
+    """Whether a two-argument call has a tagged argument (and the other is a number)."""
+    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        check_number(who, a)
+        check_number(who, b)
+        return True
+    return False
+
 def add2(a, b):
     if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
-        return lift(add2, RULES["+"], (a, b))
+        return lift2(add2, _ADD2_RULE, a, b)
     return normalize(a + b)
 
 
 def sub2(a, b):
     if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
-        return lift(sub2, RULES["-"], (a, b))
+        return lift2(sub2, _SUB2_RULE, a, b)
     return normalize(a - b)
 
 
 def mul2(a, b):
     if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
-        return lift(mul2, RULES["*"], (a, b))
+        return lift2(mul2, _MUL2_RULE, a, b)
     return normalize(a * b)
 
 
@@ -109,6 +120,8 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a + b
+    if not more and b is not _ABSENT and _tagged_pair("+", a, b):
+        return add2(a, b)
     args = [x for x in (a, b) if x is not _ABSENT] + list(more)
     _real_args("+", args)
     if not args:
@@ -124,6 +137,8 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a * b
+    if not more and b is not _ABSENT and _tagged_pair("*", a, b):
+        return mul2(a, b)
     args = [x for x in (a, b) if x is not _ABSENT] + list(more)
     _real_args("*", args)
     if not args:
@@ -139,6 +154,8 @@ def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a - b
+    if not more and b is not _ABSENT and _tagged_pair("-", a, b):
+        return sub2(a, b)
     if b is _ABSENT:
         check_number("-", a)
         return negate(a)
@@ -154,7 +171,7 @@ def divide2(a, b):
     if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
         if plain(b) == 0 and plain(b).__class__ is not float:
             fail(f"/: division by zero ({write_string(plain(a))} / 0)")
-        return lift(divide2, RULES["/"], (a, b))
+        return lift2(divide2, _DIV_RULE, a, b)
     if b.__class__ is float:
         if b == 0.0:
             if a != a or a == 0:
