@@ -1,8 +1,11 @@
 """The nablisp interpreter: expander, compiler, runtime, primitives and front ends."""
 
-from .errors import (InternalError, NablispError, SchemeError, SchemeReadError,
-                     SchemeSyntaxError)
+from ..lang.datum import Char, MultipleValues, Pair, Symbol
+from .embedding import Procedure
+from .errors import (InternalError, NablispError, SchemeDifferentiationError, SchemeError,
+                     SchemeReadError, SchemeSyntaxError)
 from .interpreter import Interpreter, run_with_deep_stack
 
-__all__ = ["Interpreter", "NablispError", "SchemeError", "SchemeReadError", "SchemeSyntaxError",
-           "InternalError", "run_with_deep_stack"]
+__all__ = ["Interpreter", "Procedure", "NablispError", "SchemeError", "SchemeReadError",
+           "SchemeSyntaxError", "SchemeDifferentiationError", "InternalError",
+           "run_with_deep_stack", "Symbol", "Char", "Pair", "MultipleValues"]

@@ -110,9 +110,9 @@ def _main(options) -> int:
     try:
         if options.expressions:
             for expression in options.expressions:
-                print_value(interp.eval(expression, "<command line>"))
+                print_value(interp.evaluate(expression, "<command line>"))
         if script == "-":
-            interp.eval(sys.stdin.read(), "<stdin>")
+            interp.evaluate(sys.stdin.read(), "<stdin>")
         elif script is not None:
             interp.load(script) if os.path.exists(script) else _missing(script)
     except SchemeExit as exit_request:

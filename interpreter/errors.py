@@ -83,6 +83,11 @@ class SchemeError(NablispError):
         super().__init__(describe_payload(payload), span, backtrace)
 
 
+class SchemeDifferentiationError(SchemeError):
+    """A derivative that cannot be taken: a singular point, an operator used on the wrong kind
+    of function or argument."""
+
+
 class InternalError(NablispError):
     """A bug in nablisp itself, reported as such instead of a Python traceback."""
 

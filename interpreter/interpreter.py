@@ -11,15 +11,19 @@ import threading
 import time
 from pathlib import Path
 
+from ..ad.lift import G, lift
 from ..ad.operators import Operators
+from ..ad.tags import DifferentiationError, Dual, Tracked
 from ..lang.datum import Nil, Pair, Span, Symbol, make_list
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
 from . import runtime
 from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler
-from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError, SchemeError,
+from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
+                     SchemeDifferentiationError, SchemeError,
                      SchemeExit, SchemeReadError, SchemeSyntaxError, call_error_message,
                      condition_of, fail, procedure_name, python_error_message)
+from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
@@ -94,7 +98,12 @@ class Interpreter:
     # -- public API ------------------------------------------------------------------------------
 
     def eval(self, source: str, filename: str = "<string>"):
-        """Evaluate every form of ``source``; return the value of the last one."""
+        """Evaluate every form of ``source``; return the value of the last one, as a Python value
+        (embedding.py gives the rules)."""
+        return to_python(self, self.evaluate(source, filename))
+
+    def evaluate(self, source: str, filename: str = "<string>"):
+        """Evaluate every form of ``source``; return the value of the last one, as it is."""
         return self.run_nodes(self.compile_text(source, filename))
 
     def compile_text(self, source: str, filename: str = "<string>"):
@@ -127,10 +136,13 @@ class Interpreter:
             raise
         except NablispError as error:
             if isinstance(error, SchemeError) or error.span is None:
-                raise self.locate(error, error, span) from None
+                self.locate(error, error, span)
             raise
         except Exception as error:
-            raise self.locate(self.translate(error), error, span) from None
+            translated = self.locate(self.translate(error), error, span)
+            if isinstance(error, DifferentiationError) or _raised_by_generated_code(error):
+                raise translated from None
+            raise translated from error
 
     def load(self, path) -> object:
         path = Path(path)
@@ -144,7 +156,7 @@ class Interpreter:
             raise SchemeError(ErrorObject(f"load: cannot read {path}: {error.strerror}", kind="file")) from None
         self.loading.append(path.resolve())
         try:
-            return self.eval(source, str(path))
+            return self.evaluate(source, str(path))
         finally:
             self.loading.pop()
 
@@ -161,19 +173,61 @@ class Interpreter:
             self.loading.pop()
 
     def call(self, procedure, *args):
-        """Apply a nablisp procedure (or the global named ``procedure``) from Python."""
+        """Apply a nablisp procedure (or the global named ``procedure``) to Python values."""
         if isinstance(procedure, str):
-            procedure = self.lookup(procedure)
-        return self.run(lambda: runtime.apply_procedure(procedure, args))
+            procedure = self.lookup_value(procedure)
+        procedure = to_scheme(procedure)
+        arguments = tuple(to_scheme(arg) for arg in args)
+        return to_python(self, self.run(lambda: runtime.apply_procedure(procedure, arguments)))
 
     def lookup(self, name: str):
+        """The value of the global ``name``, as a Python value."""
+        return to_python(self, self.lookup_value(name))
+
+    def lookup_value(self, name: str):
         if name not in self.globals or name == "__builtins__":
             raise SchemeError(ErrorObject(f"unbound variable: {name}"))
         return self.globals[name]
 
     def define(self, name: str, value):
+        """Bind the global ``name``: a Python callable becomes a procedure that receives and
+        returns Python values; any other value is converted."""
+        if callable(value) and not isinstance(value, (type, Procedure)):
+            value = python_procedure(self, name, value)
+        else:
+            value = to_scheme(value)
         self.globals[name] = value
         self.user_defined.add(name)
+
+    def define_primitive(self, name: str, function, partials=()):
+        """Bind ``name`` to a numeric Python function with derivative rules: ``partials[i]``
+        gives ∂function/∂(argument i) and receives arguments that may carry perturbations, so it
+        should compute with the generic operations of ``Interpreter.ops`` (nablisp's own
+        arithmetic) for its derivatives to nest.  ``function`` itself only sees plain numbers."""
+        rules = tuple(partials)
+
+        def plain_call(*args):
+            return to_scheme(function(*args))
+
+        def primitive(*args):
+            if rules and len(args) != len(rules):
+                raise SchemeError(ErrorObject(f"{name}: expected {len(rules)} arguments, got {len(args)}"))
+            for arg in args:
+                if arg.__class__ is Dual or arg.__class__ is Tracked:
+                    if not rules:
+                        raise SchemeError(ErrorObject(f"{name}: no derivative rule was given"))
+                    return lift(primitive, rules, args)
+            try:
+                return plain_call(*args)
+            except (SchemeError, KeyboardInterrupt):
+                raise
+            except Exception as error:
+                raise SchemeError(ErrorObject(f"{name}: {type(error).__name__}: {error}")) from error
+        primitive.__name__ = primitive.__qualname__ = name
+        self.globals[name] = primitive
+        self.user_defined.add(name)
+
+    ops = G
 
     def user_names(self) -> list[str]:
         return sorted(name for name in self.globals if name not in self.prelude_names or name in self.user_defined)
@@ -196,6 +250,8 @@ class Interpreter:
                     from ..lang.printer import write_string
                     message = f"not a procedure: {write_string(pending.proc)}"
         if message is not None:
+            if isinstance(error, DifferentiationError):
+                return SchemeDifferentiationError(ErrorObject(message))
             return SchemeError(ErrorObject(message))
         # An exception from inside a primitive: name the primitive Scheme code called.
         primitive = None
@@ -267,6 +323,11 @@ def _condense(trace: list) -> list:
             break
         condensed.append([name, span, 1])
     return [(name if count == 1 else f"{name} ({count} times)", span) for name, span, count in condensed]
+
+
+def _raised_by_generated_code(error) -> bool:
+    frames = _frames(error.__traceback__)
+    return bool(frames) and frames[-1][0].co_filename == GENERATED_FILE
 
 
 def _frames(tb) -> list:

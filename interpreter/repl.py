@@ -61,7 +61,7 @@ class TerminalRepl:
             if not text.strip():
                 continue
             try:
-                print_value(self.interp.eval(text, f"<repl:{entry}>"))
+                print_value(self.interp.evaluate(text, f"<repl:{entry}>"))
             except SchemeExit as exit_request:
                 return exit_request.code
             except NablispError as error:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.scm"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.scm"))  # the Python examples have tests of their own
 
 
 def test_every_example_has_an_expected_output():

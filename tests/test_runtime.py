@@ -50,9 +50,9 @@ def test_deep_non_tail_recursion_works_on_a_deep_stack():
 def test_each_loop_iteration_gets_fresh_bindings_for_closures(interp):
     assert interp.eval("""
       (let loop ((i 0) (acc '()))
-        (if (= i 3) (map (lambda (f) (f)) acc) (loop (+ i 1) (cons (lambda () i) acc))))""").__repr__() == "(2 1 0)"
-    assert repr(interp.eval("""
-      (do ((i 0 (+ i 1)) (fs '() (cons (lambda () i) fs))) ((= i 3) (map (lambda (f) (f)) fs)))""")) == "(2 1 0)"
+        (if (= i 3) (map (lambda (f) (f)) acc) (loop (+ i 1) (cons (lambda () i) acc))))""") == [2, 1, 0]
+    assert interp.eval("""
+      (do ((i 0 (+ i 1)) (fs '() (cons (lambda () i) fs))) ((= i 3) (map (lambda (f) (f)) fs)))""") == [2, 1, 0]
 
 
 def test_closures_share_assigned_variables(interp):
@@ -75,7 +75,7 @@ def test_redefining_a_self_calling_global_takes_effect(interp):
 def test_redefining_a_primitive_keeps_old_code_correct(interp):
     interp.eval("(define (uses-car x) (car x))")
     interp.eval("(define (car x) (if (pair? x) (cdr x) 'fallback))")
-    assert repr(interp.eval("(uses-car '(1 2))")) == "(2)"
+    assert interp.eval("(uses-car '(1 2))") == [2]
     assert interp.eval("(car 5)").name == "fallback"
 
 
@@ -96,7 +96,7 @@ def test_internal_defines_are_mutually_recursive(interp):
 
 def test_hygiene_of_introduced_bindings(interp):
     interp.eval("(define-syntax swap! (syntax-rules () ((_ a b) (let ((tmp a)) (set! a b) (set! b tmp)))))")
-    assert repr(interp.eval("(let ((tmp 1) (x 2)) (swap! tmp x) (list tmp x))")) == "(2 1)"
+    assert interp.eval("(let ((tmp 1) (x 2)) (swap! tmp x) (list tmp x))") == [2, 1]
 
 
 def test_macro_referring_to_a_global_is_not_captured_by_a_local(interp):
