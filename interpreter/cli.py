@@ -81,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"nablisp: {error}\n{parser.format_usage()}")
         return EXIT_USAGE
     try:
-        return run_with_deep_stack(_main, options)
+        code, interp = run_with_deep_stack(_main, options)
+        if code is not None:
+            return code
+        color = not options.no_color and "NO_COLOR" not in os.environ
+        if sys.stdin.isatty():
+            from .repl import TerminalRepl
+            return TerminalRepl(interp, color).run()
+        return run_with_deep_stack(read_eval_print, interp, sys.stdin)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
@@ -99,14 +106,15 @@ def _silence_stdout():
         pass
 
 
-def _main(options) -> int:
+def _main(options) -> tuple[int | None, Interpreter | None]:
+    """Run what the options ask for; (exit status, None), or (None, interpreter) for the REPL."""
     script = options.file
     argv = [script or "nablisp"] + list(options.args or [])
     try:
         interp = Interpreter(argv=argv)
     except NablispError as error:
         report(error)
-        return EXIT_INTERNAL
+        return EXIT_INTERNAL, None
     try:
         if options.expressions:
             for expression in options.expressions:
@@ -116,14 +124,15 @@ def _main(options) -> int:
         elif script is not None:
             interp.load(script) if os.path.exists(script) else _missing(script)
     except SchemeExit as exit_request:
-        return exit_request.code
+        return exit_request.code, None
     except NablispError as error:
         report(error)
-        return exit_code_for(error)
+        if options.interactive:
+            return None, interp
+        return exit_code_for(error), None
     if options.interactive or (script is None and not options.expressions):
-        from .repl import repl_main
-        return repl_main(interp, color=not options.no_color and "NO_COLOR" not in os.environ)
-    return 0
+        return None, interp
+    return 0, None
 
 
 def _missing(script: str):

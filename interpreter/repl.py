@@ -1,73 +1,375 @@
 """The interactive REPL.
 
-On a terminal it reads entries with prompt_toolkit: an entry is submitted when it is a complete
-datum, otherwise Enter continues it on a new line.  Without a terminal there is no prompt at all:
-forms are read from standard input one by one (cli.read_eval_print), so the REPL can be scripted.
+On a terminal it reads entries with prompt_toolkit: Enter submits an entry only when it is a
+complete datum (otherwise it continues on an indented new line), names and meta-commands
+complete with Tab, brackets are matched, code is highlighted.  Every entry is evaluated in a
+worker thread with a deep stack; Ctrl-C during an evaluation interrupts it and the session goes
+on.  Without a terminal there is no prompt at all: forms are read from standard input one by
+one (cli.read_eval_print), so the REPL can be scripted.
+
+`Session` holds what does not depend on the terminal (meta-commands, evaluation, printing), so
+tests can drive it directly; `TerminalRepl` adds prompt_toolkit.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import re
 import sys
+import threading
+import time
+from pathlib import Path
 
 from .. import __version__
-from ..lang.reader import ReadError, is_complete, read_all
-from .errors import NablispError, SchemeExit, SchemeReadError
+from ..lang.datum import MultipleValues
+from ..lang.printer import write_string
+from ..lang.reader import _Scan, is_complete
+from .errors import NablispError, SchemeExit
 
-BANNER = f"nablisp {__version__} — a Scheme with first-class derivatives. ,help for help, Ctrl-D to quit."
+BANNER = (f"nablisp {__version__} — Scheme with first-class derivatives.  "
+          ",help for commands, Ctrl-D to quit.")
+
+META_COMMANDS = {
+    ",help": "this list",
+    ",quit": "leave the REPL (Ctrl-D does too)",
+    ",time EXPR": "evaluate EXPR and print how long it took",
+    ",load FILE": "load a nablisp file",
+    ",bt": "the Scheme backtrace of the last error",
+    ",describe NAME": "what NAME is bound to",
+    ",env": "the names you have defined",
+    ",reset": "start over with a fresh environment",
+    ",tape EXPR": "evaluate EXPR (a call such as (f 1 2)) and show the tape of its gradient",
+    ",dot EXPR FILE": "write the expression graph of the call EXPR as Graphviz DOT to FILE",
+}
+
+DOCS = {
+    "derivative": "(derivative f) → f′ for f : ℝ → anything, in forward mode; (derivative f x) = ((derivative f) x).  Alias D.",
+    "gradient": "(gradient f) → ∇f for f : X → ℝ, in reverse mode; the result has the shape of the argument.  Alias grad.",
+    "gradient-forward": "(gradient-forward f x …): the gradient computed in forward mode, one pass per input number.",
+    "jacobian": "(jacobian f x …): rows = outputs, columns = inputs; forward mode.  See jacobian-reverse.",
+    "jacobian-forward": "(jacobian-forward f x …): the Jacobian, one forward pass per input number.",
+    "jacobian-reverse": "(jacobian-reverse f x …): the Jacobian, one reverse pass per output number.",
+    "hessian": "(hessian f x): the Jacobian of the gradient (forward over reverse).",
+    "hessian-vector-product": "(hvp f x v): H(x)·v without forming H.  Alias hvp.",
+    "jvp": "(jvp f x v): the output tangent of f at x along v (forward mode).",
+    "vjp": "(vjp f x ct): the input cotangent ctᵀ·J (reverse mode).",
+    "value-and-derivative": "(value-and-derivative f x) → (list f(x) f′(x)) in one pass.",
+    "value-and-gradient": "(value-and-gradient f x …) → (list f(x) ∇f(x)) in one pass.",
+    "stop-gradient": "(stop-gradient x): x, treated as a constant by every derivative.",
+    "define-derivative": "(define-derivative (f x y) ∂f/∂x ∂f/∂y): a custom derivative rule for f.",
+    "show-tape": "(show-tape f x …): print the forward sweep and the backward sweep of f's gradient at x.",
+    "tape->dot": "(tape->dot f x …): the expression graph of f at x as Graphviz DOT text.",
+    "tape->svg": "(tape->svg f x … \"file.svg\"): render the expression graph with Graphviz's dot.",
+}
+for _alias, _name in (("D", "derivative"), ("grad", "gradient"), ("hvp", "hessian-vector-product")):
+    DOCS[_alias] = DOCS[_name]
 
 
-def repl_main(interp, color: bool = True) -> int:
-    from .cli import read_eval_print
-    if not sys.stdin.isatty():
-        return read_eval_print(interp, sys.stdin)
-    return TerminalRepl(interp, color).run()
+class Session:
+    """The REPL without the terminal: meta-commands, evaluation, printing."""
+
+    def __init__(self, interp, out=None):
+        self.interp = interp
+        self.out = out or sys.stdout
+        self.entry = 0
+        self.last_error: NablispError | None = None
+
+    def write(self, text: str):
+        self.out.write(text)
+        self.out.flush()
+
+    def handle(self, text: str) -> bool:
+        """Run one entry; False when the session should end."""
+        text = text.strip()
+        if not text:
+            return True
+        self.entry += 1
+        if text.startswith(","):
+            return self.meta(text)
+        self.evaluate_and_print(text)
+        return True
+
+    def evaluate_and_print(self, text: str, timed: bool = False):
+        start = time.perf_counter()
+        try:
+            value = run_interruptibly(self.interp.evaluate, text, f"<repl {self.entry}>")
+        except SchemeExit:
+            raise
+        except KeyboardInterrupt:
+            self.write("interrupted\n")
+            return
+        except NablispError as error:
+            self.last_error = error
+            self.write(self.describe_error(error))
+            return
+        elapsed = time.perf_counter() - start
+        self.print_value(value)
+        if timed:
+            self.write(f"; {elapsed:.6f} s\n")
+
+    def print_value(self, value):
+        for item in (value if value.__class__ is MultipleValues else (value,)):
+            if item is not None:
+                self.write(write_string(item) + "\n")
+
+    def describe_error(self, error: NablispError) -> str:
+        text = error.located()
+        text = re.sub(r"^<repl \d+>:", "", text)
+        hint = "  (,bt shows the backtrace)" if error.backtrace else ""
+        return f"{text}{hint}\n"
+
+    # -- meta-commands ---------------------------------------------------------------------------
+
+    def meta(self, text: str) -> bool:
+        command, _, argument = text.partition(" ")
+        argument = argument.strip()
+        if command in (",quit", ",q", ",exit"):
+            return False
+        if command in (",help", ",h", ",?"):
+            width = max(len(name) for name in META_COMMANDS)
+            self.write("".join(f"  {name:<{width}}  {meaning}\n" for name, meaning in META_COMMANDS.items()))
+        elif command == ",time":
+            if not argument:
+                self.write(",time needs an expression\n")
+            else:
+                self.evaluate_and_print(argument, timed=True)
+        elif command == ",load":
+            self.evaluate_and_print(f"(load {write_string(argument)})") if argument else self.write(",load needs a file name\n")
+        elif command == ",bt":
+            if self.last_error is None:
+                self.write("no error yet\n")
+            elif not self.last_error.backtrace:
+                self.write(f"{self.describe_error(self.last_error)}  (no Scheme procedures were active)\n")
+            else:
+                self.write(self.last_error.backtrace_text() + "\n")
+        elif command == ",describe":
+            self.write(self.describe(argument) + "\n")
+        elif command == ",env":
+            names = self.interp.user_names()
+            self.write((" ".join(names) if names else "(nothing defined yet)") + "\n")
+        elif command == ",reset":
+            from .interpreter import Interpreter
+            self.interp = Interpreter(argv=self.interp.argv)
+            self.last_error = None
+            self.write("fresh environment\n")
+        elif command == ",tape":
+            self.evaluate_and_print(f"(show-tape-of-call '{argument})") if argument else self.write(",tape needs a call such as (f 1 2)\n")
+        elif command == ",dot":
+            expression, _, filename = argument.rpartition(" ")
+            if not expression or not filename:
+                self.write(",dot needs a call and a file name: ,dot (f 1 2) graph.dot\n")
+            else:
+                self.evaluate_and_print(f"(write-dot-of-call '{expression} {write_string(filename)})")
+        else:
+            self.write(f"unknown command {command}; ,help lists the commands\n")
+        return True
+
+    def describe(self, name: str) -> str:
+        from ..lang.datum import Symbol
+        if not name:
+            return ",describe needs a name"
+        syntax = self.interp.global_syntax.get(Symbol(name))
+        if syntax is not None:
+            kind = "a special form" if syntax.__class__.__name__ == "Special" else "a macro"
+            return f"{name} is {kind}." + (f"  {DOCS[name]}" if name in DOCS else "")
+        if name not in self.interp.globals or name == "__builtins__":
+            return f"{name} is not bound"
+        value = self.interp.globals[name]
+        if callable(value):
+            text = f"{name} is a procedure{arity_text(value)}."
+        else:
+            text = f"{name} is a variable: {write_string(value)}"
+        if name in DOCS:
+            text += "  " + DOCS[name]
+        elif name in self.interp.prelude_names and name not in self.interp.user_defined:
+            text += "  (built in)"
+        return text
+
+
+def arity_text(procedure) -> str:
+    import inspect
+    try:
+        signature = inspect.signature(procedure)
+    except (TypeError, ValueError):
+        return ""
+    required = optional = 0
+    rest = False
+    for parameter in signature.parameters.values():
+        if parameter.kind == parameter.VAR_POSITIONAL:
+            rest = True
+        elif parameter.default is parameter.empty:
+            required += 1
+        else:
+            optional += 1
+    if rest:
+        return f" of {required} or more arguments"
+    if optional:
+        return f" of {required} to {required + optional} arguments"
+    return f" of {required} argument{'s' if required != 1 else ''}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation that Ctrl-C can interrupt.
+
+def run_interruptibly(function, *args):
+    """Run ``function`` in a worker thread with a deep stack.  Ctrl-C (KeyboardInterrupt in the
+    main thread) is passed on into the worker, whose try/finally blocks then unwind (handlers,
+    parameters, dynamic-wind), and re-raised here once the worker has stopped."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:
+            outcome["error"] = error
+
+    previous_size = threading.stack_size()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 400_000))
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=target, daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous_size)
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.05)
+        except KeyboardInterrupt:
+            interrupted = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                       ctypes.py_object(KeyboardInterrupt))
+    if interrupted or isinstance(outcome.get("error"), KeyboardInterrupt):
+        raise KeyboardInterrupt
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+# ---------------------------------------------------------------------------------------------
+# The terminal.
+
+def history_path() -> Path | None:
+    """Where whole entries are remembered: $NABLISP_HISTORY, else ~/.nablisp_history; None
+    when that file cannot be written (the REPL then keeps history in memory only)."""
+    configured = os.environ.get("NABLISP_HISTORY")
+    path = Path(configured) if configured else Path.home() / ".nablisp_history"
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError:
+        return None
+    return path
+
+
+def indentation(text: str) -> int:
+    """Two spaces for every bracket still open in ``text``."""
+    return 2 * len(_Scan(text).openers)
+
+
+class SchemeCompleter:
+    """Completes the bound names of the session and the meta-commands."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get_completions(self, document, complete_event):
+        from prompt_toolkit.completion import Completion
+        text = document.text_before_cursor
+        if text.lstrip().startswith(",") and " " not in text.strip():
+            word = text.strip()
+            for command in META_COMMANDS:
+                name = command.split(" ")[0]
+                if name.startswith(word):
+                    yield Completion(name, start_position=-len(word))
+            return
+        match = re.search(r"[^\s()\[\]'`,\"]*$", text)
+        word = match.group(0) if match else ""
+        if not word:
+            return
+        for name in self.session.interp.bound_names():
+            if name.startswith(word) and name != word:
+                yield Completion(name, start_position=-len(word))
+
+    async def get_completions_async(self, document, complete_event):
+        for completion in self.get_completions(document, complete_event):
+            yield completion
+
+
+def nablisp_lexer():
+    """Pygments' Scheme lexer, which also knows nablisp's own procedures as built-ins."""
+    from pygments.lexers import SchemeLexer
+    from pygments.token import Name
+
+    own = set(DOCS) | {"show-tape", "tape->dot", "tape->svg"}
+
+    class NablispLexer(SchemeLexer):
+        name = "nablisp"
+
+        def get_tokens_unprocessed(self, text):
+            for index, token, value in super().get_tokens_unprocessed(text):
+                if token in Name and value in own:
+                    token = Name.Builtin
+                yield index, token, value
+
+    return NablispLexer
 
 
 class TerminalRepl:
-    def __init__(self, interp, color: bool):
-        self.interp = interp
+    def __init__(self, interp, color: bool = True, input=None, output=None):
+        self.session = Session(interp)
         self.color = color
+        self.input = input
+        self.output = output
 
-    def session(self):
+    def make_prompt_session(self):
         from prompt_toolkit import PromptSession
+        from prompt_toolkit.completion import DynamicCompleter
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
         from prompt_toolkit.key_binding import KeyBindings
+        from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
+        from prompt_toolkit.lexers import PygmentsLexer
 
         bindings = KeyBindings()
 
         @bindings.add("enter")
         def _(event):
             buffer = event.current_buffer
-            if is_complete(buffer.text) or buffer.text.strip().startswith(","):
+            text = buffer.text
+            if text.strip().startswith(",") or is_complete(text):
                 buffer.validate_and_handle()
             else:
-                buffer.insert_text("\n")
+                buffer.insert_text("\n" + " " * indentation(buffer.document.text_before_cursor))
 
-        return PromptSession(key_bindings=bindings, multiline=True,
-                             prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ")
+        @bindings.add("c-c")
+        def _(event):
+            event.current_buffer.reset()
+
+        path = history_path()
+        history = FileHistory(str(path)) if path is not None else InMemoryHistory()
+        completer = SchemeCompleter(self.session)
+        options = dict(key_bindings=bindings, multiline=True, history=history,
+                       completer=DynamicCompleter(lambda: completer), complete_while_typing=False,
+                       prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ",
+                       input_processors=[HighlightMatchingBracketProcessor()],
+                       input=self.input, output=self.output)
+        if self.color:
+            options["lexer"] = PygmentsLexer(nablisp_lexer())
+        return PromptSession(**options)
 
     def run(self) -> int:
-        from .cli import print_value, report
-        print(BANNER)
-        session = self.session()
-        entry = 0
+        print(BANNER, flush=True)
+        prompt_session = self.make_prompt_session()
         while True:
             try:
-                text = session.prompt("> ")
+                text = prompt_session.prompt("> ")
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return 0
-            entry += 1
-            if not text.strip():
-                continue
             try:
-                print_value(self.interp.evaluate(text, f"<repl:{entry}>"))
+                if not self.session.handle(text):
+                    return 0
             except SchemeExit as exit_request:
                 return exit_request.code
-            except NablispError as error:
-                report(error, sys.stdout)
-            except KeyboardInterrupt:
-                print("interrupted")
-
-
-__all__ = ["repl_main", "ReadError", "read_all", "SchemeReadError"]

@@ -148,3 +148,10 @@ def test_broken_pipe_exits_quietly(tmp_path):
                               shell=True, capture_output=True, text=True, timeout=120)
     assert pipeline.stdout == "0\n"
     assert "Traceback" not in pipeline.stderr and "Error" not in pipeline.stderr
+
+
+def test_interactive_option_loads_the_file_then_reads_forms(tmp_path):
+    script = tmp_path / "defs.scm"
+    script.write_text("(define (helper) 'from-file)")
+    result = run(["-i", str(script)], stdin="(helper)\n")
+    assert (result.returncode, result.stdout) == (0, "from-file\n")
