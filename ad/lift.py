@@ -72,7 +72,11 @@ def lift(function, partials, args):
     for index in perturbed:
         entry.append(args[index].node)
         entry.append(partials[index](*primals))
-    return Tracked(tag, result, tape.record(tuple(entry)))
+    node = tape.record(tuple(entry))
+    if tape.notes is not None:
+        tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
+                                     for i in range(len(args))])
+    return Tracked(tag, result, node)
 
 
 def lift2(function, partials, a, b):
@@ -96,6 +100,8 @@ def lift2(function, partials, a, b):
             entries.append((a.node, partials[0](x, y)))
         else:
             entries.append((b.node, partials[1](x, y)))
+        if tape.notes is not None:
+            tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
         return Tracked(tag, result, len(entries) - 1)
     tangent = 0
     if on_a and not is_zero(a.tangent):

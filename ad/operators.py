@@ -21,6 +21,7 @@ from .forward import Forward, is_procedure
 from .lift import lift
 from .reverse import Tape
 from .structure import is_structure, leaves, map_structure
+from .teaching import tape_dot, tape_text
 from .tags import DifferentiationError, Dual, TagSource, Tracked, is_tagged, plain
 
 
@@ -51,6 +52,8 @@ class Operators:
             "value-and-derivative": self.operator("value-and-derivative", self.value_and_derivative),
             "value-and-gradient": self.operator("value-and-gradient", self.value_and_gradient),
             "stop-gradient": stop_gradient,
+            "tape->text": self.operator("tape->text", lambda f, xs: tape_text(self, f, *xs)),
+            "tape->dot": self.operator("tape->dot", lambda f, xs: tape_dot(self, f, *xs)),
         }
         ops["D"] = ops["derivative"]
         ops["grad"] = ops["gradient"]

@@ -16,24 +16,33 @@ from .lift import G, is_zero
 
 
 class Tape:
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "notes")
 
-    def __init__(self):
+    def __init__(self, annotated: bool = False):
         self.entries: list[tuple] = []   # (parent, partial, parent, partial, …) per entry
+        # For the teaching tools only: (operation, value, operands) per entry
+        self.notes: list | None = [] if annotated else None
+
+    def note(self, operation, value, operands):
+        self.notes.append((getattr(operation, "operation_name", None) or getattr(operation, "__name__", "?"),
+                           value, operands))
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def new_input(self) -> int:
+    def new_input(self, value=None) -> int:
         self.entries.append(())
+        if self.notes is not None:
+            self.notes.append(("input", value, []))
         return len(self.entries) - 1
 
     def record(self, entry: tuple) -> int:
         self.entries.append(entry)
         return len(self.entries) - 1
 
-    def backward(self, seeds: dict) -> list:
-        """Adjoints of every entry, given the adjoints ``seeds`` {entry: cotangent} of outputs."""
+    def backward(self, seeds: dict, trace=None) -> list:
+        """Adjoints of every entry, given the adjoints ``seeds`` {entry: cotangent} of outputs.
+        ``trace(node, parent, partial, contribution, new adjoint)`` sees every update (teaching)."""
         entries = self.entries
         adjoints = [None] * len(entries)
         for node, seed in seeds.items():
@@ -62,4 +71,6 @@ class Tape:
                     adjoints[parent] = previous + contribution
                 else:
                     adjoints[parent] = add(previous, contribution)
+                if trace is not None:
+                    trace(node, parent, partial, contribution, adjoints[parent])
         return adjoints

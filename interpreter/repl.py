@@ -60,6 +60,7 @@ DOCS = {
     "define-derivative": "(define-derivative (f x y) ∂f/∂x ∂f/∂y): a custom derivative rule for f.",
     "show-tape": "(show-tape f x …): print the forward sweep and the backward sweep of f's gradient at x.",
     "tape->dot": "(tape->dot f x …): the expression graph of f at x as Graphviz DOT text.",
+    "tape->text": "(tape->text f x …): the text show-tape prints.",
     "tape->svg": "(tape->svg f x … \"file.svg\"): render the expression graph with Graphviz's dot.",
 }
 for _alias, _name in (("D", "derivative"), ("grad", "gradient"), ("hvp", "hessian-vector-product")):
@@ -154,16 +155,33 @@ class Session:
             self.last_error = None
             self.write("fresh environment\n")
         elif command == ",tape":
-            self.evaluate_and_print(f"(show-tape-of-call '{argument})") if argument else self.write(",tape needs a call such as (f 1 2)\n")
+            if not argument.startswith("(") or not argument.endswith(")"):
+                self.write(",tape needs a call such as (f 1 2)\n")
+            else:
+                self.evaluate_and_print(f"(show-tape {argument[1:]}")
         elif command == ",dot":
             expression, _, filename = argument.rpartition(" ")
-            if not expression or not filename:
+            if not expression.startswith("(") or not filename:
                 self.write(",dot needs a call and a file name: ,dot (f 1 2) graph.dot\n")
             else:
-                self.evaluate_and_print(f"(write-dot-of-call '{expression} {write_string(filename)})")
+                self.write_dot(f"(tape->dot {expression[1:]}", filename)
         else:
             self.write(f"unknown command {command}; ,help lists the commands\n")
         return True
+
+    def write_dot(self, expression: str, filename: str):
+        try:
+            text = run_interruptibly(self.interp.evaluate, expression, f"<repl {self.entry}>")
+            Path(filename).write_text(text, encoding="utf-8")
+        except KeyboardInterrupt:
+            self.write("interrupted\n")
+        except NablispError as error:
+            self.last_error = error
+            self.write(self.describe_error(error))
+        except OSError as error:
+            self.write(f",dot: cannot write {filename}: {error.strerror}\n")
+        else:
+            self.write(f"wrote the expression graph to {filename} (render it: dot -Tsvg {filename} -o graph.svg)\n")
 
     def describe(self, name: str) -> str:
         from ..lang.datum import Symbol

@@ -245,3 +245,16 @@
   (let loop ((k 0) (g f) (factorial 1) (out '()))
     (if (= k n) (reverse out)
         (loop (+ k 1) (derivative g) (* factorial (+ k 1)) (cons (/ (g x) factorial) out)))))
+
+;;; ---------------------------------------------------------------------------------------------
+;;; Teaching: the tape of a gradient computation
+
+(define (show-tape f . xs)
+  ;; print the forward sweep (numbered assignments) and the backward sweep (adjoint updates)
+  (display (apply tape->text f xs)))
+
+(define (tape->svg f . xs-and-file)
+  ;; render the expression graph of f at xs with Graphviz's dot into the file named last
+  (let* ((file (last xs-and-file))
+         (xs (take xs-and-file (- (length xs-and-file) 1))))
+    (render-dot (apply tape->dot f xs) file)))

@@ -769,3 +769,8 @@ G.add, G.sub, G.mul, G.div, G.neg = add2, sub2, mul2, divide2, negate
 G.log, G.sqrt, G.expt, G.square = log1, sqrt, expt, square
 for _name in ("sin", "cos", "tan", "exp", "sinh", "cosh", "tanh"):
     setattr(G, _name, BUILTINS[_name])
+
+# How the teaching tools (ad/teaching.py) name the operations on a tape
+for _kernel, _name in ((add2, "+"), (sub2, "-"), (mul2, "*"), (divide2, "/"), (negate, "-"),
+                       (log1, "log"), (atan1, "atan"), (atan2, "atan"), (inexact_, "inexact")):
+    _kernel.operation_name = _name

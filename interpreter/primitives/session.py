@@ -79,6 +79,24 @@ def session_primitives(interp) -> dict:
     def command_line():
         return make_list(interp.argv)
 
+    def render_dot(dot_text, filename):
+        """Graphviz's `dot` renders the DOT text into an SVG file (the one program nablisp
+        runs, with fixed arguments)."""
+        import shutil
+        import subprocess
+        if dot_text.__class__ is not str or filename.__class__ is not str:
+            fail("tape->svg: expected DOT text and a file name")
+        program = shutil.which("dot")
+        if program is None:
+            fail("tape->svg: Graphviz's dot program is not installed (apt-get install graphviz, "
+                 "brew install graphviz, or https://graphviz.org/download); tape->dot gives the DOT "
+                 "text without it")
+        result = subprocess.run([program, "-Tsvg", "-o", filename], input=dot_text, text=True,
+                                capture_output=True, timeout=60)
+        if result.returncode != 0:
+            fail(f"tape->svg: dot failed: {result.stderr.strip()}")
+        return filename
+
     def features():
         from ..derived import FEATURES
         return make_list(Symbol(name) for name in sorted(FEATURES))
@@ -93,6 +111,7 @@ def session_primitives(interp) -> dict:
         "emergency-exit": exit_,
         "command-line": command_line,
         "features": features,
+        "render-dot": render_dot,
         "interaction-environment": lambda: environment,
         "scheme-report-environment": lambda version=7: environment,
         "null-environment": lambda version=7: environment,
