@@ -1,4 +1,14 @@
-;;; A short tour of nablisp as a Scheme: run it with `nablisp examples/tour.scm`.
+;;; A short tour of nablisp: run it with `nablisp examples/tour.scm`.
+
+;; Derivatives are procedures like any other, and nest in any order and mode
+(define (cube x) (* x x x))
+(display "d/dx x³ at 2 = ") (display ((D cube) 2)) (newline)
+(display "d²/dx² x³ at 2 = ") (display ((D (D cube)) 2)) (newline)
+(display "∇(x²y) at (3, 4) = ") (display (gradient (lambda (v) (* (car v) (car v) (cadr v))) '(3 4))) (newline)
+(display "Hessian of x²y at (3, 4) = ") (display (hessian (lambda (v) (* (car v) (car v) (cadr v))) '(3 4))) (newline)
+(display "d/dx [x · d/dy (x + y)] = ")
+(display ((D (lambda (x) (* x ((D (lambda (y) (+ x y))) 1)))) 1))
+(display "   (no perturbation confusion: a confused system says 2)") (newline)
 
 ;; Procedures, recursion and exact arithmetic
 (define (factorial n) (if (= n 0) 1 (* n (factorial (- n 1)))))

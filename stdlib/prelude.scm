@@ -220,21 +220,24 @@
             (loop next (+ i 1)))))))
 
 (define (check-gradient f x . options)
-  ;; The largest difference between the gradient by AD and by central differences, with the two
-  ;; gradients: (list max-error ad numeric)
+  ;; Compares the gradient by AD with central differences (step h, default 1e-6) and returns
+  ;; (list largest-difference ad-gradient numeric-gradient); x is a number, list or vector.
   (let* ((h (if (pair? options) (car options) 1e-6))
          (ad ((gradient f) x))
-         (xs (->list x))
          (numeric
-          (map (lambda (i)
-                 (let ((bump (lambda (d) (like x (map (lambda (xj j) (if (= i j) (+ xj d) xj)) xs (iota (length xs)))))))
-                   (/ (- (f (bump h)) (f (bump (- h)))) (* 2 h))))
-               (iota (length xs))))
-         (ad-list (if (number? ad) (list ad) (->list ad)))
-         (numeric (if (number? x) (list (/ (- (f (+ x h)) (f (- x h))) (* 2 h))) numeric)))
-    (list (fold-left max 0 (map (lambda (a n) (abs (- a n))) ad-list numeric))
+          (if (number? x)
+              (/ (- (f (+ x h)) (f (- x h))) (* 2 h))
+              (let ((xs (->list x)))
+                (like x (map (lambda (i)
+                               (let ((bump (lambda (d) (like x (map (lambda (xj j) (if (= i j) (+ xj d) xj))
+                                                                    xs (iota (length xs)))))))
+                                 (/ (- (f (bump h)) (f (bump (- h)))) (* 2 h))))
+                             (iota (length xs))))))))
+    (list (if (number? x)
+              (abs (- ad numeric))
+              (fold-left max 0 (map (lambda (a n) (abs (- a n))) (->list ad) (->list numeric))))
           ad
-          (if (number? x) (car numeric) (like x numeric)))))
+          numeric)))
 
 (define (nth-derivative n f)
   ;; (nth-derivative 3 f) = (D (D (D f)))

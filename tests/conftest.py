@@ -10,6 +10,7 @@ Each check is its own pytest item, named by its line.
 from __future__ import annotations
 
 import math
+import numbers
 
 import pytest
 
@@ -106,7 +107,7 @@ def _approx(actual, expected) -> bool:
         return len(list(actual)) == len(list(expected)) and all(_approx(a, e) for a, e in zip(actual, expected))
     if isinstance(expected, list) and isinstance(actual, list):
         return len(actual) == len(expected) and all(_approx(a, e) for a, e in zip(actual, expected))
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and \
+    if isinstance(expected, numbers.Real) and isinstance(actual, numbers.Real) and \
             not isinstance(actual, bool) and not isinstance(expected, bool):
         return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12)
     return actual == expected
