@@ -132,7 +132,7 @@ class Interpreter:
     def run(self, function, span=None):
         try:
             return runtime.run_tail(function())
-        except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked):
+        except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked, BrokenPipeError):
             raise
         except NablispError as error:
             if isinstance(error, SchemeError) or error.span is None:

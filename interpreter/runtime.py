@@ -281,6 +281,8 @@ def guard_body(body, handler, to_condition):
     NO_CLAUSE_MATCHED when none of its clauses applies, and the raise goes on."""
     try:
         return apply_procedure(body, ())
+    except BrokenPipeError:
+        raise   # the reader of our output went away: not an error of the program
     except Exception as error:
         condition = to_condition(error)
         result = apply_procedure(handler, (condition,))

@@ -46,6 +46,8 @@ def session_primitives(interp) -> dict:
         handlers.append(handler)
         try:
             return runtime.apply_procedure(thunk, ())
+        except BrokenPipeError:
+            raise
         except Exception as error:
             # A non-continuable raise reached us: the handler runs with the outer handlers and,
             # should it return, the raise goes on outwards (R7RS: it is an error to return).
