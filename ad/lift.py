@@ -50,6 +50,8 @@ def lift(function, partials, args):
     ``partials[i](*primals)`` is ∂f/∂(argument i)."""
     if len(args) == 2:
         return lift2(function, partials, args[0], args[1])
+    if len(args) == 1:
+        return lift1(function, partials, args[0])
     tag = top_tag(args)
     primals = list(args)
     perturbed = []
@@ -79,6 +81,24 @@ def lift(function, partials, args):
     return Tracked(tag, result, node)
 
 
+def lift1(function, partials, a):
+    """`lift` for one argument (which is tagged)."""
+    tag = a.tag
+    x = a.primal
+    result = function(x)
+    tape = tag.tape
+    if tape is not None:
+        entries = tape.entries
+        entries.append((a.node, partials[0](x)))
+        if tape.notes is not None:
+            tape.note(function, result, [a.node])
+        return Tracked(tag, result, len(entries) - 1)
+    direction = a.tangent
+    if is_zero(direction):
+        return result
+    return make_dual(tag, result, G.mul(partials[0](x), direction))
+
+
 def lift2(function, partials, a, b):
     """`lift` for two arguments, the case of every arithmetic operation, without the loops."""
     a_tag = a.tag if a.__class__ is Dual or a.__class__ is Tracked else None
@@ -103,10 +123,19 @@ def lift2(function, partials, a, b):
         if tape.notes is not None:
             tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
         return Tracked(tag, result, len(entries) - 1)
-    tangent = 0
-    if on_a and not is_zero(a.tangent):
-        tangent = G.mul(partials[0](x, y), a.tangent)
-    if on_b and not is_zero(b.tangent):
-        term = G.mul(partials[1](x, y), b.tangent)
-        tangent = term if tangent.__class__ is int and tangent == 0 else G.add(tangent, term)
-    return make_dual(tag, result, tangent)
+    # forward: the tangent is ∂₁f·a' + ∂₂f·b', skipping directions that are exactly zero
+    tangent = None
+    if on_a:
+        direction = a.tangent
+        cls = direction.__class__
+        if cls is Dual or cls is Tracked or direction != 0:
+            tangent = G.mul(partials[0](x, y), direction)
+    if on_b:
+        direction = b.tangent
+        cls = direction.__class__
+        if cls is Dual or cls is Tracked or direction != 0:
+            term = G.mul(partials[1](x, y), direction)
+            tangent = term if tangent is None else G.add(tangent, term)
+    if tangent is None or (tangent.__class__ is int and tangent == 0):
+        return result
+    return Dual(tag, result, tangent)

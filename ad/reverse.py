@@ -53,9 +53,11 @@ class Tape:
             if adjoint is None:
                 continue
             entry = entries[node]
-            if not entry or is_zero(adjoint):
+            if not entry:
                 continue
             plain_adjoint = adjoint.__class__ is float
+            if (plain_adjoint and adjoint == 0.0) or (not plain_adjoint and is_zero(adjoint)):
+                continue
             for k in range(0, len(entry), 2):
                 parent = entry[k]
                 partial = entry[k + 1]

@@ -1,33 +1,69 @@
 """Run the benchmarks: `python -m benchmarks [--repeat N] [--quick]`.
 
-Each workload runs in plain CPython (the baseline) and in nablisp, interleaved, several times;
-the table gives medians and the ratio nablisp / CPython.  Both must compute the same checksum,
-so a fast wrong answer shows as a failure, not as a good ratio.
+Each workload runs in plain CPython with hand-written derivatives (the baseline) and in
+nablisp, interleaved, several times; the table gives medians and the ratio nablisp / CPython,
+nablisp's own derivative / primal ratio where the workload has a primal, and the ratios of the
+peers (autograd, micrograd) that are installed.  nablisp and the baseline must compute the same
+checksum, so a fast wrong answer is reported as a failure, not as a good ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
 import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
 
+from nablisp.ad.reverse import Tape
 from nablisp.interpreter import Interpreter, run_with_deep_stack
 
 from . import workloads
 
 
-def measure(function) -> tuple[float, object]:
+def measure(function, size) -> tuple[float, object]:
     start = time.perf_counter()
-    value = function()
+    value = function(size)
     return time.perf_counter() - start, value
+
+
+def tape_memory(interp, workload, size) -> tuple[int, int]:
+    """(peak bytes allocated, entries of the largest tape) for one nablisp run."""
+    largest = [0]
+    original = Tape.backward
+
+    def backward(self, seeds, trace=None):
+        largest[0] = max(largest[0], len(self.entries))
+        return original(self, seeds, trace)
+    Tape.backward = backward
+    try:
+        run = workload.setup(interp)
+        tracemalloc.start()
+        run(size)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        Tape.backward = original
+    return peak, largest[0]
+
+
+def startup_seconds(repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "nablisp.interpreter.cli", "-e", "1"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions per workload (median taken)")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per workload (the median is taken)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs and agrees")
+    parser.add_argument("--only", help="run only the workloads whose name contains this text")
     options = parser.parse_args(argv)
     return run_with_deep_stack(run, options)
 
@@ -35,26 +71,44 @@ def main(argv=None) -> int:
 def run(options) -> int:
     interp = Interpreter()
     failures = 0
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.system()}; repetitions: {options.repeat}")
-    print(f"{'workload':<44} {'CPython':>10} {'nablisp':>10} {'ratio':>8}")
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {platform.python_implementation()} "
+          f"{platform.python_version()}, {platform.system()}; median of {options.repeat}")
+    print(f"{'workload':<52} {'CPython':>9} {'nablisp':>9} {'ratio':>7} {'deriv/primal':>12}  peers")
     for workload in workloads.ALL:
+        if options.only and options.only not in workload.name:
+            continue
         size = workload.quick_size if options.quick else workload.size
-        setup = workload.setup(interp)
-        python_times, nablisp_times = [], []
+        run_nablisp = workload.setup(interp)
+        run_primal = workload.setup_primal(interp) if workload.primal_entry else None
+        peers = {name: function for name, (module, function) in workload.peers.items()
+                 if importlib.util.find_spec(module) is not None}
+        times: dict = {"python": [], "nablisp": [], "primal": []}
+        times.update({name: [] for name in peers})
         for _ in range(options.repeat):
-            seconds, expected = measure(lambda: workload.python(size))
-            python_times.append(seconds)
-            seconds, actual = measure(lambda: setup(size))
-            nablisp_times.append(seconds)
+            seconds, expected = measure(workload.python, size)
+            times["python"].append(seconds)
+            seconds, actual = measure(run_nablisp, size)
+            times["nablisp"].append(seconds)
             if not workload.agree(expected, actual):
-                print(f"{workload.name}: nablisp computed {actual!r}, CPython {expected!r}")
+                print(f"{workload.name}: nablisp computed {actual!r}, CPython {expected!r}: WRONG")
                 failures += 1
                 break
-        python_median = statistics.median(python_times)
-        nablisp_median = statistics.median(nablisp_times)
-        print(f"{workload.name + f' (n={size})':<44} {python_median * 1000:>8.1f}ms {nablisp_median * 1000:>8.1f}ms "
-              f"{nablisp_median / python_median:>7.1f}x")
+            if run_primal is not None:
+                times["primal"].append(measure(run_primal, size)[0])
+            for name, function in peers.items():
+                times[name].append(measure(function, size)[0])
+        median = {name: statistics.median(values) for name, values in times.items() if values}
+        base = median["python"]
+        primal = f"{median['nablisp'] / median['primal']:>11.1f}x" if "primal" in median else " " * 12
+        peer_text = "  ".join(f"{name} {median[name] / base:.0f}x" for name in peers)
+        print(f"{workload.name + f' (n={size})':<52} {base * 1000:>7.1f}ms {median['nablisp'] * 1000:>7.1f}ms "
+              f"{median['nablisp'] / base:>6.1f}x {primal}  {peer_text}")
+        if workload.name.startswith("W5"):
+            peak, entries = tape_memory(interp, workload, size)
+            if entries:
+                print(f"{'':<4}W5 tape: {entries} entries, peak memory {peak / 1e6:.1f} MB = "
+                      f"{peak / entries:.0f} bytes per entry")
+    print(f"start-up of `nablisp -e 1`: {startup_seconds(3 if options.quick else options.repeat):.3f} s")
     return 1 if failures else 0
 
 

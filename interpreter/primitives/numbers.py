@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ...ad.lift import G, lift, lift2
+from ...ad.lift import G, lift, lift1, lift2
 from ...ad.rules import RULES
 from ...ad.tags import Dual, Tracked, plain
 from ...lang.datum import MultipleValues
@@ -83,28 +83,37 @@ def _real_args(who, args):
 _ADD2_RULE, _SUB2_RULE, _MUL2_RULE, _DIV_RULE = RULES["+"], RULES["-"], RULES["*"], RULES["/"]
 
 
-def _tagged_pair(who, a, b) -> bool:
-    """Whether a two-argument call has a tagged argument (and the other is a number)."""
-    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
-        check_number(who, a)
-        check_number(who, b)
-        return True
-    return False
+_NUMERIC = frozenset((int, float, Fraction, Dual, Tracked))
+
+
+def _numbers(who, args):
+    for value in args:
+        if value.__class__ not in _NUMERIC:
+            fail(f"{who}: expected a number, got {write_string(value)}")
 
 def add2(a, b):
-    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+    ca, cb = a.__class__, b.__class__
+    if (ca is float or ca is int) and (cb is float or cb is int):
+        return a + b
+    if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(add2, _ADD2_RULE, a, b)
     return normalize(a + b)
 
 
 def sub2(a, b):
-    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+    ca, cb = a.__class__, b.__class__
+    if (ca is float or ca is int) and (cb is float or cb is int):
+        return a - b
+    if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(sub2, _SUB2_RULE, a, b)
     return normalize(a - b)
 
 
 def mul2(a, b):
-    if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+    ca, cb = a.__class__, b.__class__
+    if (ca is float or ca is int) and (cb is float or cb is int):
+        return a * b
+    if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(mul2, _MUL2_RULE, a, b)
     return normalize(a * b)
 
@@ -120,15 +129,17 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a + b
-    if not more and b is not _ABSENT and _tagged_pair("+", a, b):
-        return add2(a, b)
-    args = [x for x in (a, b) if x is not _ABSENT] + list(more)
-    _real_args("+", args)
-    if not args:
-        return 0
-    total = args[0]
-    for value in args[1:]:
-        total = add2(total, value)
+    if b is _ABSENT:
+        if a is _ABSENT:
+            return 0
+        _numbers("+", (a,))
+        return a
+    _numbers("+", (a, b))
+    total = add2(a, b)
+    if more:
+        _numbers("+", more)
+        for value in more:
+            total = add2(total, value)
     return total
 
 
@@ -137,15 +148,17 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a * b
-    if not more and b is not _ABSENT and _tagged_pair("*", a, b):
-        return mul2(a, b)
-    args = [x for x in (a, b) if x is not _ABSENT] + list(more)
-    _real_args("*", args)
-    if not args:
-        return 1
-    product = args[0]
-    for value in args[1:]:
-        product = mul2(product, value)
+    if b is _ABSENT:
+        if a is _ABSENT:
+            return 1
+        _numbers("*", (a,))
+        return a
+    _numbers("*", (a, b))
+    product = mul2(a, b)
+    if more:
+        _numbers("*", more)
+        for value in more:
+            product = mul2(product, value)
     return product
 
 
@@ -154,7 +167,8 @@ def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a - b
-    if not more and b is not _ABSENT and _tagged_pair("-", a, b):
+    if not more and b is not _ABSENT:
+        _numbers("-", (a, b))
         return sub2(a, b)
     if b is _ABSENT:
         check_number("-", a)
@@ -567,8 +581,14 @@ def _unary(name, function, domain=None):
     rule = RULES[name]
 
     def transcendental(x):
-        if x.__class__ is Dual or x.__class__ is Tracked:
-            return lift(transcendental, rule, (x,))
+        cls = x.__class__
+        if cls is float and (domain is None or domain(x)):
+            try:
+                return function(x)
+            except (ValueError, OverflowError):
+                pass
+        elif cls is Dual or cls is Tracked:
+            return lift1(transcendental, rule, x)
         value = _float_of(name, x)
         if domain is not None and not domain(value):
             fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
