@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-i", "--interactive", action="store_true",
                         help="after running FILE (or -e), enter the REPL")
     parser.add_argument("--no-color", action="store_true", help="no colours in the REPL")
+    parser.add_argument("--max-steps", type=int, metavar="N",
+                        help="stop a program after N steps (procedure calls and loop iterations)")
+    parser.add_argument("--timeout", type=float, metavar="S", help="stop a program after S seconds")
     parser.add_argument("--version", action="version", version=f"nablisp {__version__}")
     parser.add_argument("file", nargs="?", metavar="FILE", help="script to run; - reads it from standard input")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
@@ -111,7 +114,7 @@ def _main(options) -> tuple[int | None, Interpreter | None]:
     script = options.file
     argv = [script or "nablisp"] + list(options.args or [])
     try:
-        interp = Interpreter(argv=argv)
+        interp = Interpreter(argv=argv, max_steps=options.max_steps, timeout=options.timeout)
     except NablispError as error:
         report(error)
         return EXIT_INTERNAL, None

@@ -33,6 +33,7 @@ HELPER_NAMES = {
     "rest_list": "\0rest_list",
     "check_set": "\0check_set",
     "define_global": "\0define",
+    "tick": "\0tick",
 }
 
 
@@ -60,6 +61,7 @@ class Compiler:
         self.is_builtin_name = is_builtin_name            # a name the primitives table defines
         self.is_tail_builder = is_tail_builder
         self.function_counter = 0
+        self.count_steps = False     # emit a step count at every call and loop iteration
         self.stmts: list = []
         self.fn: _Function | None = None
 
@@ -349,6 +351,8 @@ class Compiler:
 
     def jump(self, lambda_node: Lambda, values: list, span):
         self.fn.loop_used = True
+        if self.count_steps:
+            self.emit(ast.Expr(ast.Call(self._helper("tick"), [], [])))
         if values:
             targets = [ast.Name(p.python_name, ast.Store()) for p in lambda_node.params]
             if len(targets) == 1:
@@ -377,6 +381,8 @@ class Compiler:
         if fn.loop_used:
             body = [ast.While(ast.Constant(True), body, [])]
         prologue = []
+        if self.count_steps:
+            prologue.append(ast.Expr(ast.Call(self._helper("tick"), [], [])))
         if node.rest is not None:
             rest = node.rest.python_name
             prologue.append(ast.Assign(targets=[ast.Name(rest, ast.Store())],

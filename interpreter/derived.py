@@ -545,7 +545,7 @@ def _make_record_type(name, fields):
 @special("define-record-type", definition=True)
 def _define_record_type(ex: Expander, form, scope, span):
     items = elements(form, "define-record-type", span)
-    if len(items) < 3:
+    if len(items) < 4:
         raise SchemeSyntaxError("define-record-type: expected (define-record-type name constructor "
                                 "predicate field …)", span)
     type_name = items[1]

@@ -94,6 +94,15 @@ class InternalError(NablispError):
     kind = "internal error"
 
 
+class ResourceLimitExceeded(BaseException):
+    """A step or time limit ran out: stops the program whatever handlers it installed (a
+    BaseException, like SchemeExit), and becomes a NablispError at the interpreter's boundary."""
+
+
+class ResourceLimitError(NablispError):
+    kind = "error"
+
+
 class SchemeExit(BaseException):
     """`(exit n)`: unwinds to the front end, which exits with ``code``.  A BaseException, so that
     no handler for errors (`guard`, `with-exception-handler`) stops it."""

@@ -246,6 +246,8 @@ class Expander:
                     queue.append((binding.handler(self, form, scope, form_span), form_span))
                     continue
             steps.append((None, form, form_span))
+        if not steps:
+            raise SchemeSyntaxError(f"{what}: empty body", span)
         variables = [v for v, _, _ in steps if v is not None]
         nodes = []
         for variable, form, form_span in steps:

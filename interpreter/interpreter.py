@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..ad.lift import G, lift
@@ -20,6 +21,7 @@ from . import derived  # noqa: F401  (registers the derived special forms)
 from . import runtime
 from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler
 from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
+                     ResourceLimitError, ResourceLimitExceeded,
                      SchemeDifferentiationError, SchemeError,
                      SchemeExit, SchemeReadError, SchemeSyntaxError, call_error_message,
                      condition_of, fail, procedure_name, python_error_message)
@@ -38,8 +40,15 @@ _RUNTIME_FILES = {runtime.__file__}
 class Interpreter:
     """A nablisp session.  Independent instances share nothing but immutable built-ins."""
 
-    def __init__(self, argv: list[str] | None = None, prelude: bool = True):
+    def __init__(self, argv: list[str] | None = None, prelude: bool = True,
+                 max_steps: int | None = None, timeout: float | None = None):
+        """``max_steps`` and ``timeout`` (seconds) bound every call of eval/evaluate/call: a
+        program that runs past them stops with an error, whatever handlers it installed.  A
+        step is a procedure call or an iteration of a loop."""
         self.argv = list(argv or [])
+        self.max_steps = max_steps
+        self.timeout = timeout
+        self.steps = 0
         self.spans: list = [None]
         self.helpers: dict = {}
         self.globals: dict = {"__builtins__": self.helpers}
@@ -51,6 +60,7 @@ class Interpreter:
         self.expander = Expander(self.global_syntax, self.user_defined.add)
         self.compiler = Compiler(self.spans, self.helpers, self._is_builtin_procedure,
                                  self._is_builtin_name, TAIL_BUILDERS.__contains__)
+        self.compiler.count_steps = max_steps is not None
         self._install_helpers()
         self.globals.update(BUILTINS)
         self.globals.update(ports.BUILTIN_PARAMETERS)
@@ -81,7 +91,13 @@ class Interpreter:
                 return runtime.resolving(value)
             return value
 
+        def tick():
+            self.steps += 1
+            if self.steps > self.max_steps:
+                raise ResourceLimitExceeded(f"step limit of {self.max_steps} steps exceeded")
+
         self.helpers.update({
+            HELPER_NAMES["tick"]: tick,
             HELPER_NAMES["tail_call"]: runtime.TailCall,
             HELPER_NAMES["run_tail"]: runtime.run_tail,
             HELPER_NAMES["rest_list"]: runtime.rest_list,
@@ -122,17 +138,49 @@ class Interpreter:
         except RecursionError:
             raise SchemeSyntaxError("program nested too deeply to expand",
                                     data[0][1] if data else None) from None
+        except Exception as error:
+            raise InternalError(f"while compiling: {type(error).__name__}: {error}",
+                                data[0][1] if data else None) from error
 
     def run_nodes(self, compiled):
-        result = None
-        for function, span in compiled:
-            result = self.run(function, span)
-        return result
+        with self._limits():
+            result = None
+            for function, span in compiled:
+                result = self.run(function, span)
+            return result
+
+    @contextmanager
+    def _limits(self):
+        """Enforce max_steps and timeout for the outermost evaluation in progress."""
+        if self._limited or (self.max_steps is None and self.timeout is None):
+            yield
+            return
+        self._limited = True
+        self.steps = 0
+        timer = None
+        if self.timeout is not None:
+            target = threading.get_ident()
+            message = f"time limit of {self.timeout:g} s exceeded"
+            timer = threading.Timer(self.timeout, _interrupt_thread, (target, message))
+            timer.daemon = True
+            timer.start()
+        try:
+            yield
+        except ResourceLimitExceeded as limit:
+            error = ResourceLimitError(str(limit.args[0] if limit.args else "resource limit exceeded"))
+            raise self.locate(error, limit, None) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._limited = False
+
+    _limited = False
 
     def run(self, function, span=None):
         try:
             return runtime.run_tail(function())
-        except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked, BrokenPipeError):
+        except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked, BrokenPipeError,
+                ResourceLimitExceeded):
             raise
         except NablispError as error:
             if isinstance(error, SchemeError) or error.span is None:
@@ -178,7 +226,8 @@ class Interpreter:
             procedure = self.lookup_value(procedure)
         procedure = to_scheme(procedure)
         arguments = tuple(to_scheme(arg) for arg in args)
-        return to_python(self, self.run(lambda: runtime.apply_procedure(procedure, arguments)))
+        with self._limits():
+            return to_python(self, self.run(lambda: runtime.apply_procedure(procedure, arguments)))
 
     def lookup(self, name: str):
         """The value of the global ``name``, as a Python value."""
@@ -261,7 +310,10 @@ class Interpreter:
         if primitive is None and frames:
             primitive = frames[-1][0].co_name
         if primitive and not primitive.startswith(TOPLEVEL_NAME):
-            return SchemeError(ErrorObject(f"{procedure_name(primitive)}: {error}"))
+            wrapped = SchemeError(ErrorObject(f"{procedure_name(primitive)}: {error}"))
+            # a primitive should have said what is wrong itself: the tests look for these
+            wrapped.python_exception = type(error).__name__
+            return wrapped
         return InternalError(f"{type(error).__name__}: {error}")
 
     def locate(self, error: NablispError, original: BaseException, fallback: Span | None):
@@ -323,6 +375,12 @@ def _condense(trace: list) -> list:
             break
         condensed.append([name, span, 1])
     return [(name if count == 1 else f"{name} ({count} times)", span) for name, span, count in condensed]
+
+
+def _interrupt_thread(thread_id: int, message: str):
+    import ctypes
+    exception = type("TimeLimitExceeded", (ResourceLimitExceeded,), {"__init__": lambda self: ResourceLimitExceeded.__init__(self, message)})
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exception))
 
 
 def _raised_by_generated_code(error) -> bool:

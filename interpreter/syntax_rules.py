@@ -41,19 +41,46 @@ def base_symbol(identifier) -> Symbol:
 
 def strip(datum):
     """The datum with every alias replaced by its symbol (what `quote` of template data gives).
-    Data without aliases come back as the same objects, spans and all."""
+    Data without aliases come back as the same objects, spans and all — found without recursion,
+    since a quoted datum from the reader can be nested 100,000 deep."""
+    if not _contains_alias(datum):
+        return datum
+    return _strip(datum)
+
+
+def _contains_alias(datum) -> bool:
+    stack = [datum]
+    seen = set()
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is Alias:
+            return True
+        if cls is Pair or cls is list:
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if cls is Pair:
+                stack.append(item.car)
+                stack.append(item.cdr)
+            else:
+                stack.extend(item)
+    return False
+
+
+def _strip(datum):
     cls = datum.__class__
     if cls is Alias:
         return base_symbol(datum)
     if cls is Pair:
         items, tail = _spine(datum)
-        stripped = [strip(item) for item in items]
-        stripped_tail = strip(tail)
+        stripped = [_strip(item) for item in items]
+        stripped_tail = _strip(tail)
         if stripped_tail is tail and all(a is b for a, b in zip(stripped, items)):
             return datum
         return _rebuild(stripped, stripped_tail)
     if cls is list:
-        stripped = [strip(item) for item in datum]
+        stripped = [_strip(item) for item in datum]
         return datum if all(a is b for a, b in zip(stripped, datum)) else stripped
     return datum
 

@@ -298,6 +298,8 @@ def _unescape(body: str, span: Span, quote: str) -> str:
 
 
 def parse_character(name: str, span: Span) -> Char:
+    if not name:
+        raise ReadError("#\\ must be followed by a character", span, incomplete=True)
     if len(name) == 1:
         return Char(ord(name))
     if name in CHAR_NAMES:
