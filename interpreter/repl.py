@@ -105,7 +105,11 @@ class Session:
             self.write(self.describe_error(error))
             return
         elapsed = time.perf_counter() - start
-        self.print_value(value)
+        try:
+            self.print_value(value)
+        except KeyboardInterrupt:
+            self.write("\ninterrupted\n")
+            return
         if timed:
             self.write(f"; {elapsed:.6f} s\n")
 

@@ -75,6 +75,25 @@ def test_interrupting_an_evaluation_keeps_the_session(session):
     assert output_of(session, "((D (lambda (x) (* x ((D (lambda (y) (+ x y))) 1)))) 1)") == "1\n"
 
 
+def test_interrupting_a_backward_pass_and_printing_keeps_the_session(session):
+    import _thread
+    import threading
+    session.handle("(define (chain p) (let loop ((k 0) (y 0.5)) (if (= k 400000) y "
+                   "(loop (+ k 1) (+ (* (car p) (sin y)) (* (cadr p) y) 0.1)))))")
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    assert output_of(session, "(gradient chain '(0.5 0.4))") == "interrupted\n"
+    assert output_of(session, "(gradient (lambda (v) (* (car v) (cadr v))) '(2 3))") == "(3 2)\n"
+    printing = session.print_value
+
+    def interrupted_while_printing(value):
+        raise KeyboardInterrupt
+    session.print_value = interrupted_while_printing
+    assert output_of(session, "(iota 10)") == "\ninterrupted\n"
+    session.print_value = printing
+    assert output_of(session, "((D (lambda (x) (* x ((D (lambda (y) (+ x y))) 1)))) 1)") == "1\n"
+
+
 def test_indentation_follows_open_brackets():
     assert indentation("(define (f x)") == 2
     assert indentation("(let ((x 1)\n      (y") == 6
