@@ -49,7 +49,7 @@ def _integer_to_string(value: int, radix: int) -> str:
 def _write_symbol(name: str) -> str:
     from .reader import ReadError, Span, parse_atom
 
-    needs_bars = not name or any(c in _SYMBOL_DELIMITERS or not c.isprintable() for c in name)
+    needs_bars = not name or name == "." or any(c in _SYMBOL_DELIMITERS or not c.isprintable() for c in name)
     if not needs_bars:
         try:
             needs_bars = parse_atom(name, Span("", 0, 0)) is not Symbol(name)

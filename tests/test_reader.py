@@ -194,3 +194,8 @@ def test_arbitrary_text_reads_or_raises_a_read_error(text):
     except ReadError as error:
         assert error.span.file == "fuzz.scm"
         assert error.span.line >= 1 and error.span.column >= 1
+
+
+def test_odd_symbols_are_written_with_bars():
+    for name in [".", "", "a b", "1+", "#foo", "|", "x;y"]:
+        assert read_one(write_string(Symbol(name))) is Symbol(name)

@@ -129,17 +129,27 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a + b
+    if not more and ca in _NUMERIC and cb in _NUMERIC:
+        if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+            return lift2(add2, _ADD2_RULE, a, b)
+        return normalize(a + b)
     if b is _ABSENT:
         if a is _ABSENT:
             return 0
         _numbers("+", (a,))
         return a
     _numbers("+", (a, b))
+    if not more:
+        return add2(a, b)
+    _numbers("+", more)
+    args = (a, b) + more
+    for value in args:
+        if value.__class__ is Dual or value.__class__ is Tracked:
+            # one tape entry for the whole sum, each partial being the rule's ∂/∂a of a + b
+            return lift(add, (_ADD2_RULE[0],) * len(args), args)
     total = add2(a, b)
-    if more:
-        _numbers("+", more)
-        for value in more:
-            total = add2(total, value)
+    for value in more:
+        total = add2(total, value)
     return total
 
 
@@ -148,6 +158,10 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a * b
+    if not more and ca in _NUMERIC and cb in _NUMERIC:
+        if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+            return lift2(mul2, _MUL2_RULE, a, b)
+        return normalize(a * b)
     if b is _ABSENT:
         if a is _ABSENT:
             return 1
@@ -167,9 +181,10 @@ def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a - b
-    if not more and b is not _ABSENT:
-        _numbers("-", (a, b))
-        return sub2(a, b)
+    if not more and ca in _NUMERIC and cb in _NUMERIC:
+        if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+            return lift2(sub2, _SUB2_RULE, a, b)
+        return normalize(a - b)
     if b is _ABSENT:
         check_number("-", a)
         return negate(a)
