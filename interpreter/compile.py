@@ -16,12 +16,11 @@ built-in primitive is a plain Python call: primitives never return a TailCall.
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
-from .errors import GENERATED_FILE, SchemeSyntaxError, procedure_name  # noqa: F401
+from .errors import GENERATED_FILE, SchemeSyntaxError
 
 TOPLEVEL_NAME = "\0top"
 RESULT = "\0r"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..lang.datum import MultipleValues, Nil, Pair, Symbol, gensym, make_list
+from ..lang.datum import Nil, Pair, Symbol, gensym, make_list
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
 from . import runtime
 from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
-from .errors import ErrorObject, SchemeSyntaxError, fail
+from .errors import SchemeSyntaxError, fail
 from .expand import (Expander, Literal, Scope, elements, keyword, span_of, special,
                      syntax_list)
 from .primitives.equivalence import eqv
@@ -523,10 +523,6 @@ def _delay_force(ex: Expander, form, scope, span):
         raise SchemeSyntaxError("delay-force: expected (delay-force expression)", span)
     return ex.expand(syntax_list(Literal(runtime.lazy_promise), _thunk(items[1:], span), span=span), scope, span)
 
-
-@special("make-promise-lazy")  # an alias some R7RS code uses for delay-force
-def _lazy(ex, form, scope, span):
-    return _delay_force(ex, form, scope, span)
 
 
 @special("cons-stream")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..ad.tags import DifferentiationError
-from ..lang.datum import Pair, Span, Symbol
+from ..lang.datum import Span
 from ..lang.printer import write_string
 
 GENERATED_FILE = "<nablisp>"
@@ -134,28 +134,7 @@ def fail(message: str, *irritants):
 
 
 # ---------------------------------------------------------------------------------------------
-# Names that Python gives things, in Scheme's words.
-
-def scheme_type_name(value) -> str:
-    from fractions import Fraction
-
-    from ..lang.datum import Char, NilType
-
-    names = {bool: "a boolean", int: "an integer", float: "a real number", Fraction: "a rational",
-             str: "a string", Symbol: "a symbol", Pair: "a pair", NilType: "the empty list",
-             list: "a vector", Char: "a character", type(None): "the unspecified value"}
-    name = names.get(type(value))
-    if name is not None:
-        return name
-    return "a procedure" if callable(value) else f"a {type(value).__name__.lower()}"
-
-
-def demangle(name: str) -> str:
-    """A Scheme name from the Python name of a generated local (`x_3` → `x`)."""
-    match = re.fullmatch(r"(.*?)(?:_\d+)?", name)
-    text = match.group(1) if match else name
-    return re.sub(r"_x([0-9a-f]+)_", lambda m: chr(int(m.group(1), 16)), text).replace("__", "_")
-
+# Python's messages about calls, in Scheme's words.
 
 _ARITY_PATTERNS = [
     (re.compile(r"^(.*)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given$"),

@@ -8,7 +8,7 @@ Derived forms (let, cond, do, quasiquote, …) live in derived.py.
 
 from __future__ import annotations
 
-from ..lang.datum import Nil, Pair, Span, Symbol, gensym
+from ..lang.datum import Nil, Pair, Span, Symbol
 from ..lang.printer import write_string
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
@@ -460,6 +460,3 @@ def _let_syntax_form(ex, form, scope, span):
 def _letrec_syntax_form(ex, form, scope, span):
     return _let_syntax(ex, form, scope, span, recursive=True)
 
-
-__all__ = ["Expander", "Scope", "Special", "Literal", "SPECIAL_FORMS", "special", "keyword",
-           "syntax_list", "elements", "span_of", "gensym"]

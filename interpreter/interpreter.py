@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..ad.lift import G, lift
 from ..ad.operators import Operators
 from ..ad.tags import DifferentiationError, Dual, Tracked
-from ..lang.datum import Nil, Pair, Span, Symbol, make_list
+from ..lang.datum import Span, Symbol
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
 from . import runtime
@@ -23,16 +22,15 @@ from .compile import GENERATED_FILE, HELPER_NAMES, TOPLEVEL_NAME, Compiler
 from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      ResourceLimitError, ResourceLimitExceeded,
                      SchemeDifferentiationError, SchemeError,
-                     SchemeExit, SchemeReadError, SchemeSyntaxError, call_error_message,
-                     condition_of, fail, procedure_name, python_error_message)
+                     SchemeExit, SchemeReadError, SchemeSyntaxError, fail, procedure_name,
+                     python_error_message)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 
+# stdlib/ sits next to interpreter/ both in the source tree and once installed as nablisp.stdlib
 STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
-if not STDLIB.exists():   # installed layout: nablisp/interpreter next to nablisp/stdlib
-    STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
 
 _RUNTIME_FILES = {runtime.__file__}
 
@@ -422,6 +420,3 @@ def run_with_deep_stack(function, *args, stack_mb: int = 512, recursion_limit: i
         raise outcome["error"]
     return outcome.get("value")
 
-
-__all__ = ["Interpreter", "run_with_deep_stack", "time", "make_list", "Nil", "Pair", "condition_of",
-           "call_error_message"]

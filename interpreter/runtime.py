@@ -9,9 +9,9 @@ of tail calls of any length needs one Python frame.
 
 from __future__ import annotations
 
-from ..lang.datum import MultipleValues, Nil, Pair, Symbol, make_list
+from ..lang.datum import MultipleValues, make_list
 from ..lang.printer import write_string
-from .errors import ContinuationInvoked, ErrorObject, SchemeError, fail
+from .errors import ContinuationInvoked, fail
 
 
 class TailCall:
@@ -266,11 +266,7 @@ def rest_list(args: tuple):
 
 
 # ---------------------------------------------------------------------------------------------
-# Exceptions (R7RS §6.11).  Handlers live on a stack owned by the interpreter.
-
-class HandlerStack:
-    def __init__(self):
-        self.handlers: list = []
+# Exceptions (R7RS §6.11): `guard`.
 
 
 NO_CLAUSE_MATCHED = object()
@@ -291,9 +287,3 @@ def guard_body(body, handler, to_condition):
         return result
 
 
-def values_to_list(result):
-    return make_list(values_of(result))
-
-
-def symbol_name(value) -> str:
-    return value.name if isinstance(value, Symbol) else str(value)

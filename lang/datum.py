@@ -7,8 +7,6 @@ that Python has no exact counterpart for is defined here.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 
 class Span:
     """Where a datum was read: file name, 1-based line and 1-based column."""
@@ -162,13 +160,6 @@ class MultipleValues(tuple):
     """The result of `(values a b …)` with other than one value."""
 
     __slots__ = ()
-
-
-NUMBER_TYPES = (int, Fraction, float)
-
-
-def is_number(value) -> bool:
-    return type(value) in (int, Fraction, float)
 
 
 def make_list(items, tail=Nil):

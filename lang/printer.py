@@ -103,17 +103,12 @@ def atom_to_string(value, write: bool) -> str:
 
 
 def _children(value):
-    if value.__class__ is Pair:
-        return (value.car, value.cdr)
-    if value.__class__ is list:
-        return value
-    components = getattr(value, "scheme_components", None)
-    return components() if components is not None else ()
+    return (value.car, value.cdr) if value.__class__ is Pair else value
 
 
 def _cyclic_nodes(root) -> set[int]:
     """ids of the containers that lie on a cycle (each needs a datum label)."""
-    if root.__class__ is not Pair and root.__class__ is not list and not hasattr(root, "scheme_components"):
+    if root.__class__ is not Pair and root.__class__ is not list:
         return set()
     on_path: set[int] = set()
     finished: set[int] = set()
@@ -134,7 +129,7 @@ def _cyclic_nodes(root) -> set[int]:
         on_path.add(key)
         stack.append((node, True))
         for child in _children(node):
-            if child.__class__ is Pair or child.__class__ is list or hasattr(child, "scheme_components"):
+            if child.__class__ is Pair or child.__class__ is list:
                 ckey = id(child)
                 if ckey in on_path:
                     labelled.add(ckey)
@@ -155,7 +150,7 @@ def to_string(value, write: bool = True) -> str:
             out.append(item.text)
             continue
         cls = item.__class__
-        if cls is not Pair and cls is not list and not hasattr(item, "scheme_components"):
+        if cls is not Pair and cls is not list:
             out.append(atom_to_string(item, write))
             continue
         key = id(item)
@@ -173,7 +168,7 @@ def to_string(value, write: bool = True) -> str:
                 if index:
                     pending.append(_SPACE)
             stack.extend(pending)
-        elif cls is Pair:
+        else:
             out.append("(")
             elements = [item.car]
             node = item.cdr
@@ -188,14 +183,6 @@ def to_string(value, write: bool = True) -> str:
                 pending.append(elements[index])
                 if index:
                     pending.append(_SPACE)
-            stack.extend(pending)
-        else:
-            prefix, parts, suffix = item.scheme_components_layout(write)
-            out.append(prefix)
-            pending = [_Text(suffix)]
-            for index in range(len(parts) - 1, -1, -1):
-                part = parts[index]
-                pending.append(part)
             stack.extend(pending)
     return "".join(out)
 

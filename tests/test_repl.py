@@ -5,7 +5,6 @@ import io
 import os
 import re
 import select
-import subprocess
 import sys
 import time
 
