@@ -48,37 +48,35 @@ def make_dual(tag, primal, tangent):
 def lift(function, partials, args):
     """Apply the primitive ``function`` (generic) to ``args``, at least one of them tagged;
     ``partials[i](*primals)`` is ∂f/∂(argument i)."""
-    if len(args) == 2:
+    count = len(args)
+    if count == 2:
         return lift2(function, partials, args[0], args[1])
-    if len(args) == 1:
+    if count == 1:
         return lift1(function, partials, args[0])
     tag = top_tag(args)
-    primals = list(args)
-    perturbed = []
-    for index, value in enumerate(args):
-        if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
-            primals[index] = value.primal
-            perturbed.append(index)
+    perturbed = [(value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag for value in args]
+    primals = [value.primal if on else value for value, on in zip(args, perturbed)]
     result = function(*primals)
     tape = tag.tape
     if tape is None:
-        tangent = 0
-        for index in perturbed:
-            direction = args[index].tangent
-            if is_zero(direction):
+        tangent = None
+        for index, value in enumerate(args):
+            if not perturbed[index] or is_zero(value.tangent):
                 continue
-            term = G.mul(partials[index](*primals), direction)
-            tangent = term if tangent.__class__ is int and tangent == 0 else G.add(tangent, term)
-        return make_dual(tag, result, tangent)
+            term = G.mul(partials[index](*primals), value.tangent)
+            tangent = term if tangent is None else G.add(tangent, term)
+        return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
-    for index in perturbed:
-        entry.append(args[index].node)
-        entry.append(partials[index](*primals))
-    node = tape.record(tuple(entry))
+    for index, value in enumerate(args):
+        if perturbed[index]:
+            entry.append(value.node)
+            entry.append(partials[index](*primals))
+    entries = tape.entries
+    entries.append(tuple(entry))
     if tape.notes is not None:
-        tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
-                                     for i in range(len(args))])
-    return Tracked(tag, result, node)
+        tape.note(function, result, [value.node if on else ("constant", primal)
+                                     for value, on, primal in zip(args, perturbed, primals)])
+    return Tracked(tag, result, len(entries) - 1)
 
 
 def lift1(function, partials, a):

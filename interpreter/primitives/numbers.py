@@ -124,6 +124,17 @@ def negate(a):
     return -a
 
 
+def _sum(*args):
+    """The sum of numbers already checked (the value part of a lifted n-ary +)."""
+    total = args[0]
+    for value in args[1:]:
+        total = add2(total, value)
+    return total
+
+
+_sum.operation_name = "+"
+
+
 @define("+")
 def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
@@ -146,7 +157,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     for value in args:
         if value.__class__ is Dual or value.__class__ is Tracked:
             # one tape entry for the whole sum, each partial being the rule's ∂/∂a of a + b
-            return lift(add, (_ADD2_RULE[0],) * len(args), args)
+            return lift(_sum, (_ADD2_RULE[0],) * len(args), args)
     total = add2(a, b)
     for value in more:
         total = add2(total, value)
