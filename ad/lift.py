@@ -54,28 +54,34 @@ def lift(function, partials, args):
     if count == 1:
         return lift1(function, partials, args[0])
     tag = top_tag(args)
-    perturbed = [(value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag for value in args]
-    primals = [value.primal if on else value for value, on in zip(args, perturbed)]
+    primals = []
+    perturbed = []
+    for index, value in enumerate(args):
+        if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
+            primals.append(value.primal)
+            perturbed.append(index)
+        else:
+            primals.append(value)
     result = function(*primals)
     tape = tag.tape
     if tape is None:
         tangent = None
-        for index, value in enumerate(args):
-            if not perturbed[index] or is_zero(value.tangent):
+        for index in perturbed:
+            direction = args[index].tangent
+            if is_zero(direction):
                 continue
-            term = G.mul(partials[index](*primals), value.tangent)
+            term = G.mul(partials[index](*primals), direction)
             tangent = term if tangent is None else G.add(tangent, term)
         return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
-    for index, value in enumerate(args):
-        if perturbed[index]:
-            entry.append(value.node)
-            entry.append(partials[index](*primals))
+    for index in perturbed:
+        entry.append(args[index].node)
+        entry.append(partials[index](*primals))
     entries = tape.entries
     entries.append(tuple(entry))
     if tape.notes is not None:
-        tape.note(function, result, [value.node if on else ("constant", primal)
-                                     for value, on, primal in zip(args, perturbed, primals)])
+        tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
+                                     for i in range(count)])
     return Tracked(tag, result, len(entries) - 1)
 
 

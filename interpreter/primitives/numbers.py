@@ -133,6 +133,15 @@ def _sum(*args):
 
 
 _sum.operation_name = "+"
+_SUM_PARTIALS: dict = {}
+
+
+def _sum_partials(count: int) -> tuple:
+    """∂/∂xᵢ of x₁ + … + xₙ: the rule's ∂/∂a of a + b, n times."""
+    partials = _SUM_PARTIALS.get(count)
+    if partials is None:
+        partials = _SUM_PARTIALS[count] = (_ADD2_RULE[0],) * count
+    return partials
 
 
 @define("+")
@@ -157,7 +166,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     for value in args:
         if value.__class__ is Dual or value.__class__ is Tracked:
             # one tape entry for the whole sum, each partial being the rule's ∂/∂a of a + b
-            return lift(_sum, (_ADD2_RULE[0],) * len(args), args)
+            return lift(_sum, _sum_partials(len(args)), args)
     total = add2(a, b)
     for value in more:
         total = add2(total, value)
