@@ -123,14 +123,21 @@ class _StdoutProxy:
         sys.stdout.flush()
 
 
+class _StderrProxy:
+    def write(self, text):
+        sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+
 class _StdinProxy:
     def readline(self):
         return sys.stdin.readline()
 
 
 CURRENT_OUTPUT = Parameter(OutputPort(_StdoutProxy()))
-CURRENT_ERROR = Parameter(OutputPort(type("_Err", (), {"write": lambda self, t: sys.stderr.write(t),
-                                                       "flush": lambda self: sys.stderr.flush()})()))
+CURRENT_ERROR = Parameter(OutputPort(_StderrProxy()))
 CURRENT_INPUT = Parameter(InputPort(stream=_StdinProxy(), name="<stdin>"))
 BUILTIN_PARAMETERS = {"current-output-port": CURRENT_OUTPUT, "current-error-port": CURRENT_ERROR,
                       "current-input-port": CURRENT_INPUT}
