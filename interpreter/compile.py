@@ -159,14 +159,11 @@ class Compiler:
 
     def store_global(self, name: str, value: ast.expr, span, definition: bool):
         self.fn.globals.add(name)
-        if definition:
-            if self.is_builtin_name(name):
-                # Code compiled earlier calls this name without finishing tail calls.
-                value = ast.Call(self._helper("define_global"), [value], [])
-        else:
+        if not definition:
             self.emit(self._locate(ast.Expr(ast.Call(self._helper("check_set"), [ast.Constant(name)], [])), span))
-            if self.is_builtin_name(name):
-                value = ast.Call(self._helper("define_global"), [value], [])
+        if self.is_builtin_name(name):
+            # Code compiled earlier calls this name without finishing tail calls.
+            value = ast.Call(self._helper("define_global"), [value], [])
         self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), span))
 
     # -- the three compilation modes -------------------------------------------------------------
