@@ -158,19 +158,13 @@ def add(a=_ABSENT, b=_ABSENT, *more):
             return 0
         _numbers("+", (a,))
         return a
-    _numbers("+", (a, b))
-    if not more:
-        return add2(a, b)
-    _numbers("+", more)
     args = (a, b) + more
+    _numbers("+", args)
     for value in args:
         if value.__class__ is Dual or value.__class__ is Tracked:
             # one tape entry for the whole sum, each partial being the rule's ∂/∂a of a + b
             return lift(_sum, _sum_partials(len(args)), args)
-    total = add2(a, b)
-    for value in more:
-        total = add2(total, value)
-    return total
+    return _sum(*args)
 
 
 @define("*")
@@ -187,12 +181,10 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
             return 1
         _numbers("*", (a,))
         return a
-    _numbers("*", (a, b))
+    _numbers("*", (a, b) + more)
     product = mul2(a, b)
-    if more:
-        _numbers("*", more)
-        for value in more:
-            product = mul2(product, value)
+    for value in more:
+        product = mul2(product, value)
     return product
 
 
