@@ -3,7 +3,7 @@
     Python                          nablisp
     int, fractions.Fraction, float  exact integer, exact rational, inexact real
     bool                            boolean
-    str                             string
+    str                             string          (a mutable string comes back as a str too)
     list                            list            (a nablisp list comes back as a Python list)
     tuple                           vector          (a vector comes back as a tuple)
     None                            the unspecified value
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..lang.datum import MultipleValues, Nil, Pair, list_to_python, make_list
+from ..lang.datum import MultipleValues, MutableString, Nil, Pair, list_to_python, make_list
 from .runtime import apply_procedure
 
 
@@ -75,6 +75,8 @@ def to_python(interp, value):
         return [to_python(interp, item) for item in items]
     if cls is list:
         return tuple(to_python(interp, item) for item in value)
+    if cls is MutableString:
+        return str(value)
     if cls is MultipleValues:
         return MultipleValues(to_python(interp, item) for item in value)
     if callable(value) and not isinstance(value, type):

@@ -109,6 +109,27 @@ class Pair:
         return write_string(self)
 
 
+class MutableString:
+    """A string that `string-set!`, `string-fill!` and `string-copy!` may change: what
+    `make-string`, `string`, `string-copy` and `list->string` make.  Literals and the other
+    strings are Python `str`, immutable as R7RS allows literals to be."""
+
+    __slots__ = ("chars",)
+
+    def __init__(self, text: str):
+        self.chars = list(text)
+
+    def __str__(self) -> str:
+        return "".join(self.chars)
+
+    def __repr__(self) -> str:
+        return f"MutableString({str(self)!r})"
+
+
+def is_string(value) -> bool:
+    return value.__class__ is str or value.__class__ is MutableString
+
+
 class Char:
     """A character, interned by code point so that `eq?` works on characters."""
 

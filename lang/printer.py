@@ -11,7 +11,7 @@ import math
 import re
 from fractions import Fraction
 
-from .datum import Char, Nil, Pair, Symbol
+from .datum import Char, MutableString, Nil, Pair, Symbol
 
 CHAR_WRITE_NAMES = {7: "alarm", 8: "backspace", 127: "delete", 27: "escape", 10: "newline",
                     0: "null", 13: "return", 32: "space", 9: "tab"}
@@ -84,6 +84,8 @@ def atom_to_string(value, write: bool) -> str:
         return number_to_string(value)
     if cls is str:
         return _write_string(value) if write else value
+    if cls is MutableString:
+        return _write_string(str(value)) if write else str(value)
     if cls is Symbol:
         return _write_symbol(value.name) if write else value.name
     if cls is Char:

@@ -3,7 +3,7 @@ parameters; and the error procedures of §6.11 that need no interpreter state.""
 
 from __future__ import annotations
 
-from ...lang.datum import MultipleValues, Nil, Pair, make_list
+from ...lang.datum import MultipleValues, Nil, Pair, is_string, make_list
 from ...lang.printer import write_string
 from .. import runtime
 from ..errors import ErrorObject, SchemeError, fail
@@ -139,7 +139,7 @@ def make_parameter(value, converter=None):
 
 @define("error")
 def error(message, *irritants):
-    text = message if message.__class__ is str else write_string(message)
+    text = str(message) if is_string(message) else write_string(message)
     raise SchemeError(ErrorObject(text, irritants))
 
 

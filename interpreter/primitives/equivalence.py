@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ...lang.datum import Pair
+from ...lang.datum import MutableString, Pair, is_string
 from ...lang.printer import write_string
 from ..errors import fail
 from .registry import define
@@ -48,6 +48,8 @@ def equal(a, b):
             continue
         cls = x.__class__
         if cls is not y.__class__:
+            if is_string(x) and is_string(y) and str(x) == str(y):
+                continue
             return False
         if cls is Pair:
             key = (id(x), id(y))
@@ -66,6 +68,9 @@ def equal(a, b):
             stack.extend(zip(reversed(x), reversed(y)))
         elif cls is str:
             if x != y:
+                return False
+        elif cls is MutableString:
+            if x.chars != y.chars:
                 return False
         else:
             return False

@@ -16,7 +16,7 @@ from fractions import Fraction
 from ...ad.lift import G, lift, lift1, lift2
 from ...ad.rules import RULES
 from ...ad.tags import Dual, Tracked, plain
-from ...lang.datum import MultipleValues
+from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
 from ..errors import fail
@@ -800,6 +800,8 @@ def number_to_string_(x, radix=10):
 
 @define("string->number")
 def string_to_number(text, radix=10):
+    if text.__class__ is MutableString:
+        text = str(text)
     if text.__class__ is not str:
         fail(f"string->number: expected a string, got {write_string(text)}")
     if radix not in (2, 8, 10, 16):

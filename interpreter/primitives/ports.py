@@ -165,7 +165,7 @@ def newline(port=None):
 
 @define("write-string")
 def write_string_(text, port=None, start=0, end=None):
-    check_string("write-string", text)
+    text = check_string("write-string", text)
     _output(port, "write-string").write(text[start:end])
 
 

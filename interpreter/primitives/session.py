@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ...lang.datum import Symbol, make_list
+from ...lang.datum import MutableString, Symbol, make_list
 from ...lang.printer import write_string
 from .. import runtime
 from ..errors import ErrorObject, SchemeError, SchemeExit, condition_of, fail
@@ -32,6 +32,8 @@ def session_primitives(interp) -> dict:
         return result
 
     def load(filename, env=None):
+        if filename.__class__ is MutableString:
+            filename = str(filename)
         if filename.__class__ is not str:
             fail(f"load: expected a file name (a string), got {write_string(filename)}")
         path = Path(filename)
@@ -86,6 +88,7 @@ def session_primitives(interp) -> dict:
         runs, with fixed arguments)."""
         import shutil
         import subprocess
+        dot_text, filename = (str(x) if x.__class__ is MutableString else x for x in (dot_text, filename))
         if dot_text.__class__ is not str or filename.__class__ is not str:
             fail("tape->svg: expected DOT text and a file name")
         program = shutil.which("dot")

@@ -1,13 +1,15 @@
 """Symbols (§6.5), characters (§6.6) and strings (§6.7).
 
-Strings are Python strings, so they are immutable: `string-set!` and `string-fill!` say so.
+Strings are Python `str` — literals and most results, immutable — or `MutableString`, which
+`make-string`, `string`, `string-copy` and `list->string` make and `string-set!`,
+`string-fill!` and `string-copy!` change.  Every procedure reads both.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from ...lang.datum import Char, Nil, Pair, Symbol, gensym, make_list
+from ...lang.datum import Char, MutableString, Nil, Pair, Symbol, gensym, make_list
 from ...lang.printer import write_string
 from ..errors import fail
 from ..runtime import apply_procedure
@@ -16,8 +18,20 @@ from .registry import define
 
 
 def check_string(who: str, value) -> str:
+    """The text of a string argument (of either kind)."""
     if value.__class__ is str:
         return value
+    if value.__class__ is MutableString:
+        return str(value)
+    fail(f"{who}: expected a string, got {write_string(value)}")
+
+
+def check_mutable(who: str, value) -> MutableString:
+    if value.__class__ is MutableString:
+        return value
+    if value.__class__ is str:
+        fail(f"{who}: {write_string(value)} is immutable (a literal or a result that is not a fresh "
+             "string); make one with string-copy")
     fail(f"{who}: expected a string, got {write_string(value)}")
 
 
@@ -156,7 +170,7 @@ _case_map("char-foldcase", str.casefold)
 
 @define("string?")
 def string_p(x):
-    return x.__class__ is str
+    return x.__class__ is str or x.__class__ is MutableString
 
 
 @define("make-string")
@@ -164,35 +178,44 @@ def make_string(k, fill=None):
     if k.__class__ is not int or k < 0:
         fail(f"make-string: expected a non-negative exact integer, got {write_string(k)}")
     char = " " if fill is None else chr(check_char("make-string", fill).code)
-    return char * k
+    return MutableString(char * k)
 
 
 @define("string")
 def string(*chars):
-    return "".join(chr(check_char("string", c).code) for c in chars)
+    return MutableString("".join(chr(check_char("string", c).code) for c in chars))
 
 
 @define("string-length")
 def string_length(text):
+    if text.__class__ is MutableString:
+        return len(text.chars)
     return len(check_string("string-length", text))
 
 
 @define("string-ref")
 def string_ref(text, k):
-    check_string("string-ref", text)
-    if k.__class__ is not int or not 0 <= k < len(text):
-        fail(f"string-ref: index {write_string(k)} out of range for a string of length {len(text)}")
-    return Char(ord(text[k]))
+    chars = text.chars if text.__class__ is MutableString else check_string("string-ref", text)
+    if k.__class__ is not int or not 0 <= k < len(chars):
+        fail(f"string-ref: index {write_string(k)} out of range for a string of length {len(chars)}")
+    return Char(ord(chars[k]))
 
 
 @define("string-set!")
 def string_set(text, k, char):
-    fail("string-set!: strings are immutable in nablisp (build a new string instead)")
+    chars = check_mutable("string-set!", text).chars
+    if k.__class__ is not int or not 0 <= k < len(chars):
+        fail(f"string-set!: index {write_string(k)} out of range for a string of length {len(chars)}")
+    chars[k] = chr(check_char("string-set!", char).code)
 
 
 @define("string-fill!")
-def string_fill(text, char, *bounds):
-    fail("string-fill!: strings are immutable in nablisp (build a new string instead)")
+def string_fill(text, char, start=0, end=None):
+    chars = check_mutable("string-fill!", text).chars
+    start, end = _range("string-fill!", chars, start, end)
+    fill = chr(check_char("string-fill!", char).code)
+    for index in range(start, end):
+        chars[index] = fill
 
 
 def _string_compare(name, key, op):
@@ -225,7 +248,7 @@ def string_foldcase(text):
 
 @define("substring")
 def substring(text, start, end=None):
-    check_string("substring", text)
+    text = check_string("substring", text)
     start, end = _range("substring", text, start, end)
     return text[start:end]
 
@@ -237,31 +260,37 @@ def string_append(*texts):
 
 @define("string->list")
 def string_to_list(text, start=0, end=None):
-    check_string("string->list", text)
+    text = check_string("string->list", text)
     start, end = _range("string->list", text, start, end)
     return make_list(Char(ord(c)) for c in text[start:end])
 
 
 @define("list->string")
 def list_to_string(chars):
-    return "".join(chr(check_char("list->string", c).code) for c in check_list("list->string", chars))
+    return MutableString("".join(chr(check_char("list->string", c).code)
+                                 for c in check_list("list->string", chars)))
 
 
 @define("string-copy")
 def string_copy(text, start=0, end=None):
-    check_string("string-copy", text)
+    text = check_string("string-copy", text)
     start, end = _range("string-copy", text, start, end)
-    return text[start:end]
+    return MutableString(text[start:end])
 
 
 @define("string-copy!")
-def string_copy_bang(*args):
-    fail("string-copy!: strings are immutable in nablisp (build a new string instead)")
+def string_copy_bang(to, at, source, start=0, end=None):
+    chars = check_mutable("string-copy!", to).chars
+    text = check_string("string-copy!", source)
+    start, end = _range("string-copy!", text, start, end)
+    if at.__class__ is not int or not 0 <= at <= len(chars) - (end - start):
+        fail(f"string-copy!: destination index {write_string(at)} leaves too little room")
+    chars[at:at + end - start] = list(text[start:end])
 
 
 @define("string->vector")
 def string_to_vector(text, start=0, end=None):
-    check_string("string->vector", text)
+    text = check_string("string->vector", text)
     start, end = _range("string->vector", text, start, end)
     return [Char(ord(c)) for c in text[start:end]]
 
@@ -299,7 +328,7 @@ def string_for_each(proc, text, *more):
 
 @define("string-index")
 def string_index(text, predicate):
-    check_string("string-index", text)
+    text = check_string("string-index", text)
     for index, c in enumerate(text):
         if apply_procedure(predicate, (Char(ord(c)),)) is not False:
             return index
@@ -320,7 +349,7 @@ def string_join(texts, separator=" "):
 
 @define("string-split")
 def string_split(text, separator=None):
-    check_string("string-split", text)
+    text = check_string("string-split", text)
     if separator is None:
         return make_list(text.split())
     sep = chr(check_char("string-split", separator).code) if separator.__class__ is Char else check_string("string-split", separator)
