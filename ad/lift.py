@@ -127,19 +127,34 @@ def lift2(function, partials, a, b):
         if tape.notes is not None:
             tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
         return Tracked(tag, result, len(entries) - 1)
-    # forward: the tangent is ∂₁f·a' + ∂₂f·b', skipping directions that are exactly zero
+    # forward: the tangent is ∂₁f·a' + ∂₂f·b', skipping directions that are exactly zero;
+    # plain numbers (the innermost level of every tower) are multiplied and added directly
     tangent = None
     if on_a:
         direction = a.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            tangent = G.mul(partials[0](x, y), direction)
+            partial = partials[0](x, y)
+            if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
+                tangent = partial * direction
+            else:
+                tangent = G.mul(partial, direction)
     if on_b:
         direction = b.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            term = G.mul(partials[1](x, y), direction)
-            tangent = term if tangent is None else G.add(tangent, term)
+            partial = partials[1](x, y)
+            if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
+                term = partial * direction
+            else:
+                term = G.mul(partial, direction)
+            if tangent is None:
+                tangent = term
+            elif (term.__class__ is float or term.__class__ is int) and \
+                    (tangent.__class__ is float or tangent.__class__ is int):
+                tangent = tangent + term
+            else:
+                tangent = G.add(tangent, term)
     if tangent is None or (tangent.__class__ is int and tangent == 0):
         return result
     return Dual(tag, result, tangent)
