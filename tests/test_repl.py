@@ -77,7 +77,7 @@ def test_interrupting_an_evaluation_keeps_the_session(session):
 def test_interrupting_a_backward_pass_and_printing_keeps_the_session(session):
     import _thread
     import threading
-    session.handle("(define (chain p) (let loop ((k 0) (y 0.5)) (if (= k 400000) y "
+    session.handle("(define (chain p) (let loop ((k 0) (y 0.5)) (if (= k 2000000) y "
                    "(loop (+ k 1) (+ (* (car p) (sin y)) (* (cadr p) y) 0.1)))))")
     timer = threading.Timer(1.5, _thread.interrupt_main)
     timer.start()
