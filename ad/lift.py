@@ -47,7 +47,7 @@ def make_dual(tag, primal, tangent):
 
 def lift(function, partials, args):
     """Apply the primitive ``function`` (generic) to ``args``, at least one of them tagged;
-    ``partials[i](*primals)`` is ∂f/∂(argument i)."""
+    ``partials[i]`` is ∂f/∂(argument i): a function of the primals, or a constant (an int)."""
     count = len(args)
     if count == 2:
         return lift2(function, partials, args[0], args[1])
@@ -70,19 +70,23 @@ def lift(function, partials, args):
             direction = args[index].tangent
             if is_zero(direction):
                 continue
-            term = G.mul(partials[index](*primals), direction)
+            term = G.mul(_partial(partials[index], primals), direction)
             tangent = term if tangent is None else G.add(tangent, term)
         return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
     for index in perturbed:
         entry.append(args[index].node)
-        entry.append(partials[index](*primals))
+        entry.append(_partial(partials[index], primals))
     entries = tape.entries
     entries.append(tuple(entry))
     if tape.notes is not None:
         tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
                                      for i in range(count)])
     return Tracked(tag, result, len(entries) - 1)
+
+
+def _partial(partial, primals):
+    return partial if partial.__class__ is int else partial(*primals)
 
 
 def lift1(function, partials, a):
@@ -93,14 +97,16 @@ def lift1(function, partials, a):
     tape = tag.tape
     if tape is not None:
         entries = tape.entries
-        entries.append((a.node, partials[0](x)))
+        p = partials[0]
+        entries.append((a.node, p if p.__class__ is int else p(x)))
         if tape.notes is not None:
             tape.note(function, result, [a.node])
         return Tracked(tag, result, len(entries) - 1)
     direction = a.tangent
     if is_zero(direction):
         return result
-    return make_dual(tag, result, G.mul(partials[0](x), direction))
+    p = partials[0]
+    return make_dual(tag, result, G.mul(p if p.__class__ is int else p(x), direction))
 
 
 def lift2(function, partials, a, b):
@@ -118,12 +124,14 @@ def lift2(function, partials, a, b):
     tape = tag.tape
     if tape is not None:
         entries = tape.entries
+        pa, pb = partials
         if on_a and on_b:
-            entries.append((a.node, partials[0](x, y), b.node, partials[1](x, y)))
+            entries.append((a.node, pa if pa.__class__ is int else pa(x, y),
+                            b.node, pb if pb.__class__ is int else pb(x, y)))
         elif on_a:
-            entries.append((a.node, partials[0](x, y)))
+            entries.append((a.node, pa if pa.__class__ is int else pa(x, y)))
         else:
-            entries.append((b.node, partials[1](x, y)))
+            entries.append((b.node, pb if pb.__class__ is int else pb(x, y)))
         if tape.notes is not None:
             tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
         return Tracked(tag, result, len(entries) - 1)
@@ -134,7 +142,9 @@ def lift2(function, partials, a, b):
         direction = a.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            partial = partials[0](x, y)
+            partial = partials[0]
+            if partial.__class__ is not int:
+                partial = partial(x, y)
             if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
                 tangent = partial * direction
             else:
@@ -143,7 +153,9 @@ def lift2(function, partials, a, b):
         direction = b.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            partial = partials[1](x, y)
+            partial = partials[1]
+            if partial.__class__ is not int:
+                partial = partial(x, y)
             if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
                 term = partial * direction
             else:
