@@ -72,10 +72,6 @@ def normalize(value):
     return value
 
 
-def _real_args(who, args):
-    for value in args:
-        check_number(who, value)
-
 
 # -- arithmetic ---------------------------------------------------------------------------------
 # The binary kernels are the generic operations the derivative rules are written with.
@@ -201,7 +197,7 @@ def subtract(a, b=_ABSENT, *more):
         check_number("-", a)
         return negate(a)
     args = [a, b] + list(more)
-    _real_args("-", args)
+    _numbers("-", args)
     result = a
     for value in args[1:]:
         result = sub2(result, value)
@@ -235,7 +231,7 @@ def divide(a, b=_ABSENT, *more):
         check_number("/", a)
         return divide2(1, a)
     args = [a, b] + list(more)
-    _real_args("/", args)
+    _numbers("/", args)
     result = a
     for value in args[1:]:
         result = divide2(result, value)
@@ -244,7 +240,7 @@ def divide(a, b=_ABSENT, *more):
 
 def _compare(who, op, a, b, more):
     args = (a, b) + more
-    _real_args(who, args)
+    _numbers(who, args)
     args = [plain(x) for x in args]
     for x, y in zip(args, args[1:]):
         if not op(x, y):
@@ -311,7 +307,7 @@ def _extremum(who, better, first, rest):
     """max and min pick an argument, perturbation and all: they differentiate like the `if`
     that defines them (at a tie, the first of the tied arguments)."""
     args = (first,) + rest
-    _real_args(who, args)
+    _numbers(who, args)
     result = first
     inexact = plain(first).__class__ is float
     for value in rest:
