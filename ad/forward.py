@@ -24,7 +24,7 @@ from fractions import Fraction
 
 from .lift import G, lift, unit
 from .structure import is_structure, map_structure
-from .tags import DifferentiationError, Dual, Tracked, top_tag
+from .tags import Bundle, DifferentiationError, Dual, Tracked, top_tag
 
 
 def is_procedure(value) -> bool:
@@ -63,6 +63,9 @@ class Forward:
                 raise DifferentiationError(f"{who}: a reverse-mode value escaped its gradient")
             if cls is int or cls is float or cls is Fraction:
                 return 0 if want_tangent else x
+            if cls is Bundle:       # the tangent of a younger bundle tag's value: each coefficient
+                return Bundle({index: self._part(tag, coefficient, who, want_tangent)
+                               for index, coefficient in x.coefficients.items()})
             if is_procedure(x):
                 return self._procedure_part(tag, x, who, want_tangent)
             from ..lang.printer import write_string
@@ -93,6 +96,11 @@ class Forward:
                 if tag is x.tag and primal is x.primal and tangent is x.tangent:
                     return x
                 return rebuild(tag, primal, tangent)
+            if cls is Bundle:
+                swapped = {index: self.swap(a, b, coefficient) for index, coefficient in x.coefficients.items()}
+                if all(swapped[index] is coefficient for index, coefficient in x.coefficients.items()):
+                    return x
+                return Bundle(swapped)
             if cls is Tracked:
                 if self.swap(a, b, x.primal) is not x.primal:
                     raise DifferentiationError("derivative: a reverse-mode value cannot pass through "
@@ -142,5 +150,10 @@ def _younger_tape(args, tag) -> bool:
 def rebuild(tag, primal, tangent):
     """primal + tangent·ε_tag, in canonical form whatever the tags inside primal and tangent."""
     if tangent.__class__ is int and tangent == 0:
+        return primal
+    if tangent.__class__ is Bundle:
+        # primal + Σᵢ cᵢ·εᵢ, one direction at a time
+        for index, coefficient in tangent.coefficients.items():
+            primal = G.add(primal, G.mul(coefficient, Dual(tag, 0, Bundle({index: 1}))))
         return primal
     return G.add(primal, G.mul(tangent, unit(tag)))

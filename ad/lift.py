@@ -13,7 +13,7 @@ argument that does not carry ε is never computed, so a constant argument at a s
 
 from __future__ import annotations
 
-from .tags import Dual, Tracked, top_tag
+from .tags import Bundle, Dual, Tracked, top_tag
 
 
 class Generic:
@@ -37,6 +37,44 @@ def is_zero(value) -> bool:
 def unit(tag):
     """ε_tag itself: 0 + 1·ε."""
     return Dual(tag, 0, 1)
+
+
+def scaled(partial, direction):
+    """partial · direction, where the direction may be a bundle (then coefficient by coefficient,
+    and an exact 0 when the partial is an exact 0)."""
+    if direction.__class__ is not Bundle:
+        return G.mul(partial, direction)
+    cls = partial.__class__
+    if cls is int and (partial == 0 or partial == 1):
+        return 0 if partial == 0 else direction     # a bundle is a value, never changed: share it
+    plain_partial = cls is float or cls is int
+    products = {}
+    for index, coefficient in direction.coefficients.items():
+        if plain_partial and (coefficient.__class__ is float or coefficient.__class__ is int):
+            products[index] = partial * coefficient
+        else:
+            products[index] = G.mul(partial, coefficient)
+    return Bundle(products)
+
+
+def summed(tangent, term):
+    """tangent + term, either of which may be a bundle (and then the other a bundle or an exact 0)."""
+    if tangent.__class__ is not Bundle:
+        if term.__class__ is not Bundle:
+            return G.add(tangent, term)
+        tangent, term = term, tangent
+    if term.__class__ is not Bundle:
+        return tangent          # an exact 0: a bundle tag's tangents are all bundles
+    total = dict(tangent.coefficients)
+    for index, coefficient in term.coefficients.items():
+        previous = total.get(index)
+        if previous is None:
+            total[index] = coefficient
+        elif previous.__class__ is float and coefficient.__class__ is float:
+            total[index] = previous + coefficient
+        else:
+            total[index] = G.add(previous, coefficient)
+    return Bundle(total)
 
 
 def make_dual(tag, primal, tangent):
@@ -70,8 +108,8 @@ def lift(function, partials, args):
             direction = args[index].tangent
             if is_zero(direction):
                 continue
-            term = G.mul(_partial(partials[index], primals), direction)
-            tangent = term if tangent is None else G.add(tangent, term)
+            term = scaled(_partial(partials[index], primals), direction)
+            tangent = term if tangent is None else summed(tangent, term)
         return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
     for index in perturbed:
@@ -85,53 +123,179 @@ def lift(function, partials, args):
     return Tracked(tag, result, len(entries) - 1)
 
 
+def lift_sum(function, args):
+    """``function`` (generic) being x₁ + … + xₙ, at least one tagged: every partial is 1, so the
+    tape entry is the perturbed arguments' nodes, and the tangent is the sum of their tangents."""
+    tag = None
+    for value in args:
+        cls = value.__class__
+        if (cls is Dual or cls is Tracked) and (tag is None or value.tag.level > tag.level):
+            tag = value.tag
+    primals = []
+    perturbed = []
+    floats = True
+    for value in args:
+        if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
+            primal = value.primal
+            perturbed.append(value)
+        else:
+            primal = value
+        primals.append(primal)
+        if primal.__class__ is not float:
+            floats = False
+    result = sum(primals, -0.0) if floats else function(*primals)     # -0.0: x + -0.0 is x
+    tape = tag.tape
+    if tape is not None:
+        entry = []
+        for value in perturbed:
+            entry.append(value.node)
+            entry.append(1)
+        entries = tape.entries
+        entries.append(tuple(entry))
+        if tape.notes is not None:
+            tape.note(function, result, [value.node if value.__class__ is Tracked and value.tag is tag
+                                         else ("constant", value) for value in args])
+        return Tracked(tag, result, len(entries) - 1)
+    tangent = None
+    for value in perturbed:
+        direction = value.tangent
+        if tangent is None:
+            tangent = direction
+        elif (direction.__class__ is float or direction.__class__ is int) and \
+                (tangent.__class__ is float or tangent.__class__ is int):
+            tangent = tangent + direction
+        else:
+            tangent = summed(tangent, direction)
+    if tangent.__class__ is int and tangent == 0:
+        return result
+    return Dual(tag, result, tangent)
+
+
 def _partial(partial, primals):
     return partial if partial.__class__ is int else partial(*primals)
 
 
-def lift1(function, partials, a):
-    """`lift` for one argument (which is tagged)."""
+def lift1(function, partials, a, kernel=None):
+    """`lift` for one argument (which is tagged).  ``kernel(x)``, when given, returns the value
+    and the partial together for a float ``x`` (None where it declines: the general path then
+    gives the exact behaviour and any error)."""
     tag = a.tag
     x = a.primal
-    result = function(x)
+    out = kernel(x) if kernel is not None and x.__class__ is float else None
+    if out is not None and a.__class__ is Tracked and tag.tape.notes is None:
+        entries = tag.tape.entries
+        entries.append((a.node, out[1]))
+        return Tracked(tag, out[0], len(entries) - 1)
+    if out is None:
+        result = function(x)
+        p = partials[0]
+        partial = None if p.__class__ is int else p
+    else:
+        result, p = out
+        partial = None
     tape = tag.tape
     if tape is not None:
         entries = tape.entries
-        p = partials[0]
-        entries.append((a.node, p if p.__class__ is int else p(x)))
+        entries.append((a.node, p if partial is None else partial(x)))
         if tape.notes is not None:
             tape.note(function, result, [a.node])
         return Tracked(tag, result, len(entries) - 1)
     direction = a.tangent
-    if is_zero(direction):
+    cls = direction.__class__
+    if cls is not Dual and cls is not Tracked and direction == 0:
         return result
-    p = partials[0]
-    return make_dual(tag, result, G.mul(p if p.__class__ is int else p(x), direction))
-
-
-def lift2(function, partials, a, b):
-    """`lift` for two arguments, the case of every arithmetic operation, without the loops."""
-    a_tag = a.tag if a.__class__ is Dual or a.__class__ is Tracked else None
-    b_tag = b.tag if b.__class__ is Dual or b.__class__ is Tracked else None
-    if b_tag is None or (a_tag is not None and a_tag.level >= b_tag.level):
-        tag = a_tag
+    if partial is not None:
+        p = partial(x)
+    if (cls is float or cls is int) and (p.__class__ is float or p.__class__ is int):
+        tangent = p * direction
+    elif cls is Bundle:
+        tangent = scaled(p, direction)
     else:
-        tag = b_tag
-    on_a, on_b = a_tag is tag, b_tag is tag
+        tangent = G.mul(p, direction)
+    if tangent.__class__ is int and tangent == 0:
+        return result
+    return Dual(tag, result, tangent)
+
+
+def lift2(function, partials, a, b, kernel=None):
+    """`lift` for two arguments, the case of every arithmetic operation, without the loops.
+    ``kernel(x, y)``, when given, returns the value and both partials in one call for plain
+    primals of which one is a float (None where it declines)."""
+    ca, cb = a.__class__, b.__class__
+    if kernel is not None and ca is Tracked:
+        # first derivatives in reverse mode, the hottest path of all, before any other test
+        tag = a.tag
+        tape = tag.tape
+        if tape.notes is None:
+            x = a.primal
+            if cb is Tracked:
+                if b.tag is tag:
+                    y = b.primal
+                    if x.__class__ is float and y.__class__ is float:
+                        out = kernel(x, y)
+                        if out is not None:
+                            entries = tape.entries
+                            entries.append((a.node, out[1], b.node, out[2]))
+                            return Tracked(tag, out[0], len(entries) - 1)
+            elif cb is float or cb is int:
+                if x.__class__ is float:
+                    out = kernel(x, b)
+                    if out is not None:
+                        entries = tape.entries
+                        entries.append((a.node, out[1]))
+                        return Tracked(tag, out[0], len(entries) - 1)
+    elif kernel is not None and cb is Tracked and (ca is float or ca is int):
+        tag = b.tag
+        tape = tag.tape
+        y = b.primal
+        if tape.notes is None and y.__class__ is float:
+            out = kernel(a, y)
+            if out is not None:
+                entries = tape.entries
+                entries.append((b.node, out[2]))
+                return Tracked(tag, out[0], len(entries) - 1)
+    if ca is Dual or ca is Tracked:
+        tag = a.tag
+        if cb is Dual or cb is Tracked:
+            b_tag = b.tag
+            if b_tag is tag:
+                on_a = on_b = True
+            elif tag.level > b_tag.level:
+                on_a, on_b = True, False
+            else:
+                tag = b_tag
+                on_a, on_b = False, True
+        else:
+            on_a, on_b = True, False
+    else:
+        tag = b.tag
+        on_a, on_b = False, True
     x = a.primal if on_a else a
     y = b.primal if on_b else b
-    result = function(x, y)
+    cx, cy = x.__class__, y.__class__
+    if kernel is not None and (cx is float or cy is float) and (cx is float or cx is int) \
+            and (cy is float or cy is int):
+        out = kernel(x, y)
+    else:
+        out = None
+    if out is None:
+        result = function(x, y)
+        pa, pb = partials
+    else:
+        result, pa, pb = out
     tape = tag.tape
     if tape is not None:
+        if pa.__class__ is not int and on_a and out is None:
+            pa = pa(x, y)
+        if pb.__class__ is not int and on_b and out is None:
+            pb = pb(x, y)
         entries = tape.entries
-        pa, pb = partials
         if on_a and on_b:
-            entries.append((a.node, pa if pa.__class__ is int else pa(x, y),
-                            b.node, pb if pb.__class__ is int else pb(x, y)))
+            entries.append((a.node, pa, b.node, pb))
         elif on_a:
-            entries.append((a.node, pa if pa.__class__ is int else pa(x, y)))
+            entries.append((a.node, pa))
         else:
-            entries.append((b.node, pb if pb.__class__ is int else pb(x, y)))
+            entries.append((b.node, pb))
         if tape.notes is not None:
             tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
         return Tracked(tag, result, len(entries) - 1)
@@ -142,29 +306,33 @@ def lift2(function, partials, a, b):
         direction = a.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            partial = partials[0]
-            if partial.__class__ is not int:
-                partial = partial(x, y)
-            if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
-                tangent = partial * direction
+            if out is None and pa.__class__ is not int:
+                pa = pa(x, y)
+            if (cls is float or cls is int) and (pa.__class__ is float or pa.__class__ is int):
+                tangent = pa * direction
+            elif cls is Bundle:
+                tangent = scaled(pa, direction)
             else:
-                tangent = G.mul(partial, direction)
+                tangent = G.mul(pa, direction)
     if on_b:
         direction = b.tangent
         cls = direction.__class__
         if cls is Dual or cls is Tracked or direction != 0:
-            partial = partials[1]
-            if partial.__class__ is not int:
-                partial = partial(x, y)
-            if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
-                term = partial * direction
+            if out is None and pb.__class__ is not int:
+                pb = pb(x, y)
+            if (cls is float or cls is int) and (pb.__class__ is float or pb.__class__ is int):
+                term = pb * direction
+            elif cls is Bundle:
+                term = scaled(pb, direction)
             else:
-                term = G.mul(partial, direction)
+                term = G.mul(pb, direction)
             if tangent is None:
                 tangent = term
             elif (term.__class__ is float or term.__class__ is int) and \
                     (tangent.__class__ is float or tangent.__class__ is int):
                 tangent = tangent + term
+            elif term.__class__ is Bundle or tangent.__class__ is Bundle:
+                tangent = summed(tangent, term)
             else:
                 tangent = G.add(tangent, term)
     if tangent is None or (tangent.__class__ is int and tangent == 0):

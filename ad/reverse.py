@@ -12,6 +12,8 @@ never by recursion: a tape of ten million entries needs no more Python stack tha
 
 from __future__ import annotations
 
+from itertools import islice
+
 from .lift import G, is_zero
 
 
@@ -47,32 +49,74 @@ class Tape:
         adjoints = [None] * len(entries)
         for node, seed in seeds.items():
             adjoints[node] = seed if adjoints[node] is None else G.add(adjoints[node], seed)
-        add, mul = G.add, G.mul
-        for node in range(max(seeds, default=-1), -1, -1):
-            adjoint = adjoints[node]
+        if trace is not None:
+            return self._backward_general(adjoints, max(seeds, default=-1), trace)
+        general = self._propagate
+        add = G.add
+        top = max(seeds, default=-1)
+        # newest first; a reversed iterator reads each adjoint when it reaches it, after every
+        # later entry has added its contribution
+        pending = islice(reversed(adjoints), len(adjoints) - 1 - top, None)
+        for adjoint, entry in zip(pending, islice(reversed(entries), len(entries) - 1 - top, None)):
             if adjoint is None:
                 continue
-            entry = entries[node]
-            if not entry:
-                continue
-            plain_adjoint = adjoint.__class__ is float
-            if (plain_adjoint and adjoint == 0.0) or (not plain_adjoint and is_zero(adjoint)):
-                continue
-            for k in range(0, len(entry), 2):
-                parent = entry[k]
-                partial = entry[k + 1]
-                # floats, the common case, are multiplied and added directly
-                if plain_adjoint and (partial.__class__ is float or partial.__class__ is int):
+            # The common case, unrolled: a float adjoint, one or two parents with float partials.
+            # Anything else (tagged values of an outer derivative, exact numbers) goes the
+            # general way.
+            size = len(entry)
+            if adjoint.__class__ is float and size <= 4:
+                if adjoint == 0.0 or not size:
+                    continue
+                parent = entry[0]
+                partial = entry[1]
+                cls = partial.__class__
+                if cls is float or cls is int:
                     contribution = adjoint * partial
+                    previous = adjoints[parent]
+                    if previous is None:
+                        adjoints[parent] = contribution
+                    elif previous.__class__ is float:
+                        adjoints[parent] = previous + contribution
+                    else:
+                        adjoints[parent] = add(previous, contribution)
                 else:
-                    contribution = mul(adjoint, partial)
-                previous = adjoints[parent]
-                if previous is None:
-                    adjoints[parent] = contribution
-                elif previous.__class__ is float and contribution.__class__ is float:
-                    adjoints[parent] = previous + contribution
-                else:
-                    adjoints[parent] = add(previous, contribution)
-                if trace is not None:
-                    trace(node, parent, partial, contribution, adjoints[parent])
+                    general(adjoints, parent, adjoint, partial)
+                if size == 4:
+                    parent = entry[2]
+                    partial = entry[3]
+                    cls = partial.__class__
+                    if cls is float or cls is int:
+                        contribution = adjoint * partial
+                        previous = adjoints[parent]
+                        if previous is None:
+                            adjoints[parent] = contribution
+                        elif previous.__class__ is float:
+                            adjoints[parent] = previous + contribution
+                        else:
+                            adjoints[parent] = add(previous, contribution)
+                    else:
+                        general(adjoints, parent, adjoint, partial)
+            elif size and not is_zero(adjoint):
+                for k in range(0, size, 2):
+                    general(adjoints, entry[k], adjoint, entry[k + 1])
+        return adjoints
+
+    @staticmethod
+    def _propagate(adjoints, parent, adjoint, partial):
+        """adjoints[parent] += adjoint · partial, with the generic operations."""
+        contribution = G.mul(adjoint, partial)
+        previous = adjoints[parent]
+        adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
+        return contribution
+
+    def _backward_general(self, adjoints, top, trace):
+        entries = self.entries
+        for node in range(top, -1, -1):
+            adjoint = adjoints[node]
+            if adjoint is None or not entries[node] or is_zero(adjoint):
+                continue
+            entry = entries[node]
+            for k in range(0, len(entry), 2):
+                contribution = self._propagate(adjoints, entry[k], adjoint, entry[k + 1])
+                trace(node, entry[k], entry[k + 1], contribution, adjoints[entry[k]])
         return adjoints

@@ -8,6 +8,8 @@ the point; README.md lists these conventions.
 
 from __future__ import annotations
 
+import math
+
 from .lift import G
 from .tags import DifferentiationError, plain
 
@@ -137,4 +139,67 @@ RULES = {
     "acosh": (_acosh,),
     "atanh": (_atanh,),
     "abs": (_abs,),
+}
+
+
+# Float kernels: for plain primals (floats, or an exact integer with a float), the value and every
+# partial in one call.  In a first derivative each primitive would otherwise make three calls for
+# three floats.  A kernel returns None where it declines — a singular point, the edge of the
+# domain, an overflow — and the primitive and its rule then give the exact behaviour and error.
+# Each must compute the same floats as the primitive and its rule.
+
+def _kernel_div(x, y):
+    # an exact divisor keeps the exact partial 1/y of the rule, so it declines
+    if y.__class__ is not float or not y:
+        return None
+    yy = y * y
+    if not yy:
+        return None
+    return x / y, 1 / y, -x / yy
+
+
+def _kernel_sin(x):
+    return (math.sin(x), math.cos(x)) if x - x == 0 else None     # not for ±inf or NaN
+
+
+def _kernel_cos(x):
+    return (math.cos(x), -math.sin(x)) if x - x == 0 else None
+
+
+def _kernel_exp(x):
+    try:
+        value = math.exp(x)
+    except OverflowError:
+        return None
+    return value, value
+
+
+def _kernel_log(x):
+    return (math.log(x), 1 / x) if x > 0 and x != math.inf else None
+
+
+def _kernel_sqrt(x):
+    if not 0 < x < math.inf:
+        return None
+    root = math.sqrt(x)
+    return root, 1 / (2 * root)
+
+
+def _kernel_tanh(x):
+    value = math.tanh(x)
+    return value, 1 - value * value
+
+
+KERNELS = {
+    "+": lambda x, y: (x + y, 1, 1),
+    "-": lambda x, y: (x - y, 1, -1),
+    "*": lambda x, y: (x * y, y, x),
+    "/": _kernel_div,
+    "sin": _kernel_sin,
+    "cos": _kernel_cos,
+    "exp": _kernel_exp,
+    "log": _kernel_log,
+    "sqrt": _kernel_sqrt,
+    "square": lambda x: (x * x, 2 * x),
+    "tanh": _kernel_tanh,
 }

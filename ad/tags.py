@@ -60,6 +60,27 @@ class Dual:
         return self.scheme_repr(True)
 
 
+class Bundle:
+    """The tangent of a perturbation in many directions at once: Dual(tag, x, Bundle({i: cᵢ}))
+    is x + Σᵢ cᵢ·εᵢ, where the εᵢ (one per input of a Jacobian) are independent and every product
+    of two of them is 0.  One pass with such a tag gives a whole Jacobian, where a tag per input
+    would need a pass per input.  Coefficients follow the rule of every tangent: only older tags
+    inside.  A tag's tangents are all bundles or none are; only ``jacobian`` draws bundle tags.
+    Sparse: a value that depends on two of a hundred inputs carries two coefficients."""
+
+    __slots__ = ("coefficients",)
+
+    def __init__(self, coefficients: dict):
+        self.coefficients = coefficients
+
+    def scheme_repr(self, write: bool) -> str:
+        from ..lang.printer import write_string
+        return "(" + " + ".join(f"{write_string(c)}·e{i}" for i, c in sorted(self.coefficients.items())) + ")"
+
+    def __repr__(self) -> str:
+        return self.scheme_repr(True)
+
+
 class Tracked:
     __slots__ = ("tag", "primal", "node")
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from nablisp.ad.rules import RULES
-from nablisp.ad.tags import Dual, Tracked
+from nablisp.ad.rules import KERNELS, RULES
+from nablisp.ad.tags import Bundle, Dual, Tracked
 from nablisp.interpreter import Interpreter, NablispError
 from nablisp.lang.datum import Pair
 
@@ -167,6 +167,46 @@ def test_hessian_four_ways_agree(generated, body, x, y):
     assert close(reference[0][1], reference[1][0], 1e-9)
 
 
+# -- float kernels: the value and partials of a rule in one call -----------------------------------
+
+KERNEL_POINTS = [0.0, -0.0, 0.3, -1.2, 2.5, 1e-300, -1e-300, 1e300, 710.0, -745.5, math.inf, -math.inf,
+                 math.nan, 1, 0, -3]
+
+
+def _same(a, b):
+    return (a != a and b != b) or (a == b and type(a) is type(b))
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernels_compute_what_the_primitive_and_its_rule_compute(interp, name):
+    """A kernel stands in for the primitive and its rule on plain numbers, so it must give the
+    same floats, bit for bit, or decline (None) where the general path would do otherwise."""
+    kernel, partials = KERNELS[name], RULES[name]
+    primitive = interp.lookup_value(name)
+    arity = len(partials)
+    points = [(x,) for x in KERNEL_POINTS if isinstance(x, float)] if arity == 1 else \
+        [(x, y) for x in KERNEL_POINTS for y in KERNEL_POINTS if isinstance(x, float) or isinstance(y, float)]
+    accepted = 0
+    for point in points:
+        out = kernel(*point)
+        if out is None:
+            continue
+        accepted += 1
+        value, *kernel_partials = out
+        assert _same(value, primitive(*point)), (name, point)
+        for partial, expected in zip(kernel_partials, partials):
+            expected = expected if isinstance(expected, int) else expected(*point)
+            assert _same(float(partial), float(expected)) if isinstance(partial, int) != isinstance(expected, int) \
+                else _same(partial, expected), (name, point, partial, expected)
+    assert accepted >= len(points) // 3
+
+
+@pytest.mark.parametrize("name, point", [("log", 0.0), ("sqrt", 0.0), ("/", (1.0, 0.0)), ("/", (1.0, 2)),
+                                         ("sin", math.inf), ("exp", 1000.0)])
+def test_kernels_decline_where_the_rule_decides(name, point):
+    assert KERNELS[name](*(point if isinstance(point, tuple) else (point,))) is None
+
+
 # -- the invariant of tagged values -------------------------------------------------------------
 
 def _check_older_inside(value, bound=None):
@@ -178,6 +218,8 @@ def _check_older_inside(value, bound=None):
             stack.append((item.primal, item.tag.level))
             if isinstance(item, Dual):
                 stack.append((item.tangent, item.tag.level))
+        elif isinstance(item, Bundle):
+            stack.extend((coefficient, limit) for coefficient in item.coefficients.values())
         elif isinstance(item, Pair):
             stack.extend([(item.car, limit), (item.cdr, limit)])
 
@@ -189,8 +231,14 @@ def test_nested_values_keep_older_tags_inside():
     interp.eval("(D (lambda (x) (gradient (lambda (y) (capture! (* x y (D (lambda (z) (capture! (* x y z))) 2)))) 3)) 5)")
     interp.eval("(gradient (lambda (x) (D (lambda (y) (capture! (* (sin x) y))) 3)) 5)")
     interp.eval("(((D (lambda (u) (lambda (f) (lambda (x) (capture! (f (+ x u)))))) 0) (lambda (t) (* t t))) 3)")
-    assert len(captured) >= 4
+    interp.eval("(hessian (lambda (v) (capture! (* (car v) (cadr v) (D (lambda (z) (capture! (* z (car v)))) 2)))) '(1 2))")
+    interp.eval("""(((D (lambda (u) (lambda (f) (lambda (x)
+                      (jacobian (lambda (w) (capture! (list (f (+ (car w) u))))) (list x))))) 0)
+                   (lambda (t) (* t t t))) 2)""")
+    interp.eval("(jacobian (lambda (v) (list (capture! (* (car v) (cadr v))))) '(1 2))")
+    assert len(captured) >= 7
     assert any(isinstance(v, (Dual, Tracked)) and isinstance(v.primal, (Dual, Tracked)) for v in captured)
+    assert any(isinstance(v, Dual) and isinstance(v.tangent, Bundle) for v in captured)
     for value in captured:
         _check_older_inside(value)
 

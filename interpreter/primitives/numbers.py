@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ...ad.lift import G, lift, lift1, lift2
-from ...ad.rules import RULES
+from ...ad.lift import G, lift, lift1, lift2, lift_sum
+from ...ad.rules import KERNELS, RULES
 from ...ad.tags import Dual, Tracked, plain
 from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
@@ -77,6 +77,7 @@ def normalize(value):
 # The binary kernels are the generic operations the derivative rules are written with.
 
 _ADD2_RULE, _SUB2_RULE, _MUL2_RULE, _DIV_RULE = RULES["+"], RULES["-"], RULES["*"], RULES["/"]
+_ADD2_KERNEL, _SUB2_KERNEL, _MUL2_KERNEL, _DIV_KERNEL = KERNELS["+"], KERNELS["-"], KERNELS["*"], KERNELS["/"]
 
 
 _NUMERIC = frozenset((int, float, Fraction, Dual, Tracked))
@@ -92,7 +93,7 @@ def add2(a, b):
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a + b
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-        return lift2(add2, _ADD2_RULE, a, b)
+        return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
     return normalize(a + b)
 
 
@@ -101,7 +102,7 @@ def sub2(a, b):
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a - b
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-        return lift2(sub2, _SUB2_RULE, a, b)
+        return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
     return normalize(a - b)
 
 
@@ -110,7 +111,7 @@ def mul2(a, b):
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a * b
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-        return lift2(mul2, _MUL2_RULE, a, b)
+        return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
     return normalize(a * b)
 
 
@@ -129,15 +130,6 @@ def _sum(*args):
 
 
 _sum.operation_name = "+"
-_SUM_PARTIALS: dict = {}
-
-
-def _sum_partials(count: int) -> tuple:
-    """∂/∂xᵢ of x₁ + … + xₙ: the rule's ∂/∂a of a + b, n times."""
-    partials = _SUM_PARTIALS.get(count)
-    if partials is None:
-        partials = _SUM_PARTIALS[count] = (_ADD2_RULE[0],) * count
-    return partials
 
 
 @define("+")
@@ -147,7 +139,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         return a + b
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(add2, _ADD2_RULE, a, b)
+            return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
         return normalize(a + b)
     if b is _ABSENT:
         if a is _ABSENT:
@@ -155,12 +147,14 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         _numbers("+", (a,))
         return a
     args = (a, b) + more
-    _numbers("+", args)
+    tagged = False
     for value in args:
-        if value.__class__ is Dual or value.__class__ is Tracked:
-            # one tape entry for the whole sum, each partial being the rule's ∂/∂a of a + b
-            return lift(_sum, _sum_partials(len(args)), args)
-    return _sum(*args)
+        cls = value.__class__
+        if cls is Dual or cls is Tracked:
+            tagged = True
+        elif cls is not float and cls is not int and cls is not Fraction:
+            fail(f"+: expected a number, got {write_string(value)}")
+    return lift_sum(_sum, args) if tagged else _sum(*args)      # one tape entry for the whole sum
 
 
 @define("*")
@@ -170,7 +164,7 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
         return a * b
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(mul2, _MUL2_RULE, a, b)
+            return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
         return normalize(a * b)
     if b is _ABSENT:
         if a is _ABSENT:
@@ -191,7 +185,7 @@ def subtract(a, b=_ABSENT, *more):
         return a - b
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(sub2, _SUB2_RULE, a, b)
+            return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
         return normalize(a - b)
     if b is _ABSENT:
         check_number("-", a)
@@ -208,7 +202,7 @@ def divide2(a, b):
     if a.__class__ is Dual or a.__class__ is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
         if plain(b) == 0 and plain(b).__class__ is not float:
             fail(f"/: division by zero ({write_string(plain(a))} / 0)")
-        return lift2(divide2, _DIV_RULE, a, b)
+        return lift2(divide2, _DIV_RULE, a, b, _DIV_KERNEL)
     if b.__class__ is float:
         if b == 0.0:
             if a != a or a == 0:
@@ -602,6 +596,7 @@ def _float_of(who, x) -> float:
 
 def _unary(name, function, domain=None):
     rule = RULES[name]
+    kernel = KERNELS.get(name)
 
     def transcendental(x):
         cls = x.__class__
@@ -611,7 +606,7 @@ def _unary(name, function, domain=None):
             except (ValueError, OverflowError):
                 pass
         elif cls is Dual or cls is Tracked:
-            return lift1(transcendental, rule, x)
+            return lift1(transcendental, rule, x, kernel)
         value = _float_of(name, x)
         if domain is not None and not domain(value):
             fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
@@ -677,9 +672,12 @@ def _log1(x, who="log"):
     return math.log(value)
 
 
+_LOG_KERNEL = KERNELS["log"]
+
+
 def log1(x):
     if x.__class__ is Dual or x.__class__ is Tracked:
-        return lift(log1, RULES["log"], (x,))
+        return lift1(log1, RULES["log"], x, _LOG_KERNEL)
     return _log1(x)
 
 
@@ -692,6 +690,9 @@ def log(x, base=_ABSENT):
     return divide2(log1(x), log1(base))
 
 
+_SQUARE_KERNEL = KERNELS["square"]
+
+
 @define("square")
 def square(x):
     cls = x.__class__
@@ -699,7 +700,7 @@ def square(x):
         return x * x
     check_number("square", x)
     if cls is Dual or cls is Tracked:
-        return lift(square, RULES["square"], (x,))
+        return lift1(square, RULES["square"], x, _SQUARE_KERNEL)
     return normalize(x * x)
 
 
@@ -713,13 +714,16 @@ def _exact_root(x):
     return Fraction(n, d) if n is not None and d is not None else None
 
 
+_SQRT_KERNEL = KERNELS["sqrt"]
+
+
 @define("sqrt")
 def sqrt(x):
     check_number("sqrt", x)
     if x.__class__ is Dual or x.__class__ is Tracked:
         if plain(x) < 0:
             fail(f"sqrt: {write_string(plain(x))} is negative (complex numbers are not supported)")
-        return lift(sqrt, RULES["sqrt"], (x,))
+        return lift1(sqrt, RULES["sqrt"], x, _SQRT_KERNEL)
     if x < 0:
         fail(f"sqrt: {write_string(x)} is negative (complex numbers are not supported)")
     if x.__class__ is not float:

@@ -175,3 +175,30 @@
 (define leak #f)
 (D (lambda (x) (set! leak x) x) 3)
 (check (let ((p (open-output-string))) (write leak p) (substring (get-output-string p) 0 9)) => "#<dual 3 ")
+
+;; jacobian perturbs every input in one pass, each in a direction of its own (a bundle tag).
+;; The bundle must pass through everything the other tags pass through: procedures returned by a
+;; derivative (swapped by conjugation, extracted by an older tag), and derivatives of any order.
+(define (cube y) (* y y y))
+(check (jacobian (lambda (v) (list ((D-hat cube) (car v)))) '(3)) => '((18)))
+(check (jacobian (lambda (v) (list ((D-hat (lambda (y) (* y (cadr v)))) (car v)) (* (car v) (cadr v)))) '(3 5))
+       => '((0 1) (5 3)))
+(check (hessian (lambda (v) ((D-hat cube) (car v))) '(3)) => '((6)))
+(check (hessian (lambda (v) ((D-hat (D-hat cube)) (* (car v) (cadr v)))) '(1 2)) => '((0 6) (6 0)))
+(check ((D-hat (lambda (x) (car (car (jacobian (lambda (v) (list (* x (car v) (car v)))) (list x)))))) 3) => 12)
+(check ((D (lambda (x) (hessian (lambda (v) (* x (car v) (car v) (cadr v))) '(1 2)))) 3) => '((4 2) (2 0)))
+(check (jacobian (lambda (v) (jacobian (lambda (w) (list (* (car w) (car w) (car v)))) (list (* 2 (car v))))) '(3))
+       => '((24)))
+(check (hessian (lambda (v) (* (car v) (cadr v) (caddr v))) '(1 2 3)) => '((0 3 2) (3 0 1) (2 1 0)))
+(check (jacobian (lambda (v) (list (stop-gradient (car v)) (cadr v))) '(1 2)) => '((0 0) (0 1)))
+(check-approx (hessian (lambda (v) (exp (* (car v) (cadr v)))) '(1. 2.))
+              => (list (list (* 4 (exp 2)) (* 3 (exp 2))) (list (* 3 (exp 2)) (exp 2))))
+;; a Jacobian inside the procedure a derivative returns: its bundle values pass through the swap
+;; of that procedure's tags, coefficients and all (f'' by a derivative of a Jacobian)
+(define (shift-jacobian u)
+  (lambda (f) (lambda (x) (car (car (jacobian (lambda (w) (list (f (+ (car w) u)))) (list x)))))))
+(define D-hat-jacobian (D shift-jacobian 0))
+(check ((D-hat-jacobian cube) 2) => 12)
+(check ((D-hat-jacobian (D-hat-jacobian (lambda (y) (* y y y y)))) 2) => 24)
+(check-approx ((D-hat-jacobian exp) 1.) => (exp 1))
+(check (hessian (lambda (v) ((D-hat-jacobian cube) (* (car v) (cadr v)))) '(1 2)) => '((0 6) (6 0)))
