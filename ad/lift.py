@@ -210,6 +210,8 @@ def lift1(function, partials, a, kernel=None):
         tangent = p * direction
     elif cls is Bundle:
         tangent = scaled(p, direction)
+    elif cls is int and direction == 1:
+        tangent = p
     else:
         tangent = G.mul(p, direction)
     if tangent.__class__ is int and tangent == 0:
@@ -312,6 +314,10 @@ def lift2(function, partials, a, b, kernel=None):
                 tangent = pa * direction
             elif cls is Bundle:
                 tangent = scaled(pa, direction)
+            elif pa.__class__ is int and pa == 1:
+                tangent = direction           # a sum's partial: 1·x is x, no product to lift
+            elif cls is int and direction == 1:
+                tangent = pa                 # a seed's tangent
             else:
                 tangent = G.mul(pa, direction)
     if on_b:
@@ -324,6 +330,10 @@ def lift2(function, partials, a, b, kernel=None):
                 term = pb * direction
             elif cls is Bundle:
                 term = scaled(pb, direction)
+            elif pb.__class__ is int and pb == 1:
+                term = direction           # a sum's partial: 1·x is x, no product to lift
+            elif cls is int and direction == 1:
+                term = pb                 # a seed's tangent
             else:
                 term = G.mul(pb, direction)
             if tangent is None:

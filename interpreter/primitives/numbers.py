@@ -117,7 +117,7 @@ def mul2(a, b):
 
 def negate(a):
     if a.__class__ is Dual or a.__class__ is Tracked:
-        return lift(negate, RULES["negate"], (a,))
+        return lift1(negate, RULES["negate"], a)
     return -a
 
 
