@@ -117,6 +117,7 @@ def lift(function, partials, args):
         entry.append(_partial(partials[index], primals))
     entries = tape.entries
     entries.append(tuple(entry))
+    _note_partials(tape, entry)
     if tape.notes is not None:
         tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
                                      for i in range(count)])
@@ -171,6 +172,12 @@ def lift_sum(function, args):
     return Dual(tag, result, tangent)
 
 
+def _note_partials(tape, entry):
+    for partial in entry[1::2]:
+        if partial.__class__ is not float and partial.__class__ is not int:
+            tape.plain = False
+
+
 def _partial(partial, primals):
     return partial if partial.__class__ is int else partial(*primals)
 
@@ -196,7 +203,11 @@ def lift1(function, partials, a, kernel=None):
     tape = tag.tape
     if tape is not None:
         entries = tape.entries
-        entries.append((a.node, p if partial is None else partial(x)))
+        if partial is not None:
+            p = partial(x)
+            if p.__class__ is not float and p.__class__ is not int:
+                tape.plain = False
+        entries.append((a.node, p))
         if tape.notes is not None:
             tape.note(function, result, [a.node])
         return Tracked(tag, result, len(entries) - 1)
@@ -291,6 +302,9 @@ def lift2(function, partials, a, b, kernel=None):
             pa = pa(x, y)
         if pb.__class__ is not int and on_b and out is None:
             pb = pb(x, y)
+        if (on_a and pa.__class__ is not float and pa.__class__ is not int) or \
+                (on_b and pb.__class__ is not float and pb.__class__ is not int):
+            tape.plain = False
         entries = tape.entries
         if on_a and on_b:
             entries.append((a.node, pa, b.node, pb))

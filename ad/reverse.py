@@ -18,10 +18,14 @@ from .lift import G, is_zero
 
 
 class Tape:
-    __slots__ = ("entries", "notes")
+    __slots__ = ("entries", "notes", "plain")
 
     def __init__(self, annotated: bool = False):
         self.entries: list[tuple] = []   # (parent, partial, parent, partial, …) per entry
+        # Whether every partial recorded is a float or an exact integer — then the backward
+        # pass is Python arithmetic, with no generic operation and no test of a partial's class.
+        # Whoever records another partial clears it (`lift`).
+        self.plain = True
         # For the teaching tools only: (operation, value, operands) per entry
         self.notes: list | None = [] if annotated else None
 
@@ -51,6 +55,8 @@ class Tape:
             adjoints[node] = seed if adjoints[node] is None else G.add(adjoints[node], seed)
         if trace is not None:
             return self._backward_general(adjoints, max(seeds, default=-1), trace)
+        if self.plain and all(seed.__class__ is float or seed.__class__ is int for seed in seeds.values()):
+            return self._backward_plain(adjoints, max(seeds, default=-1))
         general = self._propagate
         add = G.add
         top = max(seeds, default=-1)
@@ -99,6 +105,32 @@ class Tape:
             elif size and not is_zero(adjoint):
                 for k in range(0, size, 2):
                     general(adjoints, entry[k], adjoint, entry[k + 1])
+        return adjoints
+
+    def _backward_plain(self, adjoints, top):
+        """The backward pass over floats and exact integers, where + and · are Python's."""
+        entries = self.entries
+        pending = islice(reversed(adjoints), len(adjoints) - 1 - top, None)
+        for adjoint, entry in zip(pending, islice(reversed(entries), len(entries) - 1 - top, None)):
+            if adjoint is None or adjoint == 0:
+                continue
+            size = len(entry)
+            if size == 4:
+                parent, partial, other, other_partial = entry
+                previous = adjoints[parent]
+                adjoints[parent] = adjoint * partial if previous is None else previous + adjoint * partial
+                previous = adjoints[other]
+                adjoints[other] = adjoint * other_partial if previous is None else previous + adjoint * other_partial
+            elif size == 2:
+                parent, partial = entry
+                previous = adjoints[parent]
+                adjoints[parent] = adjoint * partial if previous is None else previous + adjoint * partial
+            else:
+                for k in range(0, size, 2):
+                    parent = entry[k]
+                    previous = adjoints[parent]
+                    contribution = adjoint * entry[k + 1]
+                    adjoints[parent] = contribution if previous is None else previous + contribution
         return adjoints
 
     @staticmethod
