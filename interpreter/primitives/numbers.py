@@ -132,11 +132,60 @@ def _sum(*args):
 _sum.operation_name = "+"
 
 
+def _sum_on_one_tape(args):
+    """x₁ + … + xₙ recorded as one tape entry when every argument is a float or a value on one
+    tape with a float primal; None otherwise (the general path decides)."""
+    tag = None
+    entry = []
+    total = -0.0        # the additive identity of floats, -0.0 + -0.0 included
+    for value in args:
+        cls = value.__class__
+        if cls is float:
+            total += value
+        elif cls is Tracked and (tag is None or value.tag is tag) and value.primal.__class__ is float:
+            tag = value.tag
+            entry.append(value.node)
+            entry.append(1)
+            total += value.primal
+        else:
+            return None
+    if tag is None or tag.tape.notes is not None:
+        return None
+    entries = tag.tape.entries
+    entries.append(tuple(entry))
+    return Tracked(tag, total, len(entries) - 1)
+
+
+# First derivatives in reverse mode are the common case of a gradient: every operation appends
+# to a tape, and the layers of the general path (primitive → lift2 → kernel) would cost more than
+# the arithmetic.  So +, - and * of two values on the same tape with float primals record their
+# entry here, the rule inline (ad/rules.py has the same rule; the derivative tests compare both
+# modes and finite differences).  Everything else takes the general path.
+
 @define("+")
 def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a + b
+    if ca is Tracked and not more:
+        tag, x = a.tag, a.primal
+        if x.__class__ is float and tag.tape.notes is None:
+            if cb is Tracked:
+                y = b.primal
+                if b.tag is tag and y.__class__ is float:
+                    entries = tag.tape.entries
+                    entries.append((a.node, 1, b.node, 1))
+                    return Tracked(tag, x + y, len(entries) - 1)
+            elif cb is float or cb is int:
+                entries = tag.tape.entries
+                entries.append((a.node, 1))
+                return Tracked(tag, x + b, len(entries) - 1)
+    elif cb is Tracked and (ca is float or ca is int) and not more:
+        tag, y = b.tag, b.primal
+        if y.__class__ is float and tag.tape.notes is None:
+            entries = tag.tape.entries
+            entries.append((b.node, 1))
+            return Tracked(tag, a + y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
@@ -154,7 +203,10 @@ def add(a=_ABSENT, b=_ABSENT, *more):
             tagged = True
         elif cls is not float and cls is not int and cls is not Fraction:
             fail(f"+: expected a number, got {write_string(value)}")
-    return lift_sum(_sum, args) if tagged else _sum(*args)      # one tape entry for the whole sum
+    if not tagged:
+        return _sum(*args)
+    on_one_tape = _sum_on_one_tape(args)
+    return lift_sum(_sum, args) if on_one_tape is None else on_one_tape    # one tape entry for the sum
 
 
 @define("*")
@@ -162,6 +214,25 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a * b
+    if ca is Tracked and not more:
+        tag, x = a.tag, a.primal
+        if x.__class__ is float and tag.tape.notes is None:
+            if cb is Tracked:
+                y = b.primal
+                if b.tag is tag and y.__class__ is float:
+                    entries = tag.tape.entries
+                    entries.append((a.node, y, b.node, x))
+                    return Tracked(tag, x * y, len(entries) - 1)
+            elif cb is float or cb is int:
+                entries = tag.tape.entries
+                entries.append((a.node, b))
+                return Tracked(tag, x * b, len(entries) - 1)
+    elif cb is Tracked and (ca is float or ca is int) and not more:
+        tag, y = b.tag, b.primal
+        if y.__class__ is float and tag.tape.notes is None:
+            entries = tag.tape.entries
+            entries.append((b.node, a))
+            return Tracked(tag, a * y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
@@ -183,6 +254,25 @@ def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
         return a - b
+    if ca is Tracked and not more:
+        tag, x = a.tag, a.primal
+        if x.__class__ is float and tag.tape.notes is None:
+            if cb is Tracked:
+                y = b.primal
+                if b.tag is tag and y.__class__ is float:
+                    entries = tag.tape.entries
+                    entries.append((a.node, 1, b.node, -1))
+                    return Tracked(tag, x - y, len(entries) - 1)
+            elif cb is float or cb is int:
+                entries = tag.tape.entries
+                entries.append((a.node, 1))
+                return Tracked(tag, x - b, len(entries) - 1)
+    elif cb is Tracked and (ca is float or ca is int) and not more:
+        tag, y = b.tag, b.primal
+        if y.__class__ is float and tag.tape.notes is None:
+            entries = tag.tape.entries
+            entries.append((b.node, -1))
+            return Tracked(tag, a - y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
@@ -221,6 +311,12 @@ def divide(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if ca is float and (cb is float or cb is int) and b and not more:
         return a / b
+    if ca is Tracked and cb is Tracked and not more:      # as for + - *, the rule of _DIV_KERNEL
+        tag, x, y = a.tag, a.primal, b.primal
+        if b.tag is tag and x.__class__ is float and y.__class__ is float and y * y and tag.tape.notes is None:
+            entries = tag.tape.entries
+            entries.append((a.node, 1 / y, b.node, -x / (y * y)))
+            return Tracked(tag, x / y, len(entries) - 1)
     if b is _ABSENT:
         check_number("/", a)
         return divide2(1, a)
@@ -605,6 +701,13 @@ def _unary(name, function, domain=None):
                 return function(x)
             except (ValueError, OverflowError):
                 pass
+        elif cls is Tracked and kernel is not None and x.primal.__class__ is float and x.tag.tape.notes is None:
+            out = kernel(x.primal)          # a first derivative in reverse mode, as for + - *
+            if out is not None:
+                entries = x.tag.tape.entries
+                entries.append((x.node, out[1]))
+                return Tracked(x.tag, out[0], len(entries) - 1)
+            return lift1(transcendental, rule, x, kernel)
         elif cls is Dual or cls is Tracked:
             return lift1(transcendental, rule, x, kernel)
         value = _float_of(name, x)
