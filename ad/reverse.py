@@ -57,54 +57,24 @@ class Tape:
             return self._backward_general(adjoints, max(seeds, default=-1), trace)
         if self.plain and all(seed.__class__ is float or seed.__class__ is int for seed in seeds.values()):
             return self._backward_plain(adjoints, max(seeds, default=-1))
-        general = self._propagate
-        add = G.add
         top = max(seeds, default=-1)
         # newest first; a reversed iterator reads each adjoint when it reaches it, after every
         # later entry has added its contribution
         pending = islice(reversed(adjoints), len(adjoints) - 1 - top, None)
         for adjoint, entry in zip(pending, islice(reversed(entries), len(entries) - 1 - top, None)):
-            if adjoint is None:
+            if adjoint is None or not entry or is_zero(adjoint):
                 continue
-            # The common case, unrolled: a float adjoint, one or two parents with float partials.
-            # Anything else (tagged values of an outer derivative, exact numbers) goes the
-            # general way.
-            size = len(entry)
-            if adjoint.__class__ is float and size <= 4:
-                if adjoint == 0.0 or not size:
-                    continue
-                parent = entry[0]
-                partial = entry[1]
-                cls = partial.__class__
-                if cls is float or cls is int:
+            plain_adjoint = adjoint.__class__ is float
+            for k in range(0, len(entry), 2):
+                parent, partial = entry[k], entry[k + 1]
+                previous = adjoints[parent]
+                # a tape of an outer derivative's values still holds floats here and there
+                if plain_adjoint and (partial.__class__ is float or partial.__class__ is int) and \
+                        (previous is None or previous.__class__ is float):
                     contribution = adjoint * partial
-                    previous = adjoints[parent]
-                    if previous is None:
-                        adjoints[parent] = contribution
-                    elif previous.__class__ is float:
-                        adjoints[parent] = previous + contribution
-                    else:
-                        adjoints[parent] = add(previous, contribution)
+                    adjoints[parent] = contribution if previous is None else previous + contribution
                 else:
-                    general(adjoints, parent, adjoint, partial)
-                if size == 4:
-                    parent = entry[2]
-                    partial = entry[3]
-                    cls = partial.__class__
-                    if cls is float or cls is int:
-                        contribution = adjoint * partial
-                        previous = adjoints[parent]
-                        if previous is None:
-                            adjoints[parent] = contribution
-                        elif previous.__class__ is float:
-                            adjoints[parent] = previous + contribution
-                        else:
-                            adjoints[parent] = add(previous, contribution)
-                    else:
-                        general(adjoints, parent, adjoint, partial)
-            elif size and not is_zero(adjoint):
-                for k in range(0, size, 2):
-                    general(adjoints, entry[k], adjoint, entry[k + 1])
+                    self._propagate(adjoints, parent, adjoint, partial)
         return adjoints
 
     def _backward_plain(self, adjoints, top):
