@@ -134,17 +134,13 @@ def lift_sum(function, args):
             tag = value.tag
     primals = []
     perturbed = []
-    floats = True
     for value in args:
         if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
-            primal = value.primal
+            primals.append(value.primal)
             perturbed.append(value)
         else:
-            primal = value
-        primals.append(primal)
-        if primal.__class__ is not float:
-            floats = False
-    result = sum(primals, -0.0) if floats else function(*primals)     # -0.0: x + -0.0 is x
+            primals.append(value)
+    result = function(*primals)
     tape = tag.tape
     if tape is not None:
         entry = []

@@ -106,7 +106,12 @@ class Tape:
     @staticmethod
     def _propagate(adjoints, parent, adjoint, partial):
         """adjoints[parent] += adjoint · partial, with the generic operations."""
-        contribution = G.mul(adjoint, partial)
+        if partial.__class__ is int and partial == 1:
+            contribution = adjoint          # a sum's partial: no product to lift
+        elif adjoint.__class__ is int and adjoint == 1:
+            contribution = partial          # the seed
+        else:
+            contribution = G.mul(adjoint, partial)
         previous = adjoints[parent]
         adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
         return contribution

@@ -122,10 +122,14 @@ def negate(a):
 
 
 def _sum(*args):
-    """The sum of numbers already checked (the value part of a lifted n-ary +)."""
+    """The sum of numbers already checked (the value part of a lifted n-ary +), left to right."""
     total = args[0]
     for value in args[1:]:
-        total = add2(total, value)
+        ct, cv = total.__class__, value.__class__
+        if (ct is float or ct is int) and (cv is float or cv is int):
+            total = total + value
+        else:
+            total = add2(total, value)
     return total
 
 
@@ -196,6 +200,10 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         _numbers("+", (a,))
         return a
     args = (a, b) + more
+    if ca is Tracked or cb is Tracked:
+        on_one_tape = _sum_on_one_tape(args)        # it checks what it accepts
+        if on_one_tape is not None:
+            return on_one_tape
     tagged = False
     for value in args:
         cls = value.__class__
@@ -203,10 +211,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
             tagged = True
         elif cls is not float and cls is not int and cls is not Fraction:
             fail(f"+: expected a number, got {write_string(value)}")
-    if not tagged:
-        return _sum(*args)
-    on_one_tape = _sum_on_one_tape(args)
-    return lift_sum(_sum, args) if on_one_tape is None else on_one_tape    # one tape entry for the sum
+    return lift_sum(_sum, args) if tagged else _sum(*args)      # one tape entry for the whole sum
 
 
 @define("*")
