@@ -160,9 +160,12 @@ class Operators:
             elif cls is int or cls is float or cls is Fraction or \
                     ((cls is Dual or cls is Tracked) and leaf.tag.level < tag.level):
                 rows.append([0] * count[0])
-            else:
+            elif cls is Dual or cls is Tracked or is_procedure(leaf):
                 # a procedure, or a perturbation younger than this pass: the general extraction
                 return None
+            else:
+                raise DifferentiationError(f"{who}: the function returned {write_string(leaf)}, which is not "
+                                           "a number (nor a list, vector or procedure of numbers)")
         return y, rows
 
     def jacobian_forward(self, f, xs):

@@ -202,3 +202,8 @@
 (check ((D-hat-jacobian (D-hat-jacobian (lambda (y) (* y y y y)))) 2) => 24)
 (check-approx ((D-hat-jacobian exp) 1.) => (exp 1))
 (check (hessian (lambda (v) ((D-hat-jacobian cube) (* (car v) (cadr v)))) '(1 2)) => '((0 6) (6 0)))
+;; the one pass of a Jacobian is the only run of the function when its value is wrong
+(define jacobian-runs 0)
+(check-error (jacobian (lambda (v) (set! jacobian-runs (+ jacobian-runs 1)) (list (car v) 'a)) '(1 2))
+             "jacobian: the function returned a, which is not a number")
+(check jacobian-runs => 1)
