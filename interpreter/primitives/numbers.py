@@ -88,10 +88,27 @@ def _numbers(who, args):
         if value.__class__ not in _NUMERIC:
             fail(f"{who}: expected a number, got {write_string(value)}")
 
+# The generic + and × are what every rule and every level of a tower computes with.  Two duals
+# of one tag over floats — forward mode's innermost level — take the sum and product rules
+# inline, term for term as lift2 forms them (a zero direction contributes no term).
+
 def add2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a + b
+    if ca is Dual and cb is Dual and a.tag is b.tag:
+        x, y, dx, dy = a.primal, b.primal, a.tangent, b.tangent
+        if x.__class__ is float and y.__class__ is float and (dx.__class__ is float or dx.__class__ is int) \
+                and (dy.__class__ is float or dy.__class__ is int):
+            if dx != 0:
+                tangent = dx + dy if dy != 0 else dx
+            elif dy != 0:
+                tangent = dy
+            else:
+                return x + y
+            if tangent.__class__ is int and tangent == 0:
+                return x + y
+            return Dual(a.tag, x + y, tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
     return normalize(a + b)
@@ -110,6 +127,17 @@ def mul2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a * b
+    if ca is Dual and cb is Dual and a.tag is b.tag:
+        x, y, dx, dy = a.primal, b.primal, a.tangent, b.tangent
+        if x.__class__ is float and y.__class__ is float and (dx.__class__ is float or dx.__class__ is int) \
+                and (dy.__class__ is float or dy.__class__ is int):
+            if dx != 0:
+                tangent = y * dx + x * dy if dy != 0 else y * dx
+            elif dy != 0:
+                tangent = x * dy
+            else:
+                return x * y
+            return Dual(a.tag, x * y, tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
     return normalize(a * b)
