@@ -212,9 +212,12 @@ DUAL_DIRECTIONS = [1, 0, -1, 0.0, 0.7, -2.5, math.inf]
 
 
 def _same_value(a, b):
+    if isinstance(a, Bundle) or isinstance(b, Bundle):
+        return isinstance(a, Bundle) and isinstance(b, Bundle) and a.coefficients.keys() == b.coefficients.keys() \
+            and all(_same_value(c, b.coefficients[i]) for i, c in a.coefficients.items())
     if isinstance(a, Dual) or isinstance(b, Dual):
         return isinstance(a, Dual) and isinstance(b, Dual) and a.tag is b.tag and \
-            _same(a.primal, b.primal) and _same_value(a.tangent, b.tangent)
+            _same_value(a.primal, b.primal) and _same_value(a.tangent, b.tangent)
     return _same(a, b)
 
 
@@ -231,6 +234,17 @@ def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
         for y in DUAL_PARTS:
             for dx in DUAL_DIRECTIONS:
                 for dy in DUAL_DIRECTIONS:
+                    a, b = Dual(tag, x, dx), Dual(tag, y, dy)
+                    assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
+    # and duals of a bundle tag, exact zeros and older perturbations among their primals
+    older = Tag(1)
+    tag = Tag(2)
+    primals = [0, 0.5, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
+    bundles = [Bundle({0: 1}), Bundle({0: 0.5, 1: -1}), Bundle({1: Dual(older, 2, 1)}), Bundle({})]
+    for x in primals:
+        for y in primals:
+            for dx in bundles:
+                for dy in bundles:
                     a, b = Dual(tag, x, dx), Dual(tag, y, dy)
                     assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
 

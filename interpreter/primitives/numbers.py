@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ...ad.lift import G, lift, lift1, lift2, lift_sum
+from ...ad.lift import G, lift, lift1, lift2, lift_sum, scaled, summed
 from ...ad.rules import KERNELS, RULES
-from ...ad.tags import Dual, Tracked, plain
+from ...ad.tags import Bundle, Dual, Tracked, plain
 from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -90,7 +90,8 @@ def _numbers(who, args):
 
 # The generic + and × are what every rule and every level of a tower computes with.  Two duals
 # of one tag over floats — forward mode's innermost level — take the sum and product rules
-# inline, term for term as lift2 forms them (a zero direction contributes no term).
+# inline, term for term as lift2 forms them (a zero direction contributes no term); so do two
+# duals of one bundle tag (a Jacobian's pass), whatever their primals.
 
 def add2(a, b):
     ca, cb = a.__class__, b.__class__
@@ -109,6 +110,8 @@ def add2(a, b):
             if tangent.__class__ is int and tangent == 0:
                 return x + y
             return Dual(a.tag, x + y, tangent)
+        if dx.__class__ is Bundle and dy.__class__ is Bundle:
+            return Dual(a.tag, add2(x, y), summed(dx, dy))
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
     return normalize(a + b)
@@ -138,6 +141,11 @@ def mul2(a, b):
             else:
                 return x * y
             return Dual(a.tag, x * y, tangent)
+        if dx.__class__ is Bundle and dy.__class__ is Bundle:
+            tangent = summed(scaled(y, dx), scaled(x, dy))
+            if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
+                return mul2(x, y)
+            return Dual(a.tag, mul2(x, y), tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
     return normalize(a * b)
