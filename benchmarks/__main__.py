@@ -1,7 +1,8 @@
 """Run the benchmarks: `python -m benchmarks [--repeat N] [--quick]`.
 
 Each workload runs in plain CPython with hand-written derivatives (the baseline) and in
-nablisp, interleaved, several times; the table gives medians and the ratio nablisp / CPython,
+nablisp, interleaved, several times; the table gives medians of the times and of the ratios
+nablisp / CPython (each taken within one repetition),
 nablisp's own derivative / primal ratio where the workload has a primal, and the ratios of the
 peers (autograd, micrograd) that are installed.  nablisp and the baseline must compute the same
 checksum, so a fast wrong answer is reported as a failure, not as a good ratio.
@@ -19,7 +20,7 @@ import time
 import tracemalloc
 
 from nablisp.ad.reverse import Tape
-from nablisp.interpreter import Interpreter, run_with_deep_stack
+from nablisp.interpreter import Interpreter, run_with_deep_stack, settle_collector
 
 from . import workloads
 
@@ -28,6 +29,10 @@ def measure(function, size) -> tuple[float, object]:
     start = time.perf_counter()
     value = function(size)
     return time.perf_counter() - start, value
+
+
+def paired_median(numerators, denominators) -> float:
+    return statistics.median(n / d for n, d in zip(numerators, denominators))
 
 
 def tape_memory(interp, workload, size) -> tuple[int, int]:
@@ -70,6 +75,7 @@ def main(argv=None) -> int:
 
 def run(options) -> int:
     interp = Interpreter()
+    settle_collector()      # as the command line does for a script
     failures = 0
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {platform.python_implementation()} "
           f"{platform.python_version()}, {platform.system()}; median of {options.repeat}")
@@ -99,10 +105,13 @@ def run(options) -> int:
                 times[name].append(measure(function, size)[0])
         median = {name: statistics.median(values) for name, values in times.items() if values}
         base = median["python"]
-        primal = f"{median['nablisp'] / median['primal']:>11.1f}x" if "primal" in median else " " * 12
-        peer_text = "  ".join(f"{name} {median[name] / base:.0f}x" for name in peers)
+        # ratios per repetition, of runs made moments apart, then their median: a machine whose
+        # speed drifts (a shared VM) moves both sides of a ratio together
+        ratio = paired_median(times["nablisp"], times["python"])
+        primal = f"{paired_median(times['nablisp'], times['primal']):>11.1f}x" if times["primal"] else " " * 12
+        peer_text = "  ".join(f"{name} {paired_median(times[name], times['python']):.0f}x" for name in peers)
         print(f"{workload.name + f' (n={size})':<52} {base * 1000:>7.1f}ms {median['nablisp'] * 1000:>7.1f}ms "
-              f"{median['nablisp'] / base:>6.1f}x {primal}  {peer_text}")
+              f"{ratio:>6.1f}x {primal}  {peer_text}")
         if workload.name.startswith("W5"):
             peak, entries = tape_memory(interp, workload, size)
             if entries:

@@ -16,6 +16,7 @@ from ..lang.printer import write_string
 from ..lang.reader import ReadError, is_complete, read_all
 from .errors import (InternalError, NablispError, SchemeExit, SchemeReadError,
                      SchemeSyntaxError)
+from .collector import settle_collector
 from .interpreter import Interpreter, run_with_deep_stack
 
 EXIT_USAGE = 64
@@ -118,6 +119,7 @@ def _main(options) -> tuple[int | None, Interpreter | None]:
     except NablispError as error:
         report(error)
         return EXIT_INTERNAL, None
+    settle_collector()
     try:
         if options.expressions:
             for expression in options.expressions:

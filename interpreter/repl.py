@@ -154,8 +154,11 @@ class Session:
             names = self.interp.user_names()
             self.write((" ".join(names) if names else "(nothing defined yet)") + "\n")
         elif command == ",reset":
+            from .collector import release_frozen, settle_collector
             from .interpreter import Interpreter
+            release_frozen()            # the old environment may be collected
             self.interp = Interpreter(argv=self.interp.argv)
+            settle_collector()
             self.last_error = None
             self.write("fresh environment\n")
         elif command == ",tape":

@@ -157,3 +157,26 @@ def test_interactive_option_loads_the_file_then_reads_forms(tmp_path):
     script.write_text("(define (helper) 'from-file)")
     result = run(["-i", str(script)], stdin="(helper)\n")
     assert (result.returncode, result.stdout) == (0, "from-file\n")
+
+
+def test_the_command_line_freezes_start_up_objects_and_collects_young_objects_less_often():
+    probe = ("import gc, sys\n"
+             "from nablisp.interpreter.cli import main\n"
+             "before = gc.get_freeze_count()\n"
+             "main(['-e', '(define (f x) (* x x))'])\n"
+             "print(before, gc.get_freeze_count() > 10_000, gc.get_threshold()[0])\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-3:] == ["0", "True", "10000"], result.stdout + result.stderr
+
+
+def test_settling_the_collector_respects_a_switched_off_or_higher_setting():
+    probe = ("import gc\n"
+             "from nablisp.interpreter import settle_collector\n"
+             "gc.set_threshold(0)\n"
+             "settle_collector()\n"
+             "first = gc.get_threshold()[0]\n"
+             "gc.set_threshold(50_000)\n"
+             "settle_collector()\n"
+             "print(first, gc.get_threshold()[0])\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["0", "50000"], result.stdout + result.stderr
