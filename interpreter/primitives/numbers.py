@@ -172,6 +172,33 @@ def _sum(*args):
 _sum.operation_name = "+"
 
 
+_TAGGED = object()
+
+
+def _plain_sum(args):
+    """x₁ + … + xₙ of plain numbers, left to right, checking each as it comes; _TAGGED when one
+    carries a perturbation (the caller lifts)."""
+    total = 0
+    first = True
+    for value in args:
+        cls = value.__class__
+        if cls is float or cls is int:
+            if first:
+                total = value
+            elif total.__class__ is float or total.__class__ is int:
+                total = total + value
+            else:
+                total = add2(total, value)
+        elif cls is Fraction:
+            total = value if first else add2(total, value)
+        elif cls is Dual or cls is Tracked:
+            return _TAGGED
+        else:
+            fail(f"+: expected a number, got {write_string(value)}")
+        first = False
+    return total
+
+
 def _sum_on_one_tape(args):
     """x₁ + … + xₙ recorded as one tape entry when every argument is a float or a value on one
     tape with a float primal; None otherwise (the general path decides)."""
@@ -240,14 +267,11 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         on_one_tape = _sum_on_one_tape(args)        # it checks what it accepts
         if on_one_tape is not None:
             return on_one_tape
-    tagged = False
-    for value in args:
-        cls = value.__class__
-        if cls is Dual or cls is Tracked:
-            tagged = True
-        elif cls is not float and cls is not int and cls is not Fraction:
-            fail(f"+: expected a number, got {write_string(value)}")
-    return lift_sum(_sum, args) if tagged else _sum(*args)      # one tape entry for the whole sum
+    total = _plain_sum(args)
+    if total is not _TAGGED:
+        return total
+    _numbers("+", args)
+    return lift_sum(_sum, args)         # one tape entry for the whole sum
 
 
 @define("*")
