@@ -223,30 +223,23 @@ def _same_value(a, b):
 
 @pytest.mark.parametrize("name", ["+", "*"])
 def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
-    """add2 and mul2 take two duals of one tag over floats inline; the dispatcher (lift2) must
-    give the same primal and tangent, bit for bit, zero directions included."""
+    """add2 and mul2 take two duals of one tag over floats, and two duals of one bundle tag,
+    inline; the dispatcher (lift2) must give the same primal and tangent, bit for bit — zero
+    directions, exact zeros and older perturbations included."""
+    from itertools import product
+
     from nablisp.ad.lift import lift2
     from nablisp.ad.tags import Tag
     from nablisp.interpreter.primitives import numbers
     generic = {"+": numbers.add2, "*": numbers.mul2}[name]
-    tag = Tag(1)
-    for x in DUAL_PARTS:
-        for y in DUAL_PARTS:
-            for dx in DUAL_DIRECTIONS:
-                for dy in DUAL_DIRECTIONS:
-                    a, b = Dual(tag, x, dx), Dual(tag, y, dy)
-                    assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
-    # and duals of a bundle tag, exact zeros and older perturbations among their primals
-    older = Tag(1)
-    tag = Tag(2)
-    primals = [0, 0.5, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
+    older, tag, bundle_tag = Tag(1), Tag(1), Tag(2)
+    bundle_primals = [0, 0.5, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
     bundles = [Bundle({0: 1}), Bundle({0: 0.5, 1: -1}), Bundle({1: Dual(older, 2, 1)}), Bundle({})]
-    for x in primals:
-        for y in primals:
-            for dx in bundles:
-                for dy in bundles:
-                    a, b = Dual(tag, x, dx), Dual(tag, y, dy)
-                    assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
+    cases = [(tag, DUAL_PARTS, DUAL_DIRECTIONS), (bundle_tag, bundle_primals, bundles)]
+    for dual_tag, primals, directions in cases:
+        for x, y, dx, dy in product(primals, primals, directions, directions):
+            a, b = Dual(dual_tag, x, dx), Dual(dual_tag, y, dy)
+            assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
 
 
 # -- the invariant of tagged values -------------------------------------------------------------
