@@ -53,29 +53,11 @@ class Tape:
         adjoints = [None] * len(entries)
         for node, seed in seeds.items():
             adjoints[node] = seed if adjoints[node] is None else G.add(adjoints[node], seed)
-        if trace is not None:
-            return self._backward_general(adjoints, max(seeds, default=-1), trace)
-        if self.plain and all(seed.__class__ is float or seed.__class__ is int for seed in seeds.values()):
-            return self._backward_plain(adjoints, max(seeds, default=-1))
         top = max(seeds, default=-1)
-        # newest first; a reversed iterator reads each adjoint when it reaches it, after every
-        # later entry has added its contribution
-        pending = islice(reversed(adjoints), len(adjoints) - 1 - top, None)
-        for adjoint, entry in zip(pending, islice(reversed(entries), len(entries) - 1 - top, None)):
-            if adjoint is None or not entry or is_zero(adjoint):
-                continue
-            plain_adjoint = adjoint.__class__ is float
-            for k in range(0, len(entry), 2):
-                parent, partial = entry[k], entry[k + 1]
-                previous = adjoints[parent]
-                # a tape of an outer derivative's values still holds floats here and there
-                if plain_adjoint and (partial.__class__ is float or partial.__class__ is int) and \
-                        (previous is None or previous.__class__ is float):
-                    contribution = adjoint * partial
-                    adjoints[parent] = contribution if previous is None else previous + contribution
-                else:
-                    self._propagate(adjoints, parent, adjoint, partial)
-        return adjoints
+        if trace is None and self.plain and \
+                all(seed.__class__ is float or seed.__class__ is int for seed in seeds.values()):
+            return self._backward_plain(adjoints, top)
+        return self._backward_general(adjoints, top, trace)
 
     def _backward_plain(self, adjoints, top):
         """The backward pass over floats and exact integers, where + and · are Python's."""
@@ -117,13 +99,25 @@ class Tape:
         return contribution
 
     def _backward_general(self, adjoints, top, trace):
+        """The backward pass over anything the generic operations take (an outer derivative's
+        perturbed values, exact rationals); floats still meet here and there and are taken
+        directly."""
         entries = self.entries
         for node in range(top, -1, -1):
             adjoint = adjoints[node]
-            if adjoint is None or not entries[node] or is_zero(adjoint):
-                continue
             entry = entries[node]
+            if adjoint is None or not entry or is_zero(adjoint):
+                continue
+            plain_adjoint = adjoint.__class__ is float
             for k in range(0, len(entry), 2):
-                contribution = self._propagate(adjoints, entry[k], adjoint, entry[k + 1])
-                trace(node, entry[k], entry[k + 1], contribution, adjoints[entry[k]])
+                parent, partial = entry[k], entry[k + 1]
+                previous = adjoints[parent]
+                if plain_adjoint and (partial.__class__ is float or partial.__class__ is int) and \
+                        (previous is None or previous.__class__ is float):
+                    contribution = adjoint * partial
+                    adjoints[parent] = contribution if previous is None else previous + contribution
+                else:
+                    contribution = self._propagate(adjoints, parent, adjoint, partial)
+                if trace is not None:
+                    trace(node, parent, partial, contribution, adjoints[parent])
         return adjoints
