@@ -99,8 +99,8 @@ PRELUDE = """
 """
 
 
-def expressions():
-    leaf = st.sampled_from(["x", "y", "1.5", "-0.7", "2"])
+def expressions(variables=("x", "y")):
+    leaf = st.sampled_from(list(variables) + ["1.5", "-0.7", "2"])
     return st.recursive(
         leaf,
         lambda children: st.one_of(
@@ -240,6 +240,23 @@ def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
         for x, y, dx, dy in product(primals, primals, directions, directions):
             a, b = Dual(dual_tag, x, dx), Dual(dual_tag, y, dy)
             assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(("x", "y", "z", "w")))
+def test_one_pass_hessian_agrees_with_reverse_over_reverse_alone_and_under_a_derivative(generated, body):
+    """`hessian` is one pass with a bundle tag; reverse over reverse shares no code with it."""
+    interp = generated
+    f = f"(lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v)) (w (cadddr v))) (* w {body})))"
+    point = "(list 0.3 -0.4 0.5 1.1)"
+    bundle = interp.eval(f"(hessian {f} {point})")
+    reverse = interp.eval(f"(jacobian-reverse (gradient {f}) {point})")
+    for row, ref_row in zip(bundle, reverse):
+        assert all(close(a, b, 1e-9) for a, b in zip(row, ref_row)), (body, bundle, reverse)
+    scaled = f"(lambda (v) ({f} (map (lambda (t) (* s t)) v)))"
+    outer = interp.eval(f"(D (lambda (s) (cadr (car (hessian {scaled} {point})))) 0.9)")
+    outer_reference = interp.eval(f"(D (lambda (s) (cadr (car (jacobian-reverse (gradient {scaled}) {point})))) 0.9)")
+    assert close(outer, outer_reference, 1e-8), (body, outer, outer_reference)
 
 
 # -- the invariant of tagged values -------------------------------------------------------------
