@@ -101,8 +101,12 @@ def run(options) -> int:
                 break
             if run_primal is not None:
                 times["primal"].append(measure(run_primal, size)[0])
-            for name, function in peers.items():
-                times[name].append(measure(function, size)[0])
+            for name, function in list(peers.items()):
+                try:
+                    times[name].append(measure(function, size)[0])
+                except Exception as error:      # a peer's own failure is a result, not ours
+                    print(f"{workload.name}: {name} failed: {type(error).__name__}: {error}")
+                    del peers[name]
         median = {name: statistics.median(values) for name, values in times.items() if values}
         base = median["python"]
         # ratios per repetition, of runs made moments apart, then their median: a machine whose

@@ -203,7 +203,7 @@ def w5_micrograd(steps):
     from micrograd.engine import Value
     a, b, y = Value(0.5), Value(0.4), Value(0.5)
     for _ in range(steps):
-        y = a * y.tanh() + b * y + 0.1       # micrograd has tanh, not sin
+        y = a * y.relu() + b * y + 0.1       # micrograd's Value has relu, neither sin nor tanh
     y.backward()
     return None
 
