@@ -231,38 +231,6 @@ def lift2(function, partials, a, b, kernel=None):
     ``kernel(x, y)``, when given, returns the value and both partials in one call for plain
     primals of which one is a float (None where it declines)."""
     ca, cb = a.__class__, b.__class__
-    if kernel is not None and ca is Tracked:
-        # first derivatives in reverse mode, the hottest path of all, before any other test
-        tag = a.tag
-        tape = tag.tape
-        if tape.notes is None:
-            x = a.primal
-            if cb is Tracked:
-                if b.tag is tag:
-                    y = b.primal
-                    if x.__class__ is float and y.__class__ is float:
-                        out = kernel(x, y)
-                        if out is not None:
-                            entries = tape.entries
-                            entries.append((a.node, out[1], b.node, out[2]))
-                            return Tracked(tag, out[0], len(entries) - 1)
-            elif cb is float or cb is int:
-                if x.__class__ is float:
-                    out = kernel(x, b)
-                    if out is not None:
-                        entries = tape.entries
-                        entries.append((a.node, out[1]))
-                        return Tracked(tag, out[0], len(entries) - 1)
-    elif kernel is not None and cb is Tracked and (ca is float or ca is int):
-        tag = b.tag
-        tape = tag.tape
-        y = b.primal
-        if tape.notes is None and y.__class__ is float:
-            out = kernel(a, y)
-            if out is not None:
-                entries = tape.entries
-                entries.append((b.node, out[2]))
-                return Tracked(tag, out[0], len(entries) - 1)
     if ca is Dual or ca is Tracked:
         tag = a.tag
         if cb is Dual or cb is Tracked:
