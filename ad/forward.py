@@ -22,13 +22,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..lang.datum import is_procedure
 from .lift import G, lift, unit
 from .structure import is_structure, map_structure
 from .tags import Bundle, DifferentiationError, Dual, Tracked, top_tag
-
-
-def is_procedure(value) -> bool:
-    return callable(value) and not isinstance(value, type)
 
 
 class Forward:

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..lang.datum import Nil, make_list
+from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
-from .forward import Forward, is_procedure
+from .forward import Forward
 from .lift import lift
 from .reverse import Tape
 from .structure import is_structure, leaves, map_structure
 from .teaching import tape_dot, tape_text
-from .tags import Bundle, DifferentiationError, Dual, TagSource, Tracked, is_tagged, plain
-
-
-def is_number(value) -> bool:
-    cls = value.__class__
-    return cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked
+from .tags import Bundle, DifferentiationError, Dual, TagSource, Tracked, is_number, is_tagged, plain
 
 
 class Operators:

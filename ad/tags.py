@@ -13,6 +13,8 @@ only tags of lower levels** (they are older).  A Hessian is a tower of these: Du
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 
 class DifferentiationError(Exception):
     """A derivative that cannot be computed: a singular point, a wrong use of an operator."""
@@ -103,6 +105,12 @@ TAGGED = (Dual, Tracked)
 def is_tagged(value) -> bool:
     cls = value.__class__
     return cls is Dual or cls is Tracked
+
+
+def is_number(value) -> bool:
+    """A number of the language: exact or inexact, perturbed or not."""
+    cls = value.__class__
+    return cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked
 
 
 def plain(value):

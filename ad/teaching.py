@@ -32,7 +32,7 @@ class Recording:
         tape = self.tag.tape
 
         def leaf(x):
-            from .operators import is_number
+            from .tags import is_number
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected numbers, got {write_string(x)}")
             return Tracked(self.tag, x, tape.new_input(x))

@@ -9,7 +9,7 @@ of tail calls of any length needs one Python frame.
 
 from __future__ import annotations
 
-from ..lang.datum import MultipleValues, make_list
+from ..lang.datum import MultipleValues, is_procedure, make_list
 from ..lang.printer import write_string
 from .errors import ContinuationInvoked, fail
 
@@ -49,10 +49,6 @@ def resolving(proc):
     procedure.__qualname__ = procedure.__name__
     procedure.scheme_wrapped = proc
     return procedure
-
-
-def is_procedure(value) -> bool:
-    return callable(value) and not isinstance(value, type)
 
 
 def check_procedure(who: str, value):

@@ -8,6 +8,12 @@ that Python has no exact counterpart for is defined here.
 from __future__ import annotations
 
 
+def is_procedure(value) -> bool:
+    """Procedures are Python callables (compiled lambdas, primitives, derivative operators'
+    results); a class is callable too, but is not a procedure of the language."""
+    return callable(value) and not isinstance(value, type)
+
+
 class Span:
     """Where a datum was read: file name, 1-based line and 1-based column."""
 

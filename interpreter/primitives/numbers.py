@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ...ad.lift import G, lift, lift1, lift2, lift_sum, scaled, summed
 from ...ad.rules import KERNELS, RULES
-from ...ad.tags import Bundle, Dual, Tracked, plain
+from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain
 from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -24,15 +24,6 @@ from .registry import BUILTINS, define
 
 _ABSENT = object()
 EXACT = (int, Fraction)
-
-
-def is_number(value) -> bool:
-    cls = value.__class__
-    return cls is int or cls is float or cls is Fraction or cls is Dual or cls is Tracked
-
-
-def is_tagged(value) -> bool:
-    return value.__class__ is Dual or value.__class__ is Tracked
 
 
 def check_number(who: str, value):
