@@ -40,11 +40,16 @@ def unit(tag):
 
 
 def scaled(partial, direction):
-    """partial · direction, where the direction may be a bundle (then coefficient by coefficient,
-    and an exact 0 when the partial is an exact 0)."""
-    if direction.__class__ is not Bundle:
-        return G.mul(partial, direction)
+    """partial · direction, a term of a tangent: a partial of exactly 1 (a sum's) or a seed
+    direction of 1 is no product to lift; a bundle direction is scaled coefficient by coefficient
+    (an exact 0 when the partial is an exact 0)."""
     cls = partial.__class__
+    if direction.__class__ is not Bundle:
+        if cls is int and partial == 1:
+            return direction
+        if direction.__class__ is int and direction == 1:
+            return partial
+        return G.mul(partial, direction)
     if cls is int and (partial == 0 or partial == 1):
         return 0 if partial == 0 else direction     # a bundle is a value, never changed: share it
     plain_partial = cls is float or cls is int
@@ -108,74 +113,33 @@ def lift(function, partials, args):
             direction = args[index].tangent
             if is_zero(direction):
                 continue
-            term = scaled(_partial(partials[index], primals), direction)
-            tangent = term if tangent is None else summed(tangent, term)
+            partial = partials[index]
+            term = scaled(partial if partial.__class__ is int else partial(*primals), direction)
+            if tangent is None:
+                tangent = term
+            elif (term.__class__ is float or term.__class__ is int) and \
+                    (tangent.__class__ is float or tangent.__class__ is int):
+                tangent = tangent + term
+            else:
+                tangent = summed(tangent, term)
         return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
+    plain = True
     for index in perturbed:
+        partial = partials[index]
+        if partial.__class__ is not int:
+            partial = partial(*primals)
+            plain = plain and (partial.__class__ is float or partial.__class__ is int)
         entry.append(args[index].node)
-        entry.append(_partial(partials[index], primals))
+        entry.append(partial)
     entries = tape.entries
     entries.append(tuple(entry))
-    _note_partials(tape, entry)
+    if not plain:
+        tape.plain = False
     if tape.notes is not None:
         tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
                                      for i in range(count)])
     return Tracked(tag, result, len(entries) - 1)
-
-
-def lift_sum(function, args):
-    """``function`` (generic) being x₁ + … + xₙ, at least one tagged: every partial is 1, so the
-    tape entry is the perturbed arguments' nodes, and the tangent is the sum of their tangents."""
-    tag = None
-    for value in args:
-        cls = value.__class__
-        if (cls is Dual or cls is Tracked) and (tag is None or value.tag.level > tag.level):
-            tag = value.tag
-    primals = []
-    perturbed = []
-    for value in args:
-        if (value.__class__ is Dual or value.__class__ is Tracked) and value.tag is tag:
-            primals.append(value.primal)
-            perturbed.append(value)
-        else:
-            primals.append(value)
-    result = function(*primals)
-    tape = tag.tape
-    if tape is not None:
-        entry = []
-        for value in perturbed:
-            entry.append(value.node)
-            entry.append(1)
-        entries = tape.entries
-        entries.append(tuple(entry))
-        if tape.notes is not None:
-            tape.note(function, result, [value.node if value.__class__ is Tracked and value.tag is tag
-                                         else ("constant", value) for value in args])
-        return Tracked(tag, result, len(entries) - 1)
-    tangent = None
-    for value in perturbed:
-        direction = value.tangent
-        if tangent is None:
-            tangent = direction
-        elif (direction.__class__ is float or direction.__class__ is int) and \
-                (tangent.__class__ is float or tangent.__class__ is int):
-            tangent = tangent + direction
-        else:
-            tangent = summed(tangent, direction)
-    if tangent.__class__ is int and tangent == 0:
-        return result
-    return Dual(tag, result, tangent)
-
-
-def _note_partials(tape, entry):
-    for partial in entry[1::2]:
-        if partial.__class__ is not float and partial.__class__ is not int:
-            tape.plain = False
-
-
-def _partial(partial, primals):
-    return partial if partial.__class__ is int else partial(*primals)
 
 
 def lift1(function, partials, a, kernel=None):
@@ -215,12 +179,8 @@ def lift1(function, partials, a, kernel=None):
         p = partial(x)
     if (cls is float or cls is int) and (p.__class__ is float or p.__class__ is int):
         tangent = p * direction
-    elif cls is Bundle:
-        tangent = scaled(p, direction)
-    elif cls is int and direction == 1:
-        tangent = p
     else:
-        tangent = G.mul(p, direction)
+        tangent = scaled(p, direction)
     if tangent.__class__ is int and tangent == 0:
         return result
     return Dual(tag, result, tangent)
@@ -290,14 +250,8 @@ def lift2(function, partials, a, b, kernel=None):
                 pa = pa(x, y)
             if (cls is float or cls is int) and (pa.__class__ is float or pa.__class__ is int):
                 tangent = pa * direction
-            elif cls is Bundle:
-                tangent = scaled(pa, direction)
-            elif pa.__class__ is int and pa == 1:
-                tangent = direction           # a sum's partial: 1·x is x, no product to lift
-            elif cls is int and direction == 1:
-                tangent = pa                 # a seed's tangent
             else:
-                tangent = G.mul(pa, direction)
+                tangent = scaled(pa, direction)
     if on_b:
         direction = b.tangent
         cls = direction.__class__
@@ -306,14 +260,8 @@ def lift2(function, partials, a, b, kernel=None):
                 pb = pb(x, y)
             if (cls is float or cls is int) and (pb.__class__ is float or pb.__class__ is int):
                 term = pb * direction
-            elif cls is Bundle:
-                term = scaled(pb, direction)
-            elif pb.__class__ is int and pb == 1:
-                term = direction           # a sum's partial: 1·x is x, no product to lift
-            elif cls is int and direction == 1:
-                term = pb                 # a seed's tangent
             else:
-                term = G.mul(pb, direction)
+                term = scaled(pb, direction)
             if tangent is None:
                 tangent = term
             elif (term.__class__ is float or term.__class__ is int) and \

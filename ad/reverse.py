@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from .lift import G, is_zero
+from .lift import G, is_zero, scaled
 
 
 class Tape:
@@ -88,12 +88,7 @@ class Tape:
     @staticmethod
     def _propagate(adjoints, parent, adjoint, partial):
         """adjoints[parent] += adjoint · partial, with the generic operations."""
-        if partial.__class__ is int and partial == 1:
-            contribution = adjoint          # a sum's partial: no product to lift
-        elif adjoint.__class__ is int and adjoint == 1:
-            contribution = partial          # the seed
-        else:
-            contribution = G.mul(adjoint, partial)
+        contribution = scaled(partial, adjoint)
         previous = adjoints[parent]
         adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
         return contribution

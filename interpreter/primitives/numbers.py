@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ...ad.lift import G, lift, lift1, lift2, lift_sum, scaled, summed
+from ...ad.lift import G, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES
 from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain
 from ...lang.datum import MultipleValues, MutableString
@@ -262,7 +262,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     if total is not _TAGGED:
         return total
     _numbers("+", args)
-    return lift_sum(_sum, args)         # one tape entry for the whole sum
+    return lift(_sum, (1,) * len(args), args)      # one tape entry, every partial 1
 
 
 @define("*")
