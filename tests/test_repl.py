@@ -196,7 +196,7 @@ class Terminal:
         raise AssertionError("the REPL did not exit")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="runs the REPL in a pseudo-terminal (pty.fork, POSIX only)")
 def test_repl_in_a_terminal(tmp_path):
     term = Terminal(tmp_path)
     term.expect(r"nablisp \d+\.\d+\.\d+ .*,help")

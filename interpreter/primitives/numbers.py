@@ -763,7 +763,7 @@ def _unary(name, function, domain=None):
                 entries = x.tag.tape.entries
                 entries.append((x.node, out[1]))
                 return Tracked(x.tag, out[0], len(entries) - 1)
-            return lift1(transcendental, rule, x, kernel)
+            return lift1(transcendental, rule, x)       # the kernel declined: the rule decides
         elif cls is Dual or cls is Tracked:
             return lift1(transcendental, rule, x, kernel)
         value = _float_of(name, x)
