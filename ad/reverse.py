@@ -42,10 +42,6 @@ class Tape:
             self.notes.append(("input", value, []))
         return len(self.entries) - 1
 
-    def record(self, entry: tuple) -> int:
-        self.entries.append(entry)
-        return len(self.entries) - 1
-
     def backward(self, seeds: dict, trace=None) -> list:
         """Adjoints of every entry, given the adjoints ``seeds`` {entry: cotangent} of outputs.
         ``trace(node, parent, partial, contribution, new adjoint)`` sees every update (teaching)."""

@@ -42,12 +42,6 @@ def check_integer(who: str, value):
     fail(f"{who}: expected an integer, got {write_string(value)}")
 
 
-def check_exact_integer(who: str, value) -> int:
-    if value.__class__ is int:
-        return value
-    fail(f"{who}: expected an exact integer, got {write_string(value)}")
-
-
 def check_index(who: str, value, limit: int) -> int:
     if value.__class__ is not int:
         fail(f"{who}: expected an exact non-negative integer index, got {write_string(value)}")
