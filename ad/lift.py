@@ -13,7 +13,7 @@ argument that does not carry ε is never computed, so a constant argument at a s
 
 from __future__ import annotations
 
-from .tags import Bundle, Dual, Tracked, top_tag
+from .tags import Bundle, Dual, Tracked, top_tag, tracked
 
 
 class Generic:
@@ -139,7 +139,7 @@ def lift(function, partials, args):
     if tape.notes is not None:
         tape.note(function, result, [args[i].node if i in perturbed else ("constant", primals[i])
                                      for i in range(count)])
-    return Tracked(tag, result, len(entries) - 1)
+    return tracked(tag, result, len(entries) - 1)
 
 
 def lift1(function, partials, a, kernel=None):
@@ -149,10 +149,10 @@ def lift1(function, partials, a, kernel=None):
     tag = a.tag
     x = a.primal
     out = kernel(x) if kernel is not None and x.__class__ is float else None
-    if out is not None and a.__class__ is Tracked and tag.tape.notes is None:
-        entries = tag.tape.entries
+    if out is not None and a.__class__ is Tracked and tag.inline_entries is not None:
+        entries = tag.inline_entries
         entries.append((a.node, out[1]))
-        return Tracked(tag, out[0], len(entries) - 1)
+        return tracked(tag, out[0], len(entries) - 1)
     if out is None:
         result = function(x)
         p = partials[0]
@@ -170,7 +170,7 @@ def lift1(function, partials, a, kernel=None):
         entries.append((a.node, p))
         if tape.notes is not None:
             tape.note(function, result, [a.node])
-        return Tracked(tag, result, len(entries) - 1)
+        return tracked(tag, result, len(entries) - 1)
     direction = a.tangent
     cls = direction.__class__
     if cls is not Dual and cls is not Tracked and direction == 0:
@@ -238,7 +238,7 @@ def lift2(function, partials, a, b, kernel=None):
             entries.append((b.node, pb))
         if tape.notes is not None:
             tape.note(function, result, [a.node if on_a else ("constant", x), b.node if on_b else ("constant", y)])
-        return Tracked(tag, result, len(entries) - 1)
+        return tracked(tag, result, len(entries) - 1)
     # forward: the tangent is ∂₁f·a' + ∂₂f·b', skipping directions that are exactly zero;
     # plain numbers (the innermost level of every tower) are multiplied and added directly
     tangent = None

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ...ad.lift import G, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES
-from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain
+from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -201,11 +201,11 @@ def _sum_on_one_tape(args):
             total += value.primal
         else:
             return None
-    if tag is None or tag.tape.notes is not None:
+    if tag is None or tag.inline_entries is None:
         return None
-    entries = tag.tape.entries
+    entries = tag.inline_entries
     entries.append(tuple(entry))
-    return Tracked(tag, total, len(entries) - 1)
+    return tracked(tag, total, len(entries) - 1)
 
 
 # First derivatives in reverse mode are the common case of a gradient: every operation appends
@@ -221,23 +221,22 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         return a + b
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
-        if x.__class__ is float and tag.tape.notes is None:
+        entries = tag.inline_entries
+        if entries is not None and x.__class__ is float:
             if cb is Tracked:
                 y = b.primal
                 if b.tag is tag and y.__class__ is float:
-                    entries = tag.tape.entries
                     entries.append((a.node, 1, b.node, 1))
-                    return Tracked(tag, x + y, len(entries) - 1)
+                    return tracked(tag, x + y, len(entries) - 1)
             elif cb is float or cb is int:
-                entries = tag.tape.entries
                 entries.append((a.node, 1))
-                return Tracked(tag, x + b, len(entries) - 1)
+                return tracked(tag, x + b, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
-        if y.__class__ is float and tag.tape.notes is None:
-            entries = tag.tape.entries
+        entries = tag.inline_entries
+        if entries is not None and y.__class__ is float:
             entries.append((b.node, 1))
-            return Tracked(tag, a + y, len(entries) - 1)
+            return tracked(tag, a + y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
@@ -266,23 +265,22 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
         return a * b
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
-        if x.__class__ is float and tag.tape.notes is None:
+        entries = tag.inline_entries
+        if entries is not None and x.__class__ is float:
             if cb is Tracked:
                 y = b.primal
                 if b.tag is tag and y.__class__ is float:
-                    entries = tag.tape.entries
                     entries.append((a.node, y, b.node, x))
-                    return Tracked(tag, x * y, len(entries) - 1)
+                    return tracked(tag, x * y, len(entries) - 1)
             elif cb is float or cb is int:
-                entries = tag.tape.entries
                 entries.append((a.node, b))
-                return Tracked(tag, x * b, len(entries) - 1)
+                return tracked(tag, x * b, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
-        if y.__class__ is float and tag.tape.notes is None:
-            entries = tag.tape.entries
+        entries = tag.inline_entries
+        if entries is not None and y.__class__ is float:
             entries.append((b.node, a))
-            return Tracked(tag, a * y, len(entries) - 1)
+            return tracked(tag, a * y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
@@ -306,23 +304,22 @@ def subtract(a, b=_ABSENT, *more):
         return a - b
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
-        if x.__class__ is float and tag.tape.notes is None:
+        entries = tag.inline_entries
+        if entries is not None and x.__class__ is float:
             if cb is Tracked:
                 y = b.primal
                 if b.tag is tag and y.__class__ is float:
-                    entries = tag.tape.entries
                     entries.append((a.node, 1, b.node, -1))
-                    return Tracked(tag, x - y, len(entries) - 1)
+                    return tracked(tag, x - y, len(entries) - 1)
             elif cb is float or cb is int:
-                entries = tag.tape.entries
                 entries.append((a.node, 1))
-                return Tracked(tag, x - b, len(entries) - 1)
+                return tracked(tag, x - b, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
-        if y.__class__ is float and tag.tape.notes is None:
-            entries = tag.tape.entries
+        entries = tag.inline_entries
+        if entries is not None and y.__class__ is float:
             entries.append((b.node, -1))
-            return Tracked(tag, a - y, len(entries) - 1)
+            return tracked(tag, a - y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
@@ -363,10 +360,10 @@ def divide(a, b=_ABSENT, *more):
         return a / b
     if ca is Tracked and cb is Tracked and not more:      # as for + - *, the rule of _DIV_KERNEL
         tag, x, y = a.tag, a.primal, b.primal
-        if b.tag is tag and x.__class__ is float and y.__class__ is float and y * y and tag.tape.notes is None:
-            entries = tag.tape.entries
+        entries = tag.inline_entries
+        if entries is not None and b.tag is tag and x.__class__ is float and y.__class__ is float and y * y:
             entries.append((a.node, 1 / y, b.node, -x / (y * y)))
-            return Tracked(tag, x / y, len(entries) - 1)
+            return tracked(tag, x / y, len(entries) - 1)
     if b is _ABSENT:
         check_number("/", a)
         return divide2(1, a)
@@ -751,12 +748,12 @@ def _unary(name, function, domain=None):
                 return function(x)
             except (ValueError, OverflowError):
                 pass
-        elif cls is Tracked and kernel is not None and x.primal.__class__ is float and x.tag.tape.notes is None:
+        elif cls is Tracked and kernel is not None and x.primal.__class__ is float and x.tag.inline_entries is not None:
             out = kernel(x.primal)          # a first derivative in reverse mode, as for + - *
             if out is not None:
-                entries = x.tag.tape.entries
+                entries = x.tag.inline_entries
                 entries.append((x.node, out[1]))
-                return Tracked(x.tag, out[0], len(entries) - 1)
+                return tracked(x.tag, out[0], len(entries) - 1)
             return lift1(transcendental, rule, x)       # the kernel declined: the rule decides
         elif cls is Dual or cls is Tracked:
             return lift1(transcendental, rule, x, kernel)
