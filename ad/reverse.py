@@ -73,6 +73,14 @@ class Tape:
                 parent, partial = entry
                 previous = adjoints[parent]
                 adjoints[parent] = adjoint * partial if previous is None else previous + adjoint * partial
+            elif size == 6:     # an expression of three variables (interpreter/fusion.py)
+                parent, partial, other, other_partial, third, third_partial = entry
+                previous = adjoints[parent]
+                adjoints[parent] = adjoint * partial if previous is None else previous + adjoint * partial
+                previous = adjoints[other]
+                adjoints[other] = adjoint * other_partial if previous is None else previous + adjoint * other_partial
+                previous = adjoints[third]
+                adjoints[third] = adjoint * third_partial if previous is None else previous + adjoint * third_partial
             else:
                 for k in range(0, size, 2):
                     parent = entry[k]

@@ -18,9 +18,12 @@ from __future__ import annotations
 import ast
 import warnings
 
+from ..ad.tags import Tracked
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
 from .errors import GENERATED_FILE, SchemeSyntaxError
+from .fusion import FALL_THROUGH, MATH_FUNCTIONS, Tree, analyze, lazy_recorder
+from .primitives.registry import BUILTINS
 
 TOPLEVEL_NAME = "\0top"
 RESULT = "\0r"
@@ -61,6 +64,7 @@ class Compiler:
         self.is_tail_builder = is_tail_builder
         self.function_counter = 0
         self.count_steps = False     # emit a step count at every call and loop iteration
+        self.fuse = True             # compile arithmetic expressions as one unit (fusion.py)
         self.stmts: list = []
         self.fn: _Function | None = None
 
@@ -118,6 +122,18 @@ class Compiler:
             return ast.Constant(value)
         name = f"\0k{len(self.constants)}"
         self.constants[name] = value
+        return ast.Name(name, ast.Load())
+
+    def named_constant(self, name: str, value) -> ast.Name:
+        """A value the generated code refers to by a fixed name (made once per interpreter)."""
+        key = f"\0{name}"
+        self.constants.setdefault(key, value)
+        return ast.Name(key, ast.Load())
+
+    def lazy_constant(self, make) -> ast.Name:
+        """A constant made by ``make(its name)``: the value may replace itself."""
+        name = f"\0k{len(self.constants)}"
+        self.constants[name] = make(name)
         return ast.Name(name, ast.Load())
 
     def temp(self) -> str:
@@ -230,6 +246,10 @@ class Compiler:
         if cls is GlobalRef:
             return self._locate(ast.Name(node.name, ast.Load()), node.span)
         if cls is Call:
+            if self.fuse:
+                tree = analyze(node, self.is_builtin_procedure)
+                if tree is not None:
+                    return self.fused(node, tree)
             call = self.call_expr(node)
             if self.returns_plain_value(node):
                 return call
@@ -277,7 +297,7 @@ class Compiler:
                 else:
                     self.store_local(var, self.expr(init), node.span)
         else:
-            values = [self.expr(init) for init in node.inits]
+            values = self.in_order(node.inits, node.span)
             for var, value in zip(node.variables, values):
                 self.store_local(var, value, node.span)
 
@@ -290,9 +310,30 @@ class Compiler:
         return fn.__class__ is GlobalRef and self.is_builtin_procedure(fn.name)
 
     def call_expr(self, node: Call) -> ast.expr:
-        fn = self.expr(node.fn)
-        args = [self.expr(arg) for arg in node.args]
+        fn, *args = self.in_order([node.fn] + node.args, node.span)
         return self._locate(ast.Call(fn, args, []), node.span)
+
+    def in_order(self, nodes: list[Node], span) -> list[ast.expr]:
+        """Expressions for the values of ``nodes``, computed left to right.  A node compiled
+        into statements (a fused expression, an `if`) runs them before the expressions to its
+        left are evaluated, so those are computed into temporaries first."""
+        values = []
+        for node in nodes:
+            saved, self.stmts = self.stmts, []
+            try:
+                value = self.expr(node)
+                statements = self.stmts
+            finally:
+                self.stmts = saved
+            if statements:
+                for index, previous in enumerate(values):
+                    if not _settled(previous):
+                        name = self.temp()
+                        self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=previous), span))
+                        values[index] = ast.Name(name, ast.Load())
+                self.stmts.extend(statements)
+            values.append(value)
+        return values
 
     def tail_call(self, node: Call):
         fn_node = node.fn
@@ -321,11 +362,84 @@ class Compiler:
             self.emit(self._locate(ast.Return(call), node.span))
             return
         if self.returns_plain_value(node):
-            self.emit(self._locate(ast.Return(self.call_expr(node)), node.span))
+            self.emit(self._locate(ast.Return(self.expr(node)), node.span))
             return
-        fn = self.expr(fn_node)
-        args = [self.expr(arg) for arg in node.args]
+        fn, *args = self.in_order([fn_node] + node.args, node.span)
         self.emit_tail_call(fn, args, node)
+
+    def fused(self, node: Call, tree: Tree) -> ast.expr:
+        """The value of the arithmetic expression ``node`` computed as one unit where its leaves
+        allow, by its calls otherwise (fusion.py)."""
+        result = self.temp()
+        def leaves():
+            return [self.load_local(var) for var in tree.leaves]
+
+        def is_class(leaf, name, cls):
+            return ast.Compare(ast.Attribute(leaf, "__class__", ast.Load()), [ast.Is()], [self.named_constant(name, cls)])
+
+        def all_of(tests):
+            return tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+
+        def any_of(tests):
+            return tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+
+        unchanged = all_of([ast.Compare(ast.Name(name, ast.Load()), [ast.Is()],
+                                        [self.named_constant(f"primitive {name}", BUILTINS[name])])
+                            for name in sorted(tree.names)])
+        if tree.exact_safe:
+            plain = all_of([any_of([is_class(leaf, "float", float), is_class(ast.Name(leaf.id, ast.Load()), "int", int)])
+                            for leaf in leaves()])
+        else:
+            plain = all_of([is_class(leaf, "float", float) for leaf in leaves()])
+        on_tape = any_of([is_class(leaf, "Tracked", Tracked) for leaf in leaves()])
+        raised = self.named_constant("arithmetic errors", (ArithmeticError, ValueError))
+        compute = ast.Try(body=self._fused_operations(tree, result),
+                          handlers=[ast.ExceptHandler(type=raised, name=None, body=[ast.Pass()])],
+                          orelse=[], finalbody=[])
+        record = ast.Assign(targets=[ast.Name(result, ast.Store())],
+                            value=ast.Call(self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name)),
+                                           leaves(), []))
+        fall_through = lambda: self.named_constant("fall_through", FALL_THROUGH)     # noqa: E731
+        self.emit(self._locate(ast.Assign(targets=[ast.Name(result, ast.Store())], value=fall_through()), node.span))
+        self.emit(self._locate(ast.If(unchanged, [ast.If(plain, [compute], [ast.If(on_tape, [record], [])])], []),
+                               node.span))
+        self.fuse = False
+        try:
+            slow = self.block(lambda: self.emit(ast.Assign(targets=[ast.Name(result, ast.Store())],
+                                                           value=self.expr(node))))
+        finally:
+            self.fuse = True
+        self.emit(self._locate(ast.If(ast.Compare(ast.Name(result, ast.Load()), [ast.Is()], [fall_through()]), slow, []),
+                               node.span))
+        return ast.Name(result, ast.Load())
+
+    def _fused_operations(self, tree: Tree, result: str) -> list:
+        """Statements computing ``tree`` with Python's operators, as its kernel does."""
+        statements = []
+        values = []
+        operators = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}
+
+        def operand(reference):
+            kind, what = reference
+            if kind == "leaf":
+                return self.load_local(tree.leaves[what])
+            if kind == "op":
+                return ast.Name(values[what], ast.Load())
+            return ast.Constant(what) if what - what == 0 else self.constant(what)
+
+        for name, operands in tree.operations:
+            if name in operators:
+                value = ast.BinOp(operand(operands[0]), operators[name], operand(operands[1]))
+            elif name == "negate":
+                value = ast.UnaryOp(ast.USub(), operand(operands[0]))
+            elif name == "square":
+                value = ast.BinOp(operand(operands[0]), ast.Mult(), operand(operands[0]))
+            else:
+                value = ast.Call(self.named_constant(f"math {name}", MATH_FUNCTIONS[name]), [operand(operands[0])], [])
+            values.append(self.temp())
+            statements.append(ast.Assign(targets=[ast.Name(values[-1], ast.Store())], value=value))
+        statements[-1].targets = [ast.Name(result, ast.Store())]
+        return statements
 
     def emit_tail_call(self, fn, args, node):
         site = ast.Constant(self._line(node.span))
@@ -342,7 +456,7 @@ class Compiler:
         return temps
 
     def loop_again(self, node: Call, lambda_node: Lambda):
-        values = [self.expr(arg) for arg in node.args]
+        values = self.in_order(node.args, node.span)
         self.jump(lambda_node, values, node.span)
 
     def jump(self, lambda_node: Lambda, values: list, span):
@@ -397,6 +511,13 @@ def _arguments(names: list[str], rest: str | None) -> ast.arguments:
     return ast.arguments(posonlyargs=[], args=[ast.arg(arg=name) for name in names],
                          vararg=ast.arg(arg=rest) if rest else None, kwonlyargs=[],
                          kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _settled(value: ast.expr) -> bool:
+    """Whether statements run after ``value`` is compiled cannot change it: a constant, or a
+    name the compiler made (a temporary, a constant, a function), which user code never
+    assigns.  Python evaluates any other expression only where it stands."""
+    return value.__class__ is ast.Constant or (value.__class__ is ast.Name and value.id.startswith("\0"))
 
 
 def _captures_own_variables(node: Lambda) -> bool:

@@ -224,3 +224,13 @@
 (check (kdr (kons 1 2)) => 2)
 (check (let ((k (kons 1 2))) (set-kar! k 3) (kar k)) => 3)
 (check-error (kar (cons 1 2)) "kar: expected a pare record")
+
+;; Arguments are evaluated left to right, also where the compiler turns one into statements
+;; (an `if`, a `begin`, an arithmetic expression compiled as one unit)
+(check (let ((n 0)) (list n (begin (set! n 5) n))) => '(0 5))
+(check (let ((n 0)) (list n (if (= n 0) (begin (set! n 1) n) n) n)) => '(0 1 1))
+(define evaluated '())
+(define (note! x) (set! evaluated (cons x evaluated)) x)
+(check-error (let ((x 1.5) (y "y")) (list (note! 'left) (+ (* x x) y))) "expected a number")
+(check evaluated => '(left))
+(check (let ((x 2.0)) (let loop ((k 0) (acc '())) (if (= k 2) (reverse acc) (loop (+ k 1) (cons (* x (+ k 1.0)) acc))))) => '(2.0 4.0))

@@ -1,0 +1,314 @@
+"""Arithmetic expressions compiled as one unit.
+
+An expression such as `(+ (* a (sin y)) (* b y) 0.1)` is four primitive calls, each of which
+checks its arguments, and under `gradient` four tape entries, each a new tagged value.  When
+every operation of a tree is an arithmetic primitive of the global environment and every leaf a
+local variable or a numeric literal, the compiler emits, before the ordinary calls:
+
+- for leaves that are all floats (or exact integers, where the tree only adds, subtracts and
+  multiplies), the Python expression itself;
+- for leaves of which some are values on a tape with float primals (a first derivative in
+  reverse mode), one tape entry for the whole tree, holding the partial derivative with respect
+  to each leaf: what the backward pass would have accumulated through the entries of the
+  separate operations, with one new tagged value instead of one per operation.  A recorder
+  generated here for the tree computes it, from the rules of the operations.
+
+Anything else — another kind of number, a perturbation of forward mode, a teaching tape, an
+operation that raises (a division by zero, a domain error, an overflow), a partial that is not
+finite — falls through to the ordinary calls, which give the exact behaviour and errors.  So
+do all calls once a program redefines one of the primitives: the emitted code checks that each
+global still holds its primitive.  Arithmetic has no side effects, so computing a value twice
+(first here, then by the calls) cannot be seen.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .core import Call, Const, GlobalRef, LocalRef
+
+from ..ad.tags import Tracked
+
+FALL_THROUGH = object()     # "not computed here": the emitted code then makes the calls
+
+MAX_OPERATIONS = 40     # a bigger tree is split: its subtrees are fused one by one
+
+# name → how many arguments, whether exact integers may be leaves (the Python operator then
+# computes what the primitive computes), and the derivative(s): a function of the names of the
+# argument values and of the result, giving Python source.
+_BINARY_CHAIN = ("+", "-", "*", "/")
+_UNARY = {
+    # name: (math function, partial as source in x (argument) and v (value))
+    "sin": ("sin", "cos({x})"),
+    "cos": ("cos", "-sin({x})"),
+    "tan": ("tan", "1 + {v} * {v}"),
+    "exp": ("exp", "{v}"),
+    "log": ("log", "1 / {x}"),
+    "sqrt": ("sqrt", "1 / (2 * {v})"),
+    "tanh": ("tanh", "1 - {v} * {v}"),
+}
+FUSIBLE = frozenset(_BINARY_CHAIN) | frozenset(_UNARY) | {"square"}
+_EXACT_SAFE = frozenset(("+", "-", "*", "square"))
+MATH_FUNCTIONS = {name: getattr(math, function) for name, (function, _) in _UNARY.items()}
+
+
+class Tree:
+    """A fusible expression: operations in evaluation order over numbered leaves.
+
+    ``operations`` holds (name, operands) per operation, an operand being ("leaf", i),
+    ("const", value) or ("op", k) for the k-th operation; the last operation is the root.
+    ``leaves`` are the distinct local variables, in order of first appearance."""
+
+    __slots__ = ("operations", "leaves", "names", "exact_safe")
+
+    def __init__(self):
+        self.operations: list[tuple] = []
+        self.leaves: list = []
+        self.names: set[str] = set()
+        self.exact_safe = True
+
+    def recorder(self):
+        """``record(leaf, …)``: the expression's value as one entry on the leaves' tape, when
+        they are plain numbers and values on one tape with float primals; FALL_THROUGH
+        otherwise, where an operation raises, or where a partial derivative is not finite."""
+        source, namespace = _recorder_source(self)
+        exec(compile(source, "<fused arithmetic>", "exec"), namespace)
+        return namespace["record"]
+
+
+def lazy_recorder(tree: Tree, namespace: dict, name: str):
+    """A stand-in for ``tree.recorder()`` under ``namespace[name]``, which makes the recorder
+    when first called and puts it there: most expressions (the prelude's) never meet a tape,
+    and start-up should not pay for them."""
+    def record(*leaves):
+        recorder = namespace[name] = tree.recorder()
+        return recorder(*leaves)
+    return record
+
+
+def analyze(node, is_builtin_procedure) -> Tree | None:
+    """The tree of ``node`` if it can be fused (at least one operation, a leaf that is a
+    variable, no more than MAX_OPERATIONS operations), else None."""
+    if not _is_operation(node, is_builtin_procedure):
+        return None
+    tree = Tree()
+    leaf_index: dict = {}
+    # post-order without recursion: (node, operands collected so far)
+    stack = [(node, [])]
+    result = None
+    while stack:
+        current, operands = stack[-1]
+        if len(operands) < len(current.args):
+            arg = current.args[len(operands)]
+            if arg.__class__ is LocalRef:
+                index = leaf_index.get(arg.var)
+                if index is None:
+                    index = leaf_index[arg.var] = len(tree.leaves)
+                    tree.leaves.append(arg.var)
+                operands.append(("leaf", index))
+            elif arg.__class__ is Const and (arg.value.__class__ is int or arg.value.__class__ is float):
+                operands.append(("const", arg.value))
+            elif _is_operation(arg, is_builtin_procedure):
+                if len(stack) + len(tree.operations) >= MAX_OPERATIONS:
+                    return None
+                stack.append((arg, []))
+            else:
+                return None
+            continue
+        stack.pop()
+        name = current.fn.name
+        tree.names.add(name)
+        if name not in _EXACT_SAFE:
+            # Python divides exact integers and takes their square roots inexactly, the
+            # primitives exactly: such an operation needs an operand that is inexact (a leaf,
+            # which must then be a float, a float literal, or a result of one)
+            if not any(_inexact(tree, reference) for reference in operands):
+                return None
+            tree.exact_safe = False
+        reference = _add_operation(tree, name, operands)
+        if stack:
+            stack[-1][1].append(reference)
+        else:
+            result = tree
+    return result if tree.leaves else None
+
+
+def _is_operation(node, is_builtin_procedure) -> bool:
+    if node.__class__ is not Call or node.fn.__class__ is not GlobalRef:
+        return False
+    name = node.fn.name
+    if name not in FUSIBLE or not is_builtin_procedure(name):
+        return False
+    count = len(node.args)
+    if name in _UNARY or name == "square":
+        return count == 1
+    return count >= 1
+
+
+def _inexact(tree: Tree, reference) -> bool:
+    kind, what = reference
+    if kind == "leaf":
+        return True
+    if kind == "const":
+        return what.__class__ is float
+    name, operands = tree.operations[what]
+    exact_safe = name in _EXACT_SAFE or name == "negate"
+    return not exact_safe or any(_inexact(tree, r) for r in operands)
+
+
+def _add_operation(tree: Tree, name: str, operands: list) -> tuple:
+    """Append the operation(s) of `(name operand…)`, n-ary ones as a left-nested chain of
+    binary ones (the primitives compute left to right); return the reference to the result."""
+    if name in _BINARY_CHAIN:
+        if len(operands) == 1:
+            if name == "-":
+                tree.operations.append(("negate", [operands[0]]))
+            elif name == "/":
+                tree.operations.append(("/", [("const", 1), operands[0]]))
+            else:
+                return operands[0]      # (+ x) and (* x) are x
+            return ("op", len(tree.operations) - 1)
+        left = operands[0]
+        for right in operands[1:]:
+            tree.operations.append((name, [left, right]))
+            left = ("op", len(tree.operations) - 1)
+        return left
+    tree.operations.append((name, operands))
+    return ("op", len(tree.operations) - 1)
+
+
+# -- the recorder of reverse mode -----------------------------------------------------------------
+
+_ONE = "1"
+
+
+def _times(factor: str, partial: str) -> str:
+    if factor == _ONE:
+        return partial
+    if partial == _ONE:
+        return factor
+    if partial == "-1":
+        return f"-({factor})"
+    return f"({factor}) * ({partial})"
+
+
+def _recorder_source(tree: Tree) -> tuple[str, dict]:
+    """Python source of ``record(x0, x1, …)``: the leaves' values → the expression's value on
+    their tape, or FALL_THROUGH.  Straight-line code: this runs once per evaluation."""
+    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, allocate=object.__new__, FALL_THROUGH=FALL_THROUGH)
+    constants: dict = {}
+
+    def operand(reference) -> str:
+        kind, what = reference
+        if kind == "leaf":
+            return f"p{what}"
+        if kind == "op":
+            return f"v{what}"
+        if what.__class__ is int:
+            return repr(what)
+        key = constants.setdefault(repr(what), f"k{len(constants)}")
+        namespace[key] = what
+        return key
+
+    count = len(tree.leaves)
+    plain_classes = "c is float or c is int" if tree.exact_safe else "c is float"
+    lines = [f"def record({', '.join(f'x{i}' for i in range(count))}):"]
+    lines += [f"    c{i} = x{i}.__class__" for i in range(count)]
+    # every leaf on the tape, the common case, checked first and at once
+    lines += [f"    if {' and '.join(f'c{i} is Tracked' for i in range(count))}:",
+              "        tag = x0.tag"]
+    lines += [f"        p{i} = x{i}.primal" for i in range(count)]
+    same_tape = [f"x{i}.tag is not tag" for i in range(1, count)]
+    lines += [f"        if {' or '.join([f'p{i}.__class__ is not float' for i in range(count)] + same_tape)}:",
+              "            return FALL_THROUGH",
+              "    else:",
+              "        tag = None"]
+    for i in range(count):
+        lines += [f"        c = c{i}",
+                  "        if c is Tracked:",
+                  f"            p{i} = x{i}.primal",
+                  f"            if p{i}.__class__ is not float or (tag is not None and x{i}.tag is not tag):",
+                  "                return FALL_THROUGH",
+                  f"            tag = x{i}.tag",
+                  f"        elif {plain_classes}:",
+                  f"            p{i} = x{i}",
+                  "        else:",
+                  "            return FALL_THROUGH"]
+    lines += ["        if tag is None:",
+              "            return FALL_THROUGH",
+              "    entries = tag.inline_entries",
+              "    if entries is None:",
+              "        return FALL_THROUGH",
+              "    try:"]
+    for k, (name, operands) in enumerate(tree.operations):
+        lines.append(f"        v{k} = {_value_source(name, [operand(r) for r in operands])}")
+    # adjoints, the root's first: every operation has one user, a leaf any number
+    adjoint = {len(tree.operations) - 1: _ONE}
+    leaf_terms: list[list[str]] = [[] for _ in tree.leaves]
+    for k in range(len(tree.operations) - 1, -1, -1):
+        name, operands = tree.operations[k]
+        args = [operand(r) for r in operands]
+        for position, reference in enumerate(operands):
+            if reference[0] == "const":
+                continue
+            term = _times(adjoint[k], _partial_source(name, position, args, f"v{k}"))
+            if reference[0] == "op":
+                if term in (_ONE, "-1") or term.isidentifier():
+                    adjoint[reference[1]] = term
+                else:
+                    lines.append(f"        g{reference[1]} = {term}")
+                    adjoint[reference[1]] = f"g{reference[1]}"
+            else:
+                leaf_terms[reference[1]].append(term)
+    for i, terms in enumerate(leaf_terms):
+        lines.append(f"        d{i} = {' + '.join(terms)}")
+    lines += ["    except (ArithmeticError, ValueError):",
+              "        return FALL_THROUGH"]
+    # a partial that is not finite (then neither is their sum): the operations' own entries
+    # would skip what it multiplies
+    total = " + ".join(f"d{i}" for i in range(count))
+    lines += [f"    total = {total}",
+              "    if total - total != 0:",
+              "        return FALL_THROUGH"]
+    all_tracked = " and ".join(f"c{i} is Tracked" for i in range(count))
+    lines += [f"    if {all_tracked}:",
+              f"        entries.append(({', '.join(f'x{i}.node, d{i}' for i in range(count))},))",
+              "    else:",
+              "        entry = []"]
+    for i in range(count):
+        lines += [f"        if c{i} is Tracked:",
+                  f"            entry += (x{i}.node, d{i})"]
+    lines += ["        entries.append(tuple(entry))",
+              "    value = allocate(Tracked)",      # tags.tracked(), without the call
+              "    value.tag = tag",
+              f"    value.primal = v{len(tree.operations) - 1}",
+              "    value.node = len(entries) - 1",
+              "    return value"]
+    return "\n".join(lines) + "\n", namespace
+
+
+def _value_source(name: str, args: list[str]) -> str:
+    if name in _UNARY:
+        return f"{_UNARY[name][0]}({args[0]})"
+    if name == "negate":
+        return f"-{args[0]}"
+    if name == "square":
+        return f"{args[0]} * {args[0]}"
+    return f"{args[0]} {name} {args[1]}"
+
+
+def _partial_source(name: str, position: int, args: list[str], value: str) -> str:
+    if name in _UNARY:
+        return _UNARY[name][1].format(x=args[0], v=value)
+    if name == "negate":
+        return "-1"
+    if name == "square":
+        return f"2 * {args[0]}"
+    if name == "+":
+        return _ONE
+    if name == "-":
+        return _ONE if position == 0 else "-1"
+    if name == "*":
+        return args[1 - position]
+    # "/": the rule of ad/rules.py's division kernel
+    return f"1 / {args[1]}" if position == 0 else f"-{args[0]} / ({args[1]} * {args[1]})"

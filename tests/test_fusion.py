@@ -1,0 +1,188 @@
+"""Arithmetic expressions compiled as one unit (interpreter/fusion.py) compute what the separate
+primitive calls compute — values bit for bit, errors word for word, gradients to rounding — and
+fall back to the calls wherever the unit cannot decide."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nablisp.ad.reverse import Tape
+from nablisp.interpreter import Interpreter, NablispError
+
+
+def _interpreter(fuse: bool) -> Interpreter:
+    interp = Interpreter()
+    interp.compiler.fuse = fuse
+    return interp
+
+
+@pytest.fixture(scope="module")
+def both():
+    return _interpreter(True), _interpreter(False)
+
+
+UNARY = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "square", "-", "/"]
+BINARY = ["+", "-", "*", "/"]
+VARIABLES = ("x", "y", "z")
+
+
+def expressions():
+    leaf = st.sampled_from(list(VARIABLES) + ["2", "0", "-3", "0.5", "-1.25", "0.0"])
+    return st.recursive(
+        leaf,
+        lambda children: st.one_of(
+            st.tuples(st.sampled_from(UNARY), children).map(lambda t: f"({t[0]} {t[1]})"),
+            st.tuples(st.sampled_from(BINARY), children, children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["+", "*"]), children, children, children)
+              .map(lambda t: f"({t[0]} {t[1]} {t[2]} {t[3]})")),
+        max_leaves=10)
+
+
+SPECIAL = ["0.0", "-0.0", "1e308", "-1e-320", "+inf.0", "-inf.0", "+nan.0", "0", "7", "-2", "1/3"]
+values = st.one_of(st.sampled_from(SPECIAL),
+                   st.floats(-3, 3).map(repr),
+                   st.integers(-5, 5).map(str))
+
+
+def _outcome(interp, source):
+    try:
+        return ("value", interp.eval(source))
+    except NablispError as error:
+        return ("error", str(error))
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=int(__import__('os').environ.get('FUSION_EXAMPLES', 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), values, values, values)
+def test_a_fused_expression_computes_what_the_calls_compute(both, body, x, y, z):
+    fused, calls = both
+    source = f"((lambda (x y z) {body}) {x} {y} {z})"
+    kind, value = _outcome(fused, source)
+    expected_kind, expected = _outcome(calls, source)
+    assert kind == expected_kind, (source, value, expected)
+    if kind == "value":
+        assert _same(value, expected), (source, value, expected)
+    else:
+        assert value == expected
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and (math.isnan(a) or math.isnan(b)):
+        return math.isnan(a) and math.isnan(b)
+    if a == b:
+        return True
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+@settings(max_examples=int(__import__('os').environ.get('FUSION_EXAMPLES', 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), values, values, values)
+def test_a_fused_expression_differentiates_as_the_calls_do(both, body, x, y, z):
+    fused, calls = both
+    function = f"(lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body}))"
+    source = f"(gradient {function} (list {x} {y} {z}))"
+    kind, gradient = _outcome(fused, source)
+    expected_kind, expected = _outcome(calls, source)
+    assert kind == expected_kind, (source, gradient, expected)
+    if kind == "value":
+        assert all(_close(a, b) for a, b in zip(gradient, expected)), (source, list(gradient), list(expected))
+        if all(isinstance(v, float) and math.isfinite(v) for v in list(gradient) + list(expected)):
+            forward = fused.eval(f"(gradient-forward {function} (list {x} {y} {z}))")
+            assert all(_close(a, b) for a, b in zip(gradient, forward)), (source, list(gradient), list(forward))
+    else:
+        assert gradient == expected
+
+
+def _tape_length(interp, source) -> int:
+    lengths = []
+    original = Tape.backward
+
+    def backward(self, seeds, trace=None):
+        lengths.append(len(self.entries))
+        return original(self, seeds, trace)
+    Tape.backward = backward
+    try:
+        interp.eval(source)
+    finally:
+        Tape.backward = original
+    return lengths[0]
+
+
+def test_an_expression_on_a_tape_is_one_entry(both):
+    fused, calls = both
+    source = "(gradient (lambda (v) (let ((a (car v)) (y (cadr v))) (+ (* a (sin y)) (* y y) 0.1))) '(0.5 0.4))"
+    assert _tape_length(fused, source) == 2 + 1          # two inputs, one expression
+    assert _tape_length(calls, source) == 2 + 4          # sin, two products, the sum
+    assert list(fused.eval(source)) == pytest.approx([math.sin(0.4), 0.5 * math.cos(0.4) + 0.8], rel=1e-15)
+
+
+def test_a_redefined_primitive_is_called_by_code_compiled_before():
+    interp = _interpreter(True)
+    interp.eval("(define (f x y) (+ (* x y) 1.0))")
+    assert interp.eval("(f 2.0 3.0)") == 7.0
+    interp.eval("(set! * (lambda (a b) 100.0))")
+    assert interp.eval("(f 2.0 3.0)") == 101.0
+
+
+def test_a_local_binding_of_an_operator_name_is_not_the_primitive(both):
+    fused, _ = both
+    assert fused.eval("(let ((+ -)) ((lambda (x) (+ x 1.0)) 5.0))") == 4.0
+
+
+def test_an_error_inside_an_expression_names_the_operation_and_its_place():
+    interp = _interpreter(True)
+    interp.eval('(define (f a y)\n  (+ (* a (sin y)) 1.0))', "fused.scm")
+    with pytest.raises(NablispError) as raised:
+        interp.eval('(f 1.0 "s")')
+    assert 'fused.scm:2:11: error: sin: expected a number, got "s"' in str(raised.value)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("((lambda (x y) (/ x y)) 1.0 0.0)", math.inf),
+    ("((lambda (x) (log x)) 0.0)", -math.inf),
+    ("((lambda (x) (exp (* 2 x))) 1000.0)", math.inf),
+    ("((lambda (k) (* (+ k 1) 2)) 3)", 8),
+    ("((lambda (k) (/ (+ k 1) 6)) 3)", "2/3"),
+    ("((lambda (k) (sqrt (* k k))) 4)", 4),
+    ("((lambda (q) (* q 3)) 1/6)", "1/2"),
+    ("((lambda (x) (+ x (/ 0 -3))) -0.0)", 0.0),       # exact 0, and -0.0 + 0 is 0.0
+    ("((lambda (x) (* x (sqrt (- 5 1)))) 1.5)", 3.0),
+])
+def test_the_primitives_decide_what_python_would_not(both, source, expected):
+    fused, _ = both
+    value = fused.eval(source)
+    if isinstance(expected, str):
+        from fractions import Fraction
+        assert value == Fraction(expected)
+    else:
+        assert _same(value, expected)
+
+
+@pytest.mark.parametrize("source, message", [
+    ("((lambda (x y) (/ x y)) 1 0)", "division by zero"),
+    ("((lambda (x) (sqrt (- x))) 1.0)", "sqrt: -1.0 is negative"),
+    ("(gradient (lambda (x) (* 2.0 (sqrt x))) 0.0)", "sqrt: not differentiable at 0"),
+])
+def test_errors_come_from_the_primitives_and_their_rules(both, source, message):
+    fused, _ = both
+    with pytest.raises(NablispError, match=message):
+        fused.eval(source)
+
+
+def test_nested_derivatives_of_fused_expressions(both):
+    fused, _ = both
+    # d²/dx² of x·sin x + x² at 0.7, by reverse over reverse, forward over reverse and the symbol
+    expected = 2 * math.cos(0.7) - 0.7 * math.sin(0.7) + 2
+    f = "(lambda (x) (+ (* x (sin x)) (* x x)))"
+    for source in (f"((D (lambda (y) (gradient {f} y))) 0.7)",
+                   f"(gradient (lambda (y) (gradient {f} y)) 0.7)",
+                   f"((D (D {f})) 0.7)"):
+        assert fused.eval(source) == pytest.approx(expected, rel=1e-12)
