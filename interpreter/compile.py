@@ -318,6 +318,7 @@ class Compiler:
         into statements (a fused expression, an `if`) runs them before the expressions to its
         left are evaluated, so those are computed into temporaries first."""
         values = []
+        settled = 0         # values[:settled] are in temporaries or constants already
         for node in nodes:
             saved, self.stmts = self.stmts, []
             try:
@@ -326,11 +327,13 @@ class Compiler:
             finally:
                 self.stmts = saved
             if statements:
-                for index, previous in enumerate(values):
-                    if not _settled(previous):
+                for index in range(settled, len(values)):
+                    if not _settled(values[index]):
                         name = self.temp()
-                        self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=previous), span))
+                        self.emit(self._locate(ast.Assign(targets=[ast.Name(name, ast.Store())], value=values[index]),
+                                               span))
                         values[index] = ast.Name(name, ast.Load())
+                settled = len(values)
                 self.stmts.extend(statements)
             values.append(value)
         return values

@@ -59,10 +59,11 @@ class Tree:
     ("const", value) or ("op", k) for the k-th operation; the last operation is the root.
     ``leaves`` are the distinct local variables, in order of first appearance."""
 
-    __slots__ = ("operations", "leaves", "names", "exact_safe")
+    __slots__ = ("operations", "inexact", "leaves", "names", "exact_safe")
 
     def __init__(self):
         self.operations: list[tuple] = []
+        self.inexact: list[bool] = []       # per operation: whether its value is a float
         self.leaves: list = []
         self.names: set[str] = set()
         self.exact_safe = True
@@ -126,6 +127,8 @@ def analyze(node, is_builtin_procedure) -> Tree | None:
                 return None
             tree.exact_safe = False
         reference = _add_operation(tree, name, operands)
+        if len(tree.operations) > MAX_OPERATIONS:
+            return None
         if stack:
             stack[-1][1].append(reference)
         else:
@@ -151,9 +154,14 @@ def _inexact(tree: Tree, reference) -> bool:
         return True
     if kind == "const":
         return what.__class__ is float
-    name, operands = tree.operations[what]
+    return tree.inexact[what]
+
+
+def _append(tree: Tree, name: str, operands: list) -> tuple:
+    tree.operations.append((name, operands))
     exact_safe = name in _EXACT_SAFE or name == "negate"
-    return not exact_safe or any(_inexact(tree, r) for r in operands)
+    tree.inexact.append(not exact_safe or any(_inexact(tree, r) for r in operands))
+    return ("op", len(tree.operations) - 1)
 
 
 def _add_operation(tree: Tree, name: str, operands: list) -> tuple:
@@ -162,19 +170,15 @@ def _add_operation(tree: Tree, name: str, operands: list) -> tuple:
     if name in _BINARY_CHAIN:
         if len(operands) == 1:
             if name == "-":
-                tree.operations.append(("negate", [operands[0]]))
-            elif name == "/":
-                tree.operations.append(("/", [("const", 1), operands[0]]))
-            else:
-                return operands[0]      # (+ x) and (* x) are x
-            return ("op", len(tree.operations) - 1)
+                return _append(tree, "negate", [operands[0]])
+            if name == "/":
+                return _append(tree, "/", [("const", 1), operands[0]])
+            return operands[0]      # (+ x) and (* x) are x
         left = operands[0]
         for right in operands[1:]:
-            tree.operations.append((name, [left, right]))
-            left = ("op", len(tree.operations) - 1)
+            left = _append(tree, name, [left, right])
         return left
-    tree.operations.append((name, operands))
-    return ("op", len(tree.operations) - 1)
+    return _append(tree, name, operands)
 
 
 # -- the recorder of reverse mode -----------------------------------------------------------------

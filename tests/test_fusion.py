@@ -186,3 +186,10 @@ def test_nested_derivatives_of_fused_expressions(both):
                    f"(gradient (lambda (y) (gradient {f} y)) 0.7)",
                    f"((D (D {f})) 0.7)"):
         assert fused.eval(source) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_long_expression_is_left_to_the_calls(both):
+    fused, _ = both
+    terms = " ".join(["(* x x)"] * 3000)
+    assert fused.eval(f"((lambda (x) (/ (+ {terms}) 2.0)) 3.0)") == 13500.0
+    assert fused.eval(f"(gradient (lambda (x) (/ (+ {terms}) 2.0)) 3.0)") == 9000.0
