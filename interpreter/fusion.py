@@ -220,12 +220,14 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
     lines += [f"    c{i} = x{i}.__class__" for i in range(count)]
     # every leaf on the tape, the common case, checked first and at once
     lines += [f"    if {' and '.join(f'c{i} is Tracked' for i in range(count))}:",
+              "        everywhere = True",
               "        tag = x0.tag"]
     lines += [f"        p{i} = x{i}.primal" for i in range(count)]
     same_tape = [f"x{i}.tag is not tag" for i in range(1, count)]
     lines += [f"        if {' or '.join([f'p{i}.__class__ is not float' for i in range(count)] + same_tape)}:",
               "            return FALL_THROUGH",
               "    else:",
+              "        everywhere = False",
               "        tag = None"]
     for i in range(count):
         lines += [f"        c = c{i}",
@@ -268,14 +270,12 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
         lines.append(f"        d{i} = {' + '.join(terms)}")
     lines += ["    except (ArithmeticError, ValueError):",
               "        return FALL_THROUGH"]
-    # a partial that is not finite (then neither is their sum): the operations' own entries
-    # would skip what it multiplies
+    # a partial that is not finite (then neither is their sum, and the sum times 0 is NaN, which
+    # is true): the operations' own entries would skip what it multiplies
     total = " + ".join(f"d{i}" for i in range(count))
-    lines += [f"    total = {total}",
-              "    if total - total != 0:",
-              "        return FALL_THROUGH"]
-    all_tracked = " and ".join(f"c{i} is Tracked" for i in range(count))
-    lines += [f"    if {all_tracked}:",
+    lines += [f"    if ({total}) * 0:",
+              "        return FALL_THROUGH",
+              "    if everywhere:",
               f"        entries.append(({', '.join(f'x{i}.node, d{i}' for i in range(count))},))",
               "    else:",
               "        entry = []"]
