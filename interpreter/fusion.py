@@ -33,9 +33,9 @@ FALL_THROUGH = object()     # "not computed here": the emitted code then makes t
 
 MAX_OPERATIONS = 40     # a bigger tree is split: its subtrees are fused one by one
 
-# name → how many arguments, whether exact integers may be leaves (the Python operator then
-# computes what the primitive computes), and the derivative(s): a function of the names of the
-# argument values and of the result, giving Python source.
+# The operations: + - * / with any number of arguments (chained left to right, as the primitives
+# compute), unary functions of the math module, square.  Exact integers may be leaves where
+# Python's operator computes what the primitive does (_EXACT_SAFE).
 _BINARY_CHAIN = ("+", "-", "*", "/")
 _UNARY = {
     # name: (math function, partial as source in x (argument) and v (value))
@@ -133,7 +133,8 @@ def analyze(node, is_builtin_procedure) -> Tree | None:
             stack[-1][1].append(reference)
         else:
             result = tree
-    return result if tree.leaves else None
+    # (+ x) and (* x) are no operation: a tree of nothing else is x
+    return result if tree.leaves and tree.operations else None
 
 
 def _is_operation(node, is_builtin_procedure) -> bool:

@@ -25,7 +25,7 @@ def both():
     return _interpreter(True), _interpreter(False)
 
 
-UNARY = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "square", "-", "/"]
+UNARY = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "square", "-", "/", "+", "*"]
 BINARY = ["+", "-", "*", "/"]
 VARIABLES = ("x", "y", "z")
 
@@ -155,6 +155,7 @@ def test_an_error_inside_an_expression_names_the_operation_and_its_place():
     ("((lambda (q) (* q 3)) 1/6)", "1/2"),
     ("((lambda (x) (+ x (/ 0 -3))) -0.0)", 0.0),       # exact 0, and -0.0 + 0 is 0.0
     ("((lambda (x) (* x (sqrt (- 5 1)))) 1.5)", 3.0),
+    ("((lambda (x) (+ (* x))) 2.5)", 2.5),             # no operation at all
 ])
 def test_the_primitives_decide_what_python_would_not(both, source, expected):
     fused, _ = both
