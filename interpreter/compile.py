@@ -390,7 +390,8 @@ class Compiler:
                                         [self.named_constant(f"primitive {name}", BUILTINS[name])])
                             for name in sorted(tree.names)])
         if tree.exact_safe:
-            plain = all_of([any_of([is_class(leaf, "float", float), is_class(ast.Name(leaf.id, ast.Load()), "int", int)])
+            plain = all_of([ast.Compare(ast.Attribute(leaf, "__class__", ast.Load()), [ast.In()],
+                                        [self.named_constant("float or int", frozenset((float, int)))])
                             for leaf in leaves()])
         else:
             plain = all_of([is_class(leaf, "float", float) for leaf in leaves()])
@@ -399,13 +400,13 @@ class Compiler:
         compute = ast.Try(body=self._fused_operations(tree, result),
                           handlers=[ast.ExceptHandler(type=raised, name=None, body=[ast.Pass()])],
                           orelse=[], finalbody=[])
-        record = ast.Assign(targets=[ast.Name(result, ast.Store())],
-                            value=ast.Call(self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name)),
-                                           leaves(), []))
+        record = None if tree.compares else ast.Assign(
+            targets=[ast.Name(result, ast.Store())],
+            value=ast.Call(self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name)), leaves(), []))
         fall_through = lambda: self.named_constant("fall_through", FALL_THROUGH)     # noqa: E731
         self.emit(self._locate(ast.Assign(targets=[ast.Name(result, ast.Store())], value=fall_through()), node.span))
-        self.emit(self._locate(ast.If(unchanged, [ast.If(plain, [compute], [ast.If(on_tape, [record], [])])], []),
-                               node.span))
+        otherwise = [] if tree.compares else [ast.If(on_tape, [record], [])]
+        self.emit(self._locate(ast.If(unchanged, [ast.If(plain, [compute], otherwise)], []), node.span))
         self.fuse = False
         try:
             slow = self.block(lambda: self.emit(ast.Assign(targets=[ast.Name(result, ast.Store())],
@@ -421,6 +422,7 @@ class Compiler:
         statements = []
         values = []
         operators = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}
+        comparisons = {"=": ast.Eq(), "<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}
 
         def operand(reference):
             kind, what = reference
@@ -433,6 +435,8 @@ class Compiler:
         for name, operands in tree.operations:
             if name in operators:
                 value = ast.BinOp(operand(operands[0]), operators[name], operand(operands[1]))
+            elif name in comparisons:
+                value = ast.Compare(operand(operands[0]), [comparisons[name]], [operand(operands[1])])
             elif name == "negate":
                 value = ast.UnaryOp(ast.USub(), operand(operands[0]))
             elif name == "square":

@@ -48,6 +48,8 @@ _UNARY = {
     "tanh": ("tanh", "1 - {v} * {v}"),
 }
 FUSIBLE = frozenset(_BINARY_CHAIN) | frozenset(_UNARY) | {"square"}
+# A comparison of two arithmetic expressions may be the root: a truth value, no derivative.
+COMPARISONS = {"=": "==", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 _EXACT_SAFE = frozenset(("+", "-", "*", "square"))
 MATH_FUNCTIONS = {name: getattr(math, function) for name, (function, _) in _UNARY.items()}
 
@@ -59,7 +61,7 @@ class Tree:
     ("const", value) or ("op", k) for the k-th operation; the last operation is the root.
     ``leaves`` are the distinct local variables, in order of first appearance."""
 
-    __slots__ = ("operations", "inexact", "leaves", "names", "exact_safe")
+    __slots__ = ("operations", "inexact", "leaves", "names", "exact_safe", "compares")
 
     def __init__(self):
         self.operations: list[tuple] = []
@@ -67,11 +69,13 @@ class Tree:
         self.leaves: list = []
         self.names: set[str] = set()
         self.exact_safe = True
+        self.compares = False               # the root is a comparison
 
     def recorder(self):
         """``record(leaf, …)``: the expression's value as one entry on the leaves' tape, when
         they are plain numbers and values on one tape with float primals; FALL_THROUGH
         otherwise, where an operation raises, or where a partial derivative is not finite."""
+        assert not self.compares, "a comparison has no derivative to record"
         source, namespace = _recorder_source(self)
         exec(compile(source, "<fused arithmetic>", "exec"), namespace)
         return namespace["record"]
@@ -90,9 +94,11 @@ def lazy_recorder(tree: Tree, namespace: dict, name: str):
 def analyze(node, is_builtin_procedure) -> Tree | None:
     """The tree of ``node`` if it can be fused (at least one operation, a leaf that is a
     variable, no more than MAX_OPERATIONS operations), else None."""
-    if not _is_operation(node, is_builtin_procedure):
+    compares = _is_comparison(node, is_builtin_procedure)
+    if not compares and not _is_operation(node, is_builtin_procedure):
         return None
     tree = Tree()
+    tree.compares = compares
     leaf_index: dict = {}
     # post-order without recursion: (node, operands collected so far)
     stack = [(node, [])]
@@ -119,6 +125,10 @@ def analyze(node, is_builtin_procedure) -> Tree | None:
         stack.pop()
         name = current.fn.name
         tree.names.add(name)
+        if name in COMPARISONS:         # only ever the root
+            _append(tree, name, operands)
+            result = tree
+            continue
         if name not in _EXACT_SAFE:
             # Python divides exact integers and takes their square roots inexactly, the
             # primitives exactly: such an operation needs an operand that is inexact (a leaf,
@@ -147,6 +157,11 @@ def _is_operation(node, is_builtin_procedure) -> bool:
     if name in _UNARY or name == "square":
         return count == 1
     return count >= 1
+
+
+def _is_comparison(node, is_builtin_procedure) -> bool:
+    return node.__class__ is Call and node.fn.__class__ is GlobalRef and node.fn.name in COMPARISONS \
+        and len(node.args) == 2 and is_builtin_procedure(node.fn.name)
 
 
 def _inexact(tree: Tree, reference) -> bool:

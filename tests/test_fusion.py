@@ -42,6 +42,11 @@ def expressions():
         max_leaves=10)
 
 
+def comparisons():
+    return st.tuples(st.sampled_from(["=", "<", ">", "<=", ">="]), expressions(), expressions()) \
+        .map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+
+
 SPECIAL = ["0.0", "-0.0", "1e308", "-1e-320", "+inf.0", "-inf.0", "+nan.0", "0", "7", "-2", "1/3"]
 values = st.one_of(st.sampled_from(SPECIAL),
                    st.floats(-3, 3).map(repr),
@@ -62,7 +67,7 @@ def _same(a, b) -> bool:
 
 
 @settings(max_examples=int(__import__('os').environ.get('FUSION_EXAMPLES', 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expressions(), values, values, values)
+@given(st.one_of(expressions(), comparisons()), values, values, values)
 def test_a_fused_expression_computes_what_the_calls_compute(both, body, x, y, z):
     fused, calls = both
     source = f"((lambda (x y z) {body}) {x} {y} {z})"
