@@ -92,6 +92,9 @@ class NilType:
 Nil = NilType()
 
 
+_allocate = object.__new__
+
+
 class Pair:
     """A cons cell.  ``span`` is where the reader found it, or ``None`` for pairs made at run time."""
 
@@ -193,7 +196,13 @@ def make_list(items, tail=Nil):
     """A Scheme list of the Python iterable ``items`` (built from the end, so no recursion)."""
     result = tail
     for item in reversed(list(items)):
-        result = Pair(item, result)
+        # Pair(item, result) without calling __init__ from C (a new run of CPython's
+        # interpreter loop per pair, ad/tags.py's tracked() says more)
+        pair = _allocate(Pair)
+        pair.car = item
+        pair.cdr = result
+        pair.span = None
+        result = pair
     return result
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import reduce
+from operator import add as _python_add
 
 from ...ad.lift import G, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES
@@ -160,9 +162,14 @@ _sum.operation_name = "+"
 _TAGGED = object()
 
 
+_FLOAT_OR_INT = frozenset((float, int))
+
+
 def _plain_sum(args):
     """x₁ + … + xₙ of plain numbers, left to right, checking each as it comes; _TAGGED when one
     carries a perturbation (the caller lifts)."""
+    if _FLOAT_OR_INT.issuperset(map(type, args)):
+        return reduce(_python_add, args)        # what the loop below does, in C
     total = 0
     first = True
     for value in args:

@@ -431,3 +431,14 @@
 (check (eof-object? (eof-object)) => #t)
 (check (let ((p (open-output-string))) (parameterize ((current-output-port p)) (display 42) (newline)) (get-output-string p)) => "42\n")
 (check (let ((p (open-output-string)) (x (list 1 2))) (set-cdr! (cdr x) x) (write x p) (get-output-string p)) => "#0=(1 2 . #0#)")
+
+;; sums of many arguments: left to right, exact where every argument is, the sign of zero kept
+(check (eqv? (+ -0.0 -0.0 -0.0) -0.0) => #t)
+(check (+ 1 2 3 4) => 10)
+(check (exact? (+ 1 2 3 4)) => #t)
+(check (+ 1 2.5 3) => 6.5)
+(check (+ 1e16 1.0 -1e16 1.0) => 1.0)
+(check (apply + (list 1/2 1/3 1/6)) => 1)
+(check (apply + (iota 100)) => 4950)
+(check-error (+ 1 2 "three") "+: expected a number")
+(check-error (+ 1 2 #t) "+: expected a number")
