@@ -554,23 +554,32 @@ def _captures_own_variables(node: Lambda) -> bool:
 
 
 def _fill_locations(tree):
-    """Give every node without a span its parent's line, iteratively (trees can be deep)."""
+    """Give every node without a span its parent's line, iteratively (trees can be deep).
+    The walk is written out (not ast.iter_child_nodes): it visits every node of every program
+    compiled, the prelude's at each start."""
     stack = [(tree, 1)]
+    pop, push = stack.pop, stack.append
+    node_class = ast.AST
     while stack:
-        node, line = stack.pop()
+        node, line = pop()
         if "lineno" in node._attributes:
-            if getattr(node, "lineno", None) is None or node.lineno == 0:
-                node.lineno = line
-                node.end_lineno = line
-                node.col_offset = 0
-                node.end_col_offset = 0
+            lineno = getattr(node, "lineno", None)
+            if not lineno:
+                node.lineno = node.end_lineno = line
+                node.col_offset = node.end_col_offset = 0
             else:
-                line = node.lineno
+                line = lineno
                 if getattr(node, "end_lineno", None) is None or node.end_lineno < line:
                     node.end_lineno = line
                 if getattr(node, "col_offset", None) is None:
                     node.col_offset = 0
                 if getattr(node, "end_col_offset", None) is None:
                     node.end_col_offset = 0
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, line))
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, node_class):
+                        push((item, line))
+            elif isinstance(value, node_class):
+                push((value, line))
