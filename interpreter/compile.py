@@ -372,49 +372,65 @@ class Compiler:
 
     def fused(self, node: Call, tree: Tree) -> ast.expr:
         """The value of the arithmetic expression ``node`` computed as one unit where its leaves
-        allow, by its calls otherwise (fusion.py)."""
+        allow, by its calls otherwise (fusion.py):
+
+            r = FALL_THROUGH
+            if <each global of the tree still holds its primitive>:
+                if <every leaf a float (or an exact integer, where allowed)>:
+                    try: r = <the Python operations>
+                    except (ArithmeticError, ValueError): pass
+                elif <a leaf on a tape>:
+                    r = <the tree's recorder>(<leaves>)
+            if r is FALL_THROUGH:
+                r = <the calls>
+        """
         result = self.temp()
+
         def leaves():
             return [self.load_local(var) for var in tree.leaves]
 
-        def is_class(leaf, name, cls):
-            return ast.Compare(ast.Attribute(leaf, "__class__", ast.Load()), [ast.Is()], [self.named_constant(name, cls)])
+        def class_of(leaf):
+            return ast.Attribute(leaf, "__class__", ast.Load())
 
         def all_of(tests):
             return tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
 
-        def any_of(tests):
-            return tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+        def assign(value):
+            return ast.Assign(targets=[ast.Name(result, ast.Store())], value=value)
+
+        def fall_through():
+            return self.named_constant("fall_through", FALL_THROUGH)
 
         unchanged = all_of([ast.Compare(ast.Name(name, ast.Load()), [ast.Is()],
                                         [self.named_constant(f"primitive {name}", BUILTINS[name])])
                             for name in sorted(tree.names)])
         if tree.exact_safe:
-            plain = all_of([ast.Compare(ast.Attribute(leaf, "__class__", ast.Load()), [ast.In()],
-                                        [self.named_constant("float or int", frozenset((float, int)))])
-                            for leaf in leaves()])
+            classes = self.named_constant("float or int", frozenset((float, int)))
+            plain = all_of([ast.Compare(class_of(leaf), [ast.In()], [classes]) for leaf in leaves()])
         else:
-            plain = all_of([is_class(leaf, "float", float) for leaf in leaves()])
-        on_tape = any_of([is_class(leaf, "Tracked", Tracked) for leaf in leaves()])
-        raised = self.named_constant("arithmetic errors", (ArithmeticError, ValueError))
+            plain = all_of([ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("float", float)])
+                            for leaf in leaves()])
         compute = ast.Try(body=self._fused_operations(tree, result),
-                          handlers=[ast.ExceptHandler(type=raised, name=None, body=[ast.Pass()])],
+                          handlers=[ast.ExceptHandler(type=self.named_constant("arithmetic errors",
+                                                                               (ArithmeticError, ValueError)),
+                                                      name=None, body=[ast.Pass()])],
                           orelse=[], finalbody=[])
-        record = None if tree.compares else ast.Assign(
-            targets=[ast.Name(result, ast.Store())],
-            value=ast.Call(self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name)), leaves(), []))
-        fall_through = lambda: self.named_constant("fall_through", FALL_THROUGH)     # noqa: E731
-        self.emit(self._locate(ast.Assign(targets=[ast.Name(result, ast.Store())], value=fall_through()), node.span))
-        otherwise = [] if tree.compares else [ast.If(on_tape, [record], [])]
+        otherwise = []
+        if not tree.compares:       # a comparison has no derivative: the primitives look under
+            on_tape = [ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("Tracked", Tracked)])
+                       for leaf in leaves()]
+            recorder = self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name))
+            otherwise.append(ast.If(on_tape[0] if len(on_tape) == 1 else ast.BoolOp(ast.Or(), on_tape),
+                                    [assign(ast.Call(recorder, leaves(), []))], []))
+        self.emit(self._locate(assign(fall_through()), node.span))
         self.emit(self._locate(ast.If(unchanged, [ast.If(plain, [compute], otherwise)], []), node.span))
         self.fuse = False
         try:
-            slow = self.block(lambda: self.emit(ast.Assign(targets=[ast.Name(result, ast.Store())],
-                                                           value=self.expr(node))))
+            calls = self.block(lambda: self.emit(assign(self.expr(node))))
         finally:
             self.fuse = True
-        self.emit(self._locate(ast.If(ast.Compare(ast.Name(result, ast.Load()), [ast.Is()], [fall_through()]), slow, []),
-                               node.span))
+        self.emit(self._locate(ast.If(ast.Compare(ast.Name(result, ast.Load()), [ast.Is()], [fall_through()]),
+                                      calls, []), node.span))
         return ast.Name(result, ast.Load())
 
     def _fused_operations(self, tree: Tree, result: str) -> list:

@@ -13,6 +13,9 @@ local variable or a numeric literal, the compiler emits, before the ordinary cal
   separate operations, with one new tagged value instead of one per operation.  A recorder
   generated here for the tree computes it, from the rules of the operations.
 
+A comparison of two such expressions may be fused as well, for plain numbers only: it has no
+derivative, and perturbed numbers are compared by the primitives, which look under them.
+
 Anything else — another kind of number, a perturbation of forward mode, a teaching tape, an
 operation that raises (a division by zero, a domain error, an overflow), a partial that is not
 finite — falls through to the ordinary calls, which give the exact behaviour and errors.  So
@@ -25,9 +28,8 @@ from __future__ import annotations
 
 import math
 
-from .core import Call, Const, GlobalRef, LocalRef
-
 from ..ad.tags import Tracked
+from .core import Call, Const, GlobalRef, LocalRef
 
 FALL_THROUGH = object()     # "not computed here": the emitted code then makes the calls
 
@@ -49,7 +51,7 @@ _UNARY = {
 }
 FUSIBLE = frozenset(_BINARY_CHAIN) | frozenset(_UNARY) | {"square"}
 # A comparison of two arithmetic expressions may be the root: a truth value, no derivative.
-COMPARISONS = {"=": "==", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+COMPARISONS = frozenset(("=", "<", ">", "<=", ">="))
 _EXACT_SAFE = frozenset(("+", "-", "*", "square"))
 MATH_FUNCTIONS = {name: getattr(math, function) for name, (function, _) in _UNARY.items()}
 
