@@ -31,6 +31,11 @@ def measure(function, size) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
+def milliseconds(seconds: float) -> str:
+    """Wide enough for a second, precise enough for the microseconds of a closed-form baseline."""
+    return f"{seconds * 1000:>7.1f}ms" if seconds >= 0.001 else f"{seconds * 1000:>7.3f}ms"
+
+
 def paired_median(numerators, denominators) -> float:
     return statistics.median(n / d for n, d in zip(numerators, denominators))
 
@@ -114,7 +119,7 @@ def run(options) -> int:
         ratio = paired_median(times["nablisp"], times["python"])
         primal = f"{paired_median(times['nablisp'], times['primal']):>11.1f}x" if times["primal"] else " " * 12
         peer_text = "  ".join(f"{name} {paired_median(times[name], times['python']):.0f}x" for name in peers)
-        print(f"{workload.name + f' (n={size})':<52} {base * 1000:>7.1f}ms {median['nablisp'] * 1000:>7.1f}ms "
+        print(f"{workload.name + f' (n={size})':<52} {milliseconds(base)} {milliseconds(median['nablisp'])} "
               f"{ratio:>6.1f}x {primal}  {peer_text}")
         if workload.name.startswith("W5"):
             peak, entries = tape_memory(interp, workload, size)
