@@ -385,9 +385,14 @@ class Compiler:
                 r = <the calls>
         """
         result = self.temp()
+        # a global leaf is read once, without raising: unbound, it is left to the calls
+        read = {leaf: self._read_global(leaf, node.span) for leaf in tree.leaves if leaf.__class__ is str}
+
+        def load(leaf):
+            return ast.Name(read[leaf], ast.Load()) if leaf.__class__ is str else self.load_local(leaf)
 
         def leaves():
-            return [self.load_local(var) for var in tree.leaves]
+            return [load(leaf) for leaf in tree.leaves]
 
         def class_of(leaf):
             return ast.Attribute(leaf, "__class__", ast.Load())
@@ -410,7 +415,7 @@ class Compiler:
         else:
             plain = all_of([ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("float", float)])
                             for leaf in leaves()])
-        compute = ast.Try(body=self._fused_operations(tree, result),
+        compute = ast.Try(body=self._fused_operations(tree, result, load),
                           handlers=[ast.ExceptHandler(type=self.named_constant("arithmetic errors",
                                                                                (ArithmeticError, ValueError)),
                                                       name=None, body=[ast.Pass()])],
@@ -433,7 +438,18 @@ class Compiler:
                                       calls, []), node.span))
         return ast.Name(result, ast.Load())
 
-    def _fused_operations(self, tree: Tree, result: str) -> list:
+    def _read_global(self, name: str, span) -> str:
+        """A temporary holding the global ``name``'s value, or FALL_THROUGH where it is unbound."""
+        temp = self.temp()
+        fall_through = self.named_constant("fall_through", FALL_THROUGH)
+        self.emit(self._locate(ast.Try(
+            body=[ast.Assign(targets=[ast.Name(temp, ast.Store())], value=ast.Name(name, ast.Load()))],
+            handlers=[ast.ExceptHandler(type=self.named_constant("NameError", NameError), name=None,
+                                        body=[ast.Assign(targets=[ast.Name(temp, ast.Store())], value=fall_through)])],
+            orelse=[], finalbody=[]), span))
+        return temp
+
+    def _fused_operations(self, tree: Tree, result: str, load) -> list:
         """Statements computing ``tree`` with Python's operators, as its kernel does."""
         statements = []
         values = []
@@ -443,7 +459,7 @@ class Compiler:
         def operand(reference):
             kind, what = reference
             if kind == "leaf":
-                return self.load_local(tree.leaves[what])
+                return load(tree.leaves[what])
             if kind == "op":
                 return ast.Name(values[what], ast.Load())
             return ast.Constant(what) if what - what == 0 else self.constant(what)

@@ -3,7 +3,7 @@
 An expression such as `(+ (* a (sin y)) (* b y) 0.1)` is four primitive calls, each of which
 checks its arguments, and under `gradient` four tape entries, each a new tagged value.  When
 every operation of a tree is an arithmetic primitive of the global environment and every leaf a
-local variable or a numeric literal, the compiler emits, before the ordinary calls:
+variable or a numeric literal, the compiler emits, before the ordinary calls:
 
 - for leaves that are all floats (or exact integers, where the tree only adds, subtracts and
   multiplies), the Python expression itself;
@@ -21,7 +21,8 @@ operation that raises (a division by zero, a domain error, an overflow), a parti
 finite — falls through to the ordinary calls, which give the exact behaviour and errors.  So
 do all calls once a program redefines one of the primitives: the emitted code checks that each
 global still holds its primitive.  Arithmetic has no side effects, so computing a value twice
-(first here, then by the calls) cannot be seen.
+(first here, then by the calls) cannot be seen; a global variable that is not bound reads as
+"not computed here", and the calls report it where it stands among the arguments.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Tree:
 
     ``operations`` holds (name, operands) per operation, an operand being ("leaf", i),
     ("const", value) or ("op", k) for the k-th operation; the last operation is the root.
-    ``leaves`` are the distinct local variables, in order of first appearance."""
+    ``leaves`` are the distinct variables, in order of first appearance: a local one's
+    Variable, a global one's name."""
 
     __slots__ = ("operations", "inexact", "leaves", "names", "exact_safe", "compares")
 
@@ -109,11 +111,12 @@ def analyze(node, is_builtin_procedure) -> Tree | None:
         current, operands = stack[-1]
         if len(operands) < len(current.args):
             arg = current.args[len(operands)]
-            if arg.__class__ is LocalRef:
-                index = leaf_index.get(arg.var)
+            if arg.__class__ is LocalRef or arg.__class__ is GlobalRef:
+                leaf = arg.var if arg.__class__ is LocalRef else arg.name
+                index = leaf_index.get(leaf)
                 if index is None:
-                    index = leaf_index[arg.var] = len(tree.leaves)
-                    tree.leaves.append(arg.var)
+                    index = leaf_index[leaf] = len(tree.leaves)
+                    tree.leaves.append(leaf)
                 operands.append(("leaf", index))
             elif arg.__class__ is Const and (arg.value.__class__ is int or arg.value.__class__ is float):
                 operands.append(("const", arg.value))

@@ -17,6 +17,7 @@ from nablisp.interpreter import Interpreter, NablispError
 def _interpreter(fuse: bool) -> Interpreter:
     interp = Interpreter()
     interp.compiler.fuse = fuse
+    interp.eval("(define w 0.75)")          # a global leaf
     return interp
 
 
@@ -31,7 +32,7 @@ VARIABLES = ("x", "y", "z")
 
 
 def expressions():
-    leaf = st.sampled_from(list(VARIABLES) + ["2", "0", "-3", "0.5", "-1.25", "0.0"])
+    leaf = st.sampled_from(list(VARIABLES) + ["w", "2", "0", "-3", "0.5", "-1.25", "0.0"])
     return st.recursive(
         leaf,
         lambda children: st.one_of(
@@ -199,3 +200,22 @@ def test_a_long_expression_is_left_to_the_calls(both):
     terms = " ".join(["(* x x)"] * 3000)
     assert fused.eval(f"((lambda (x) (/ (+ {terms}) 2.0)) 3.0)") == 13500.0
     assert fused.eval(f"(gradient (lambda (x) (/ (+ {terms}) 2.0)) 3.0)") == 9000.0
+
+
+def test_a_global_leaf_is_read_when_the_expression_runs_and_may_be_unbound():
+    interp = _interpreter(True)
+    interp.eval("(define rate 0.5) (define (f x) (* rate (+ x x)))")
+    assert interp.eval("(f 2.0)") == 2.0
+    assert interp.eval("(gradient f 2.0)") == 1.0
+    interp.eval("(set! rate 2)")
+    assert interp.eval("(f 3)") == 12
+    interp.eval("(define seen '()) (define (g x) (list (set! seen (cons 1 seen)) (+ x later)))", "globals.scm")
+    with pytest.raises(NablispError, match="unbound variable: later"):
+        interp.eval("(g 1.0)")
+    assert interp.eval("(length seen)") == 1         # the argument to the left ran first
+    interp.eval("(define later 2.5)")
+    assert interp.eval("(cadr (g 1.0))") == 3.5
+    # the calls report the first error in argument order, not the unbound global read first
+    interp.eval("(define (k x y) (+ (* x y) never-defined))")
+    with pytest.raises(NablispError, match='[*]: expected a number, got "s"'):
+        interp.eval('(k 1.0 "s")')
