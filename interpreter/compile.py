@@ -383,6 +383,9 @@ class Compiler:
                     r = <the tree's recorder>(<leaves>)
             if r is FALL_THROUGH:
                 r = <the calls>
+
+        A lone comparison of variables and literals, which cannot raise, is an expression:
+        `<comparison> if <the globals hold their primitives, the leaves are plain> else <the call>`.
         """
         result = self.temp()
         # a global leaf is read once, without raising: unbound, it is left to the calls
@@ -406,29 +409,41 @@ class Compiler:
         def fall_through():
             return self.named_constant("fall_through", FALL_THROUGH)
 
-        unchanged = all_of([ast.Compare(ast.Name(name, ast.Load()), [ast.Is()],
-                                        [self.named_constant(f"primitive {name}", BUILTINS[name])])
-                            for name in sorted(tree.names)])
+        unchanged = [ast.Compare(ast.Name(name, ast.Load()), [ast.Is()],
+                                 [self.named_constant(f"primitive {name}", BUILTINS[name])])
+                     for name in sorted(tree.names)]
         if tree.exact_safe:
             classes = self.named_constant("float or int", frozenset((float, int)))
-            plain = all_of([ast.Compare(class_of(leaf), [ast.In()], [classes]) for leaf in leaves()])
+            plain = [ast.Compare(class_of(leaf), [ast.In()], [classes]) for leaf in leaves()]
         else:
-            plain = all_of([ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("float", float)])
-                            for leaf in leaves()])
+            plain = [ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("float", float)])
+                     for leaf in leaves()]
+        if tree.compares and len(tree.operations) == 1:
+            # a comparison of plain numbers cannot raise: (if <…> <comparison> <the call>)
+            self.fuse = False
+            try:
+                calls = self.expr(node)
+            finally:
+                self.fuse = True
+            fast = self._fused_operations(tree, result, load)[0].value
+            return self._locate(ast.IfExp(all_of(unchanged + plain), fast, calls), node.span)
         compute = ast.Try(body=self._fused_operations(tree, result, load),
                           handlers=[ast.ExceptHandler(type=self.named_constant("arithmetic errors",
                                                                                (ArithmeticError, ValueError)),
                                                       name=None, body=[ast.Pass()])],
                           orelse=[], finalbody=[])
         otherwise = []
-        if not tree.compares:       # a comparison has no derivative: the primitives look under
+        # A comparison has no derivative (the primitives look under perturbations), and a single
+        # operation on a tape is recorded as cheaply by its primitive's own inline path.
+        if not tree.compares and len(tree.operations) > 1:
             on_tape = [ast.Compare(class_of(leaf), [ast.Is()], [self.named_constant("Tracked", Tracked)])
                        for leaf in leaves()]
             recorder = self.lazy_constant(lambda name: lazy_recorder(tree, self.constants, name))
             otherwise.append(ast.If(on_tape[0] if len(on_tape) == 1 else ast.BoolOp(ast.Or(), on_tape),
                                     [assign(ast.Call(recorder, leaves(), []))], []))
         self.emit(self._locate(assign(fall_through()), node.span))
-        self.emit(self._locate(ast.If(unchanged, [ast.If(plain, [compute], otherwise)], []), node.span))
+        self.emit(self._locate(ast.If(all_of(unchanged), [ast.If(all_of(plain), [compute], otherwise)], []),
+                               node.span))
         self.fuse = False
         try:
             calls = self.block(lambda: self.emit(assign(self.expr(node))))
