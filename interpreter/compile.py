@@ -28,6 +28,8 @@ from .primitives.registry import BUILTINS
 TOPLEVEL_NAME = "\0top"
 RESULT = "\0r"
 _PYTHON_CONSTANTS = (bool, int, float, str, type(None))
+_OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+_COMPARISONS = {"=": ast.Eq, "<": ast.Lt, ">": ast.Gt, "<=": ast.LtE, ">=": ast.GtE}
 
 HELPER_NAMES = {
     "tail_call": "\0TailCall",
@@ -387,7 +389,6 @@ class Compiler:
         A lone comparison of variables and literals, which cannot raise, is an expression:
         `<comparison> if <the globals hold their primitives, the leaves are plain> else <the call>`.
         """
-        result = self.temp()
         # a global leaf is read once, without raising: unbound, it is left to the calls
         read = {leaf: self._read_global(leaf, node.span) for leaf in tree.leaves if leaf.__class__ is str}
 
@@ -425,8 +426,11 @@ class Compiler:
                 calls = self.expr(node)
             finally:
                 self.fuse = True
-            fast = self._fused_operations(tree, result, load)[0].value
+            name, operands = tree.operations[0]
+            fast = self._fused_value(name, [load(tree.leaves[what]) if kind == "leaf" else self._literal(what)
+                                            for kind, what in operands])
             return self._locate(ast.IfExp(all_of(unchanged + plain), fast, calls), node.span)
+        result = self.temp()
         compute = ast.Try(body=self._fused_operations(tree, result, load),
                           handlers=[ast.ExceptHandler(type=self.named_constant("arithmetic errors",
                                                                                (ArithmeticError, ValueError)),
@@ -465,11 +469,11 @@ class Compiler:
         return temp
 
     def _fused_operations(self, tree: Tree, result: str, load) -> list:
-        """Statements computing ``tree`` with Python's operators, as its kernel does."""
+        """Statements computing ``tree`` with Python's operators, as its recorder does; the
+        root's value goes to ``result``."""
         statements = []
         values = []
-        operators = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}
-        comparisons = {"=": ast.Eq(), "<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}
+        last = len(tree.operations) - 1
 
         def operand(reference):
             kind, what = reference
@@ -477,23 +481,29 @@ class Compiler:
                 return load(tree.leaves[what])
             if kind == "op":
                 return ast.Name(values[what], ast.Load())
-            return ast.Constant(what) if what - what == 0 else self.constant(what)
+            return self._literal(what)
 
-        for name, operands in tree.operations:
-            if name in operators:
-                value = ast.BinOp(operand(operands[0]), operators[name], operand(operands[1]))
-            elif name in comparisons:
-                value = ast.Compare(operand(operands[0]), [comparisons[name]], [operand(operands[1])])
-            elif name == "negate":
-                value = ast.UnaryOp(ast.USub(), operand(operands[0]))
-            elif name == "square":
-                value = ast.BinOp(operand(operands[0]), ast.Mult(), operand(operands[0]))
-            else:
-                value = ast.Call(self.named_constant(f"math {name}", MATH_FUNCTIONS[name]), [operand(operands[0])], [])
-            values.append(self.temp())
-            statements.append(ast.Assign(targets=[ast.Name(values[-1], ast.Store())], value=value))
-        statements[-1].targets = [ast.Name(result, ast.Store())]
+        for index, (name, operands) in enumerate(tree.operations):
+            values.append(result if index == last else self.temp())
+            statements.append(ast.Assign(targets=[ast.Name(values[-1], ast.Store())],
+                                         value=self._fused_value(name, [operand(r) for r in operands])))
         return statements
+
+    def _literal(self, number) -> ast.expr:
+        # ±inf and NaN have no literal in Python source
+        return ast.Constant(number) if number - number == 0 else self.constant(number)
+
+    def _fused_value(self, name: str, args: list) -> ast.expr:
+        """One operation of a fused tree, of operands already compiled (a name or a constant)."""
+        if name in _OPERATORS:
+            return ast.BinOp(args[0], _OPERATORS[name](), args[1])
+        if name in _COMPARISONS:
+            return ast.Compare(args[0], [_COMPARISONS[name]()], [args[1]])
+        if name == "negate":
+            return ast.UnaryOp(ast.USub(), args[0])
+        if name == "square":
+            return ast.BinOp(args[0], ast.Mult(), args[0])
+        return ast.Call(self.named_constant(f"math {name}", MATH_FUNCTIONS[name]), args, [])
 
     def emit_tail_call(self, fn, args, node):
         site = ast.Constant(self._line(node.span))
