@@ -208,9 +208,9 @@ def _sum_on_one_tape(args):
             total += value.primal
         else:
             return None
-    if tag is None or tag.inline_entries is None:
+    entries = tag.inline_entries if tag is not None else None
+    if entries is None:
         return None
-    entries = tag.inline_entries
     entries.append(tuple(entry))
     return tracked(tag, total, len(entries) - 1)
 
