@@ -25,10 +25,25 @@ from nablisp.interpreter import Interpreter, run_with_deep_stack, settle_collect
 from . import workloads
 
 
-def measure(function, size) -> tuple[float, object]:
+# A sample is as many consecutive calls as last this long, and gives the time of one call.  A
+# baseline of a few microseconds timed by a single call, right after nablisp's run has filled the
+# caches with its own code, is taken cold: it measured 1.6–1.8 times its time in a loop (W3, W4),
+# and the ratios came out that much too flattering.  Every side is timed warm, as timeit does.
+SAMPLE_SECONDS = 0.05
+
+
+def measure(function, size, calls: int = 1) -> tuple[float, object]:
+    """(seconds per call, the last call's value)."""
     start = time.perf_counter()
-    value = function(size)
-    return time.perf_counter() - start, value
+    for _ in range(calls):
+        value = function(size)
+    return (time.perf_counter() - start) / calls, value
+
+
+def calls_per_sample(function, size, quick: bool) -> int:
+    """Calls that make a sample of about SAMPLE_SECONDS, from one call (which also warms up)."""
+    seconds, _ = measure(function, size)
+    return 1 if quick else max(1, round(SAMPLE_SECONDS / max(seconds, 1e-9)))
 
 
 def milliseconds(seconds: float) -> str:
@@ -95,20 +110,25 @@ def run(options) -> int:
                  if importlib.util.find_spec(module) is not None}
         times: dict = {"python": [], "nablisp": [], "primal": []}
         times.update({name: [] for name in peers})
+        calls = {name: calls_per_sample(function, size, options.quick)
+                 for name, function in [("python", workload.python), ("nablisp", run_nablisp),
+                                        ("primal", run_primal)] if function is not None}
         for _ in range(options.repeat):
-            seconds, expected = measure(workload.python, size)
+            seconds, expected = measure(workload.python, size, calls["python"])
             times["python"].append(seconds)
-            seconds, actual = measure(run_nablisp, size)
+            seconds, actual = measure(run_nablisp, size, calls["nablisp"])
             times["nablisp"].append(seconds)
             if not workload.agree(expected, actual):
                 print(f"{workload.name}: nablisp computed {actual!r}, CPython {expected!r}: WRONG")
                 failures += 1
                 break
             if run_primal is not None:
-                times["primal"].append(measure(run_primal, size)[0])
+                times["primal"].append(measure(run_primal, size, calls["primal"])[0])
             for name, function in list(peers.items()):
                 try:
-                    times[name].append(measure(function, size)[0])
+                    if name not in calls:
+                        calls[name] = calls_per_sample(function, size, options.quick)
+                    times[name].append(measure(function, size, calls[name])[0])
                 except Exception as error:      # a peer's own failure is a result, not ours
                     print(f"{workload.name}: {name} failed: {type(error).__name__}: {error}")
                     del peers[name]

@@ -30,3 +30,21 @@ def test_benchmarks_run_and_agree_at_a_tiny_size():
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "W1 fib" in result.stdout
+
+
+def test_a_sample_is_many_warm_calls_of_a_fast_function():
+    # a microsecond baseline timed by one cold call made every ratio look better than it is
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.__main__ import calls_per_sample, measure
+    finally:
+        sys.path.remove(str(ROOT))
+    seen = []
+
+    def workload(size):
+        seen.append(size)
+        return size * 2
+    seconds, value = measure(workload, 21, calls=3)
+    assert seen == [21, 21, 21] and value == 42 and seconds >= 0
+    assert calls_per_sample(workload, 1, quick=False) > 100      # a no-op takes far under 0.5 ms
+    assert calls_per_sample(workload, 1, quick=True) == 1
