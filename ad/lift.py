@@ -142,12 +142,15 @@ def lift(function, partials, args):
     return tracked(tag, result, len(entries) - 1)
 
 
-def lift1(function, partials, a, kernel=None):
+def lift1(function, partials, a, kernel=None, tower=None):
     """`lift` for one argument (which is tagged).  ``kernel(x)``, when given, returns the value
     and the partial together for a float ``x`` (None where it declines: the general path then
-    gives the exact behaviour and any error)."""
+    gives the exact behaviour and any error).  ``tower(x)``, when given, returns them together
+    for a tagged ``x``, where the rule would compute the function a second time."""
     tag = a.tag
     x = a.primal
+    if tower is not None and (x.__class__ is Dual or x.__class__ is Tracked):
+        return _lift1_tower(function, a, tower)
     out = kernel(x) if kernel is not None and x.__class__ is float else None
     if out is not None and a.__class__ is Tracked and tag.inline_entries is not None:
         entries = tag.inline_entries
@@ -184,6 +187,66 @@ def lift1(function, partials, a, kernel=None):
     if tangent.__class__ is int and tangent == 0:
         return result
     return Dual(tag, result, tangent)
+
+
+def _lift1_tower(function, a, tower):
+    """lift1 for an argument whose primal is itself tagged (a level of a tower).  Where a
+    partial is the function again (exp), or its twin (sin and cos), computing the value and then
+    the partial would descend the tower twice at every level: 2ᵏ descents for k levels, where
+    ``tower`` descends once."""
+    tag = a.tag
+    tape = tag.tape
+    if tape is None:
+        direction = a.tangent
+        cls = direction.__class__
+        if cls is not Dual and cls is not Tracked and direction == 0:
+            return function(a.primal)       # no tangent to form, so no partial to compute
+    result, p = tower(a.primal)
+    if tape is not None:
+        if p.__class__ is not float and p.__class__ is not int:
+            tape.plain = False
+        entries = tape.entries
+        entries.append((a.node, p))
+        if tape.notes is not None:
+            tape.note(function, result, [a.node])
+        return tracked(tag, result, len(entries) - 1)
+    tangent = _tangent_term(p, direction)
+    if tangent.__class__ is int and tangent == 0:
+        return result
+    return Dual(tag, result, tangent)
+
+
+def _tangent_term(partial, direction):
+    """partial · direction as lift1 forms it: plain numbers multiplied directly."""
+    cls = direction.__class__
+    if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
+        return partial * direction
+    return scaled(partial, direction)
+
+
+def twin_descent(x, base, sign: int):
+    """(f(x), g(x)) for twins f' = g, g' = sign·f (sin and cos: −1; sinh and cosh: +1), from
+    ``base(y)`` = (f(y), g(y)) at the bottom of the tower of duals ``x`` (a plain number or a
+    value on a tape) and one climb back up: at each level, f's tangent is g·direction and g's
+    is sign·f·direction, exactly the terms lift1 forms for f and g there, level by level."""
+    levels = []
+    while x.__class__ is Dual:
+        levels.append(x)
+        x = x.primal
+    f, g = base(x)
+    for level in reversed(levels):
+        direction = level.tangent
+        cls = direction.__class__
+        if cls is not Dual and cls is not Tracked and direction == 0:
+            continue                        # lift1 gives the value alone
+        f_tangent = _tangent_term(g, direction)
+        g_tangent = _tangent_term(G.neg(f) if sign < 0 else f, direction)
+        tag = level.tag
+        if not (f_tangent.__class__ is int and f_tangent == 0):
+            f = Dual(tag, f, f_tangent)
+        if not (g_tangent.__class__ is int and g_tangent == 0):
+            g = Dual(tag, g, g_tangent)
+    return f, g
 
 
 def lift2(function, partials, a, b, kernel=None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .lift import G
+from .lift import G, twin_descent
 from .tags import DifferentiationError, plain
 
 
@@ -139,6 +139,67 @@ RULES = {
     "acosh": (_acosh,),
     "atanh": (_atanh,),
     "abs": (_abs,),
+}
+
+
+# Tower rules: for a tagged primal (one level of a tower of nested derivatives), the value and the
+# partial together, where the rule above would compute the function again (exp, tanh, tan, sqrt)
+# or its twin (sin and cos, sinh and cosh), which computes the function in turn: a fourth
+# derivative of sin would descend the tower 2⁴ times.  Same operations on the same values as
+# the rules, so the same numbers.
+
+def _sqrt_tower(x):
+    root = G.sqrt(x)
+    if plain(x) == 0:
+        raise singular("sqrt", x)
+    return root, G.div(1, G.mul(2, root))
+
+
+def _from_value(function, partial_of_value):
+    def tower(x):
+        value = function(x)
+        return value, partial_of_value(value)
+    return tower
+
+
+def _sin_and_cos(x):
+    return G.sin(x), G.cos(x)
+
+
+def _sinh_and_cosh(x):
+    return G.sinh(x), G.cosh(x)
+
+
+def _cos_then_sin(x):
+    # cos first at the bottom, as the rule's path computes it first: the same error, if any
+    c = G.cos(x)
+    return G.sin(x), c
+
+
+def _cosh_then_sinh(x):
+    c = G.cosh(x)
+    return G.sinh(x), c
+
+
+def _cos_tower(x):
+    s, c = twin_descent(x, _cos_then_sin, -1)
+    return c, G.neg(s)
+
+
+def _cosh_tower(x):
+    s, c = twin_descent(x, _cosh_then_sinh, 1)
+    return c, s
+
+
+TOWER_RULES = {
+    "exp": _from_value(lambda x: G.exp(x), lambda value: value),
+    "tanh": _from_value(lambda x: G.tanh(x), lambda t: G.sub(1, G.mul(t, t))),
+    "tan": _from_value(lambda x: G.tan(x), lambda t: G.add(1, G.mul(t, t))),
+    "sqrt": _sqrt_tower,
+    "sin": lambda x: twin_descent(x, _sin_and_cos, -1),
+    "cos": _cos_tower,
+    "sinh": lambda x: twin_descent(x, _sinh_and_cosh, 1),
+    "cosh": _cosh_tower,
 }
 
 

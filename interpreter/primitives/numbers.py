@@ -16,7 +16,7 @@ from functools import reduce
 from operator import add as _python_add
 
 from ...ad.lift import G, lift, lift1, lift2, scaled, summed
-from ...ad.rules import KERNELS, RULES
+from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString
 from ...lang.printer import number_to_string, write_string
@@ -99,6 +99,8 @@ def add2(a, b):
             return Dual(a.tag, x + y, tangent)
         if dx.__class__ is Bundle and dy.__class__ is Bundle:
             return Dual(a.tag, add2(x, y), summed(dx, dy))
+        if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
+            return _tower_sum(a.tag, x, y, dx, dy)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
     return normalize(a + b)
@@ -133,9 +135,53 @@ def mul2(a, b):
             if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
                 return mul2(x, y)
             return Dual(a.tag, mul2(x, y), tangent)
+        if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
+            return _tower_product(a.tag, x, y, dx, dy)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
     return normalize(a * b)
+
+
+def _zero_direction(direction) -> bool:
+    cls = direction.__class__
+    return cls is not Dual and cls is not Tracked and direction == 0
+
+
+def _tower_sum(tag, x, y, dx, dy):
+    """Two duals of one tag over anything but plain floats (a level of a tower): lift2's sum
+    rule, term for term, without its dispatch."""
+    result = add2(x, y)
+    if _zero_direction(dx):
+        tangent = None if _zero_direction(dy) else dy
+    elif _zero_direction(dy):
+        tangent = dx
+    else:
+        tangent = add2(dx, dy)
+    if tangent is None or (tangent.__class__ is int and tangent == 0):
+        return result
+    return Dual(tag, result, tangent)
+
+
+def _tower_product(tag, x, y, dx, dy):
+    """Two duals of one tag over anything but plain floats: lift2's product rule y·dx + x·dy,
+    term for term (scaled's shortcuts for an exact 1 included), without its dispatch.  A
+    product of two k-level towers makes 3ᵏ products of floats; this is the level it recurs on."""
+    result = mul2(x, y)
+    tangent = None
+    if not _zero_direction(dx):
+        tangent = scaled(y, dx)
+    if not _zero_direction(dy):
+        term = scaled(x, dy)
+        if tangent is None:
+            tangent = term
+        elif (term.__class__ is float or term.__class__ is int) and \
+                (tangent.__class__ is float or tangent.__class__ is int):
+            tangent = tangent + term
+        else:
+            tangent = add2(tangent, term)
+    if tangent is None or (tangent.__class__ is int and tangent == 0):
+        return result
+    return Dual(tag, result, tangent)
 
 
 def negate(a):
@@ -747,6 +793,7 @@ def _float_of(who, x) -> float:
 def _unary(name, function, domain=None):
     rule = RULES[name]
     kernel = KERNELS.get(name)
+    tower = TOWER_RULES.get(name)
 
     def transcendental(x):
         cls = x.__class__
@@ -763,7 +810,7 @@ def _unary(name, function, domain=None):
                 return tracked(x.tag, out[0], len(entries) - 1)
             return lift1(transcendental, rule, x)       # the kernel declined: the rule decides
         elif cls is Dual or cls is Tracked:
-            return lift1(transcendental, rule, x, kernel)
+            return lift1(transcendental, rule, x, kernel, tower)
         value = _float_of(name, x)
         if domain is not None and not domain(value):
             fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
@@ -871,7 +918,7 @@ def _exact_root(x):
     return Fraction(n, d) if n is not None and d is not None else None
 
 
-_SQRT_KERNEL = KERNELS["sqrt"]
+_SQRT_KERNEL, _SQRT_TOWER = KERNELS["sqrt"], TOWER_RULES["sqrt"]
 
 
 @define("sqrt")
@@ -880,7 +927,7 @@ def sqrt(x):
     if x.__class__ is Dual or x.__class__ is Tracked:
         if plain(x) < 0:
             fail(f"sqrt: {write_string(plain(x))} is negative (complex numbers are not supported)")
-        return lift1(sqrt, RULES["sqrt"], x, _SQRT_KERNEL)
+        return lift1(sqrt, RULES["sqrt"], x, _SQRT_KERNEL, _SQRT_TOWER)
     if x < 0:
         fail(f"sqrt: {write_string(x)} is negative (complex numbers are not supported)")
     if x.__class__ is not float:
