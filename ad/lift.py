@@ -82,6 +82,30 @@ def summed(tangent, term):
     return Bundle(total)
 
 
+def combined(y, dx, x, dy):
+    """y·dx + x·dy for bundles dx and dy (a product's tangent): summed(scaled(y, dx),
+    scaled(x, dy)), built in one dict when y and x are floats and every coefficient a plain
+    number — a Hessian's inner level, where every product of its pass and of its backward pass
+    comes here."""
+    if y.__class__ is float and x.__class__ is float:
+        total = {}
+        for index, coefficient in dx.coefficients.items():
+            cls = coefficient.__class__
+            if cls is not float and cls is not int:
+                break
+            total[index] = y * coefficient
+        else:
+            for index, coefficient in dy.coefficients.items():
+                cls = coefficient.__class__
+                if cls is not float and cls is not int:
+                    break
+                previous = total.get(index)
+                total[index] = x * coefficient if previous is None else previous + x * coefficient
+            else:
+                return Bundle(total)
+    return summed(scaled(y, dx), scaled(x, dy))
+
+
 def make_dual(tag, primal, tangent):
     if is_zero(tangent) and tangent.__class__ is int:
         return primal

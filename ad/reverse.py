@@ -108,6 +108,7 @@ class Tape:
             if adjoint is None or not entry or is_zero(adjoint):
                 continue
             plain_adjoint = adjoint.__class__ is float
+            unit_adjoint = adjoint.__class__ is int and adjoint == 1
             for k in range(0, len(entry), 2):
                 parent, partial = entry[k], entry[k + 1]
                 previous = adjoints[parent]
@@ -115,6 +116,16 @@ class Tape:
                         (previous is None or previous.__class__ is float):
                     contribution = adjoint * partial
                     adjoints[parent] = contribution if previous is None else previous + contribution
+                elif trace is None:
+                    # _propagate, written out: an adjoint is never a bundle, so scaled() comes
+                    # down to its shortcuts for a 1 and the generic product
+                    if partial.__class__ is int and partial == 1:
+                        contribution = adjoint
+                    elif unit_adjoint:
+                        contribution = partial
+                    else:
+                        contribution = G.mul(partial, adjoint)
+                    adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
                 else:
                     contribution = self._propagate(adjoints, parent, adjoint, partial)
                 if trace is not None:

@@ -222,19 +222,23 @@ def _same_value(a, b):
     return _same(a, b)
 
 
-@pytest.mark.parametrize("name", ["+", "*"])
+PLAIN_OPERANDS = [0.5, -2.0, 0.0, 0, 1, -1, 3, 1.0, math.inf]
+
+
+@pytest.mark.parametrize("name", ["+", "-", "*"])
 def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
-    """add2 and mul2 take two duals of one tag over floats, two duals of one bundle tag, and
-    two levels of a tower, inline; the dispatcher (lift2) must give the same primal and tangent, bit for bit — zero
-    directions, exact zeros and older perturbations included."""
+    """add2, sub2 and mul2 take two duals of one tag over floats, two duals of one bundle tag,
+    two levels of a tower, and a dual beside a plain number inline; the dispatcher (lift2) must
+    give the same primal and tangent, bit for bit — zero directions, exact zeros and older
+    perturbations included."""
     from itertools import product
 
     from nablisp.ad.lift import lift2
     from nablisp.ad.tags import Tag
     from nablisp.interpreter.primitives import numbers
-    generic = {"+": numbers.add2, "*": numbers.mul2}[name]
+    generic = {"+": numbers.add2, "-": numbers.sub2, "*": numbers.mul2}[name]
     older, tag, bundle_tag = Tag(1), Tag(1), Tag(2)
-    bundle_primals = [0, 0.5, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
+    bundle_primals = [0, 0.5, -1.25, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
     bundles = [Bundle({0: 1}), Bundle({0: 0.5, 1: -1}), Bundle({1: Dual(older, 2, 1)}), Bundle({})]
     tower_tag, tower_primals, tower_directions = _towers()
     tower_primals = tower_primals[::3] + [0.5, 0, Fraction(1, 3)]
@@ -244,6 +248,47 @@ def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
         for x, y, dx, dy in product(primals, primals, directions, directions):
             a, b = Dual(dual_tag, x, dx), Dual(dual_tag, y, dy)
             assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
+        for x, dx, number in product(primals, directions, PLAIN_OPERANDS):
+            a = Dual(dual_tag, x, dx)
+            for left, right in ((a, number), (number, a)):
+                expected = _outcome(lambda: lift2(generic, RULES[name], left, right))
+                assert _same_outcome(_outcome(lambda: generic(left, right)), expected), (name, left, right)
+
+
+@pytest.mark.parametrize("name", ["+", "-", "*"])
+def test_inline_tape_rules_agree_with_the_dispatcher(interp, name):
+    """add2, sub2 and mul2 record values on one tape (and one beside a plain number) whatever
+    their primals: the same value, the same entry and the same verdict on the tape's plainness
+    as lift2's."""
+    from itertools import product
+
+    from nablisp.ad.lift import lift2
+    from nablisp.ad.reverse import Tape
+    from nablisp.ad.tags import Tag
+    from nablisp.interpreter.primitives import numbers
+    generic = {"+": numbers.add2, "-": numbers.sub2, "*": numbers.mul2}[name]
+    older = Tag(1)
+    primals = [0.5, -2.0, 0, 3, Fraction(1, 3), Dual(older, 1.5, 1), Dual(older, 0.0, Bundle({0: 2.0}))]
+
+    def on_a_tape(compute, x, y):
+        tag = Tag(2, Tape())
+        a = Tracked(tag, x, tag.tape.new_input()) if x is not None else None
+        b = Tracked(tag, y, tag.tape.new_input()) if y is not None else None
+        value = compute(a, b)
+        return value.primal, tag.tape.entries, tag.tape.plain
+    for x, y in product(primals, primals):
+        by_lift = on_a_tape(lambda a, b: lift2(generic, RULES[name], a, b), x, y)
+        inline = on_a_tape(lambda a, b: generic(a, b), x, y)
+        assert _same_value(by_lift[0], inline[0]) and by_lift[2] == inline[2], (name, x, y)
+        assert [len(e) for e in by_lift[1]] == [len(e) for e in inline[1]] and all(
+            _same_value(p, q) for e, f in zip(by_lift[1], inline[1]) for p, q in zip(e, f)), (name, x, y)
+    for x, number in product(primals, PLAIN_OPERANDS):
+        for operands in (lambda t: (t, number), lambda t: (number, t)):
+            by_lift = on_a_tape(lambda a, _: lift2(generic, RULES[name], *operands(a)), x, None)
+            inline = on_a_tape(lambda a, _: generic(*operands(a)), x, None)
+            assert _same_value(by_lift[0], inline[0]) and by_lift[2] == inline[2], (name, x, number)
+            assert by_lift[1] == inline[1] or all(
+                _same_value(p, q) for e, f in zip(by_lift[1], inline[1]) for p, q in zip(e, f)), (name, x, number)
 
 
 def _outcome(compute):
@@ -346,6 +391,21 @@ def test_one_pass_hessian_agrees_with_reverse_over_reverse_alone_and_under_a_der
 
 
 # -- the invariant of tagged values -------------------------------------------------------------
+
+@pytest.mark.parametrize("source, expected", [
+    ("(D (lambda (s) (gradient (lambda (x) (* 3 (* s x x))) 2.0)) 1.5)", 12.0),       # d/ds 6sx = 6x
+    ("(D (lambda (s) (gradient (lambda (x) (- 5 (* 2 s x x x))) 1.0)) 0.5)", -6.0),   # d/ds −6sx² = −6x²
+    ("(hessian (lambda (v) (* 4 (car v) (car v) (cadr v))) '(1.0 2.0))", [[16.0, 8.0], [8.0, 0.0]]),
+    ("(hessian (lambda (v) (* 3 (square (- (cadr v) (* 2 (car v)))))) '(1.0 0.5))", [[24.0, -12.0], [-12.0, 6.0]]),
+])
+def test_exact_constants_scale_adjoints_over_an_outer_derivative(interp, source, expected):
+    """The backward pass over perturbed partials meets adjoints that are exact integers other
+    than 1 (a constant factor's): they scale, they are not a seed's 1."""
+    value = interp.eval(source)
+    if isinstance(expected, list):
+        value = [list(row) for row in value]
+    assert value == expected
+
 
 def _check_older_inside(value, bound=None):
     stack = [(value, bound)]

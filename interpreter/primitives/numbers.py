@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import reduce
 from operator import add as _python_add
 
-from ...ad.lift import G, lift, lift1, lift2, scaled, summed
+from ...ad.lift import G, combined, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString
@@ -101,7 +101,15 @@ def add2(a, b):
             return Dual(a.tag, add2(x, y), summed(dx, dy))
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_sum(a.tag, x, y, dx, dy)
+    elif ca is Dual and (cb is float or cb is int):
+        return _one_side(a.tag, add2(a.primal, b), 1, a.tangent)
+    elif cb is Dual and (ca is float or ca is int):
+        return _one_side(b.tag, add2(a, b.primal), 1, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+        if ca is Tracked or cb is Tracked:
+            on_tape = _on_one_tape(a, b, ca, cb, 1, 1, 1)
+            if on_tape is not None:
+                return on_tape
         return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
     return normalize(a + b)
 
@@ -110,7 +118,15 @@ def sub2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a - b
+    if ca is Dual and (cb is float or cb is int):
+        return _one_side(a.tag, sub2(a.primal, b), 1, a.tangent)
+    if cb is Dual and (ca is float or ca is int):
+        return _one_side(b.tag, sub2(a, b.primal), -1, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+        if ca is Tracked or cb is Tracked:
+            on_tape = _on_one_tape(a, b, ca, cb, 2, 1, -1)
+            if on_tape is not None:
+                return on_tape
         return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
     return normalize(a - b)
 
@@ -131,15 +147,74 @@ def mul2(a, b):
                 return x * y
             return Dual(a.tag, x * y, tangent)
         if dx.__class__ is Bundle and dy.__class__ is Bundle:
-            tangent = summed(scaled(y, dx), scaled(x, dy))
+            tangent = combined(y, dx, x, dy)
             if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
                 return mul2(x, y)
             return Dual(a.tag, mul2(x, y), tangent)
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_product(a.tag, x, y, dx, dy)
+    elif ca is Dual and (cb is float or cb is int):
+        return _one_side(a.tag, mul2(a.primal, b), b, a.tangent)
+    elif cb is Dual and (ca is float or ca is int):
+        return _one_side(b.tag, mul2(a, b.primal), a, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
+        if ca is Tracked or cb is Tracked:
+            on_tape = _on_one_tape(a, b, ca, cb, 3, None, None)
+            if on_tape is not None:
+                return on_tape
         return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
     return normalize(a * b)
+
+
+def _on_one_tape(a, b, ca, cb, operation, partial_a, partial_b):
+    """+ (operation 1), − (2) or × (3) of values on one tape, or of one and a plain number,
+    whatever their primals (an outer derivative's duals, exact numbers): the entry lift2 would
+    record, without its dispatch; None for what lift2 must decide (two tapes, a dual beside, a
+    teaching tape).  The partials of × are the other primal; of + and −, the constants given."""
+    if ca is Tracked:
+        tag = a.tag
+        if cb is Tracked:
+            if b.tag is not tag:
+                return None
+        elif cb is not float and cb is not int:
+            return None
+    elif ca is float or ca is int:
+        tag = b.tag
+    else:
+        return None
+    entries = tag.inline_entries
+    if entries is None:
+        return None
+    x = a.primal if ca is Tracked else a
+    y = b.primal if cb is Tracked else b
+    result = add2(x, y) if operation == 1 else sub2(x, y) if operation == 2 else mul2(x, y)
+    if operation == 3:
+        partial_a, partial_b = y, x
+        if (ca is Tracked and y.__class__ is not float and y.__class__ is not int) or \
+                (cb is Tracked and x.__class__ is not float and x.__class__ is not int):
+            tag.tape.plain = False
+    if ca is Tracked and cb is Tracked:
+        entries.append((a.node, partial_a, b.node, partial_b))
+    elif ca is Tracked:
+        entries.append((a.node, partial_a))
+    else:
+        entries.append((b.node, partial_b))
+    return tracked(tag, result, len(entries) - 1)
+
+
+def _one_side(tag, result, partial, direction):
+    """What lift2 makes of a binary operation of a dual and a plain number: result +
+    partial·direction·ε, the partial being a plain number or the dual's own primal."""
+    cls = direction.__class__
+    if cls is not Dual and cls is not Tracked and direction == 0:
+        return result
+    if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
+        tangent = partial * direction
+    else:
+        tangent = scaled(partial, direction)
+    if tangent.__class__ is int and tangent == 0:
+        return result
+    return Dual(tag, result, tangent)
 
 
 def _zero_direction(direction) -> bool:
@@ -292,7 +367,7 @@ def add(a=_ABSENT, b=_ABSENT, *more):
             return tracked(tag, a + y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
+            return add2(a, b)
         return normalize(a + b)
     if b is _ABSENT:
         if a is _ABSENT:
@@ -336,7 +411,7 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
             return tracked(tag, a * y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
+            return mul2(a, b)
         return normalize(a * b)
     if b is _ABSENT:
         if a is _ABSENT:
@@ -375,7 +450,7 @@ def subtract(a, b=_ABSENT, *more):
             return tracked(tag, a - y, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
-            return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
+            return sub2(a, b)
         return normalize(a - b)
     if b is _ABSENT:
         check_number("-", a)
