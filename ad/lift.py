@@ -106,6 +106,25 @@ def combined(y, dx, x, dy):
     return summed(scaled(y, dx), scaled(x, dy))
 
 
+def differenced(dx, dy):
+    """dx − dy for bundles (a difference's tangent): summed(dx, scaled(-1, dy)), in one dict
+    when dy's coefficients are plain numbers."""
+    total = dict(dx.coefficients)
+    for index, coefficient in dy.coefficients.items():
+        cls = coefficient.__class__
+        if cls is not float and cls is not int:
+            return summed(dx, scaled(-1, dy))
+        term = -1 * coefficient
+        previous = total.get(index)
+        if previous is None:
+            total[index] = term
+        elif previous.__class__ is float or previous.__class__ is int:
+            total[index] = previous + term
+        else:
+            total[index] = G.add(previous, term)
+    return Bundle(total)
+
+
 def make_dual(tag, primal, tangent):
     if is_zero(tangent) and tangent.__class__ is int:
         return primal

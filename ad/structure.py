@@ -4,7 +4,7 @@ elements by recursion (nesting is shallow)."""
 
 from __future__ import annotations
 
-from ..lang.datum import Nil, Pair
+from ..lang.datum import Nil, Pair, make_list
 
 
 def map_structure(function, value):
@@ -15,12 +15,13 @@ def map_structure(function, value):
         items = []
         node = value
         while node.__class__ is Pair:
-            items.append(map_structure(function, node.car))
+            item = node.car
+            kind = item.__class__
+            # a leaf, nearly always: a derivative operator's list of numbers
+            items.append(map_structure(function, item) if kind is Pair or kind is list or item is Nil
+                         else function(item))
             node = node.cdr
-        result = Nil if node is Nil else map_structure(function, node)
-        for item in reversed(items):
-            result = Pair(item, result)
-        return result
+        return make_list(items, Nil if node is Nil else map_structure(function, node))
     if cls is list:
         return [map_structure(function, item) for item in value]
     if value is Nil:

@@ -195,7 +195,7 @@ class MultipleValues(tuple):
 def make_list(items, tail=Nil):
     """A Scheme list of the Python iterable ``items`` (built from the end, so no recursion)."""
     result = tail
-    for item in reversed(list(items)):
+    for item in reversed(items if items.__class__ is list else list(items)):
         # Pair(item, result) without calling __init__ from C (a new run of CPython's
         # interpreter loop per pair, ad/tags.py's tracked() says more)
         pair = _allocate(Pair)

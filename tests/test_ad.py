@@ -291,6 +291,30 @@ def test_inline_tape_rules_agree_with_the_dispatcher(interp, name):
                 _same_value(p, q) for e, f in zip(by_lift[1], inline[1]) for p, q in zip(e, f)), (name, x, number)
 
 
+def test_an_n_ary_sum_on_a_tape_agrees_with_the_dispatcher(interp):
+    """(+ a b c …) on one tape is one entry, whatever the primals: the value lift computes, left
+    to right, and its entry."""
+    from itertools import product
+
+    from nablisp.ad.lift import lift
+    from nablisp.ad.reverse import Tape
+    from nablisp.ad.tags import Tag
+    from nablisp.interpreter.primitives import numbers
+    plus = interp.lookup_value("+")
+    older = Tag(1)
+    primals = [0.5, -0.0, 3, Dual(older, 1.5, Bundle({0: 1.0})), Dual(older, 2.0, 1)]
+
+    def on_a_tape(compute, values):
+        tag = Tag(2, Tape())
+        args = [Tracked(tag, v, tag.tape.new_input()) if i != 1 else v for i, v in enumerate(values)]
+        value = compute(args)
+        return value.primal, tag.tape.entries
+    for values in product(primals, [0.25, 7, -0.0], primals, primals):
+        by_lift = on_a_tape(lambda args: lift(numbers._sum, (1,) * len(args), args), values)
+        inline = on_a_tape(lambda args: plus(*args), values)
+        assert _same_value(by_lift[0], inline[0]) and by_lift[1] == inline[1], values
+
+
 def _outcome(compute):
     try:
         return compute()

@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import reduce
 from operator import add as _python_add
 
-from ...ad.lift import G, combined, lift, lift1, lift2, scaled, summed
+from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString
@@ -118,6 +118,9 @@ def sub2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a - b
+    if ca is Dual and cb is Dual and a.tag is b.tag and a.tangent.__class__ is Bundle \
+            and b.tangent.__class__ is Bundle:
+        return Dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
     if ca is Dual and (cb is float or cb is int):
         return _one_side(a.tag, sub2(a.primal, b), 1, a.tangent)
     if cb is Dual and (ca is float or ca is int):
@@ -313,27 +316,34 @@ def _plain_sum(args):
 
 
 def _sum_on_one_tape(args):
-    """x₁ + … + xₙ recorded as one tape entry when every argument is a float or a value on one
-    tape with a float primal; None otherwise (the general path decides)."""
+    """x₁ + … + xₙ recorded as one tape entry (every partial 1) when every argument is a float,
+    an exact integer or a value on one tape, whatever its primal; None otherwise (the general
+    path decides)."""
     tag = None
     entry = []
-    total = -0.0        # the additive identity of floats, -0.0 + -0.0 included
+    primals = []
+    floats = True
     for value in args:
         cls = value.__class__
         if cls is float:
-            total += value
-        elif cls is Tracked and (tag is None or value.tag is tag) and value.primal.__class__ is float:
+            primals.append(value)
+        elif cls is Tracked and (tag is None or value.tag is tag):
             tag = value.tag
-            entry.append(value.node)
-            entry.append(1)
-            total += value.primal
+            entry += (value.node, 1)
+            primal = value.primal
+            floats = floats and primal.__class__ is float
+            primals.append(primal)
+        elif cls is int:
+            floats = False
+            primals.append(value)
         else:
             return None
     entries = tag.inline_entries if tag is not None else None
     if entries is None:
         return None
     entries.append(tuple(entry))
-    return tracked(tag, total, len(entries) - 1)
+    # left to right, as lift computes the value
+    return tracked(tag, reduce(_python_add, primals) if floats else _sum(*primals), len(entries) - 1)
 
 
 # First derivatives in reverse mode are the common case of a gradient: every operation appends
