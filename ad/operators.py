@@ -14,6 +14,7 @@ number.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import repeat
 
 from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
@@ -146,12 +147,12 @@ class Operators:
             return Dual(tag, x, Bundle({count[0] - 1: 1}))
         y = self.apply(f, [map_structure(perturbed, x) for x in xs])
         columns = range(count[0])
+        zeros = repeat(0)       # the coefficient of every column a row does not mention, endlessly
         rows = []
         for leaf in leaves(y):
             cls = leaf.__class__
             if cls is Dual and leaf.tag is tag:
-                coefficients = leaf.tangent.coefficients
-                rows.append([coefficients.get(column, 0) for column in columns])
+                rows.append(list(map(leaf.tangent.coefficients.get, columns, zeros)))
             elif cls is int or cls is float or cls is Fraction or \
                     ((cls is Dual or cls is Tracked) and leaf.tag.level < tag.level):
                 rows.append([0] * count[0])

@@ -177,6 +177,35 @@ def w5_python(steps):
     return dya + dyb
 
 
+def w5_python_primal(steps):
+    a, b, y = 0.5, 0.4, 0.5
+    for _ in range(steps):
+        y = a * math.sin(y) + b * y + 0.1
+    return y
+
+
+def w5_python_tape(steps):
+    """Reverse mode as plainly as Python allows: one tuple of (parent, partial) pairs per step
+    on a list, then one backward loop.  What any tape costs in CPython, beside its primal."""
+    a, b, y = 0.5, 0.4, 0.5
+    tape = [(), (), ()]                     # a, b and the first y
+    node = 2
+    for _ in range(steps):
+        s = math.sin(y)
+        tape.append((0, s, node, a * math.cos(y) + b, 1, y))
+        y = a * s + b * y + 0.1
+        node = len(tape) - 1
+    adjoints = [0.0] * len(tape)
+    adjoints[-1] = 1.0
+    for k in range(len(tape) - 1, 2, -1):
+        adjoint = adjoints[k]
+        p, dp, q, dq, r, dr = tape[k]
+        adjoints[p] += adjoint * dp
+        adjoints[q] += adjoint * dq
+        adjoints[r] += adjoint * dr
+    return adjoints[0] + adjoints[1]
+
+
 W5_SOURCE = """
 (define (w5-f p steps)
   (let ((a (car p)) (b (cadr p)))

@@ -48,3 +48,14 @@ def test_a_sample_is_many_warm_calls_of_a_fast_function():
     assert seen == [21, 21, 21] and value == 42 and seconds >= 0
     assert calls_per_sample(workload, 1, quick=False) > 100      # a no-op takes far under 0.5 ms
     assert calls_per_sample(workload, 1, quick=True) == 1
+
+
+def test_the_plain_python_tape_of_w5_computes_the_hand_written_derivatives():
+    # the yardstick the benchmark prints beside W5 must be reverse mode of the same function
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import workloads
+    finally:
+        sys.path.remove(str(ROOT))
+    for steps in (1, 2, 50):
+        assert abs(workloads.w5_python_tape(steps) - workloads.w5_python(steps)) < 1e-12 * max(1, steps)
