@@ -102,8 +102,6 @@
 
 (define (filter-map f l) (filter (lambda (x) x) (map f l)))
 
-(define (sum l) (apply + l))          ; one n-ary +: one tape entry in reverse mode
-
 (define (product l) (apply * l))
 
 (define (list-tabulate n f) (map f (iota n)))

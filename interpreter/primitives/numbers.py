@@ -18,7 +18,7 @@ from operator import add as _python_add
 from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
-from ...lang.datum import MultipleValues, MutableString
+from ...lang.datum import MultipleValues, MutableString, Nil, Pair
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
 from ..errors import fail
@@ -394,6 +394,27 @@ def add(a=_ABSENT, b=_ABSENT, *more):
         return total
     _numbers("+", args)
     return lift(_sum, (1,) * len(args), args)      # one tape entry, every partial 1
+
+
+@define("sum")
+def sum_of_list(items):
+    """(sum list): (apply + list) — one n-ary +, so one tape entry in reverse mode — without
+    the apply: a list of plain numbers, the common case, is added as it is read."""
+    values = []
+    plain_numbers = True
+    node = items
+    while node.__class__ is Pair:
+        value = node.car
+        cls = value.__class__
+        if cls is not float and cls is not int:
+            plain_numbers = False
+        values.append(value)
+        node = node.cdr
+    if node is not Nil:
+        fail(f"sum: expected a list, got {write_string(items)}")
+    if plain_numbers:
+        return reduce(_python_add, values) if values else 0     # + of plain numbers, left to right
+    return add(*values)
 
 
 @define("*")
