@@ -13,7 +13,7 @@ argument that does not carry ε is never computed, so a constant argument at a s
 
 from __future__ import annotations
 
-from .tags import Bundle, Dual, Tracked, top_tag, tracked
+from .tags import Bundle, Dual, Tracked, dual, top_tag, tracked
 
 
 class Generic:
@@ -36,7 +36,7 @@ def is_zero(value) -> bool:
 
 def unit(tag):
     """ε_tag itself: 0 + 1·ε."""
-    return Dual(tag, 0, 1)
+    return dual(tag, 0, 1)
 
 
 def scaled(partial, direction):
@@ -128,7 +128,7 @@ def differenced(dx, dy):
 def make_dual(tag, primal, tangent):
     if is_zero(tangent) and tangent.__class__ is int:
         return primal
-    return Dual(tag, primal, tangent)
+    return dual(tag, primal, tangent)
 
 
 def lift(function, partials, args):
@@ -229,7 +229,7 @@ def lift1(function, partials, a, kernel=None, tower=None):
         tangent = scaled(p, direction)
     if tangent.__class__ is int and tangent == 0:
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)
 
 
 def _lift1_tower(function, a, tower):
@@ -256,7 +256,7 @@ def _lift1_tower(function, a, tower):
     tangent = _tangent_term(p, direction)
     if tangent.__class__ is int and tangent == 0:
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)
 
 
 def _tangent_term(partial, direction):
@@ -286,9 +286,9 @@ def twin_descent(x, base, sign: int):
         g_tangent = _tangent_term(G.neg(f) if sign < 0 else f, direction)
         tag = level.tag
         if not (f_tangent.__class__ is int and f_tangent == 0):
-            f = Dual(tag, f, f_tangent)
+            f = dual(tag, f, f_tangent)
         if not (g_tangent.__class__ is int and g_tangent == 0):
-            g = Dual(tag, g, g_tangent)
+            g = dual(tag, g, g_tangent)
     return f, g
 
 
@@ -379,4 +379,4 @@ def lift2(function, partials, a, b, kernel=None):
                 tangent = G.add(tangent, term)
     if tangent is None or (tangent.__class__ is int and tangent == 0):
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)

@@ -118,6 +118,16 @@ def tracked(tag: Tag, primal, node: int) -> Tracked:
     return value
 
 
+def dual(tag: Tag, primal, tangent) -> Dual:
+    """``Dual(tag, primal, tangent)`` made the cheaper way, as ``tracked`` makes a Tracked:
+    every forward-mode operation makes one, a fourth derivative some eighty per point."""
+    value = _allocate(Dual)
+    value.tag = tag
+    value.primal = primal
+    value.tangent = tangent
+    return value
+
+
 TAGGED = (Dual, Tracked)
 
 

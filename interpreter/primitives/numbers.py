@@ -17,7 +17,7 @@ from operator import add as _python_add
 
 from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
-from ...ad.tags import Bundle, Dual, Tracked, is_number, is_tagged, plain, tracked
+from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString, Nil, Pair
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -96,9 +96,9 @@ def add2(a, b):
                 return x + y
             if tangent.__class__ is int and tangent == 0:
                 return x + y
-            return Dual(a.tag, x + y, tangent)
+            return dual(a.tag, x + y, tangent)
         if dx.__class__ is Bundle and dy.__class__ is Bundle:
-            return Dual(a.tag, add2(x, y), summed(dx, dy))
+            return dual(a.tag, add2(x, y), summed(dx, dy))
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_sum(a.tag, x, y, dx, dy)
     elif ca is Dual and (cb is float or cb is int):
@@ -120,7 +120,7 @@ def sub2(a, b):
         return a - b
     if ca is Dual and cb is Dual and a.tag is b.tag and a.tangent.__class__ is Bundle \
             and b.tangent.__class__ is Bundle:
-        return Dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
+        return dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
     if ca is Dual and (cb is float or cb is int):
         return _one_side(a.tag, sub2(a.primal, b), 1, a.tangent)
     if cb is Dual and (ca is float or ca is int):
@@ -148,12 +148,12 @@ def mul2(a, b):
                 tangent = x * dy
             else:
                 return x * y
-            return Dual(a.tag, x * y, tangent)
+            return dual(a.tag, x * y, tangent)
         if dx.__class__ is Bundle and dy.__class__ is Bundle:
             tangent = combined(y, dx, x, dy)
             if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
                 return mul2(x, y)
-            return Dual(a.tag, mul2(x, y), tangent)
+            return dual(a.tag, mul2(x, y), tangent)
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_product(a.tag, x, y, dx, dy)
     elif ca is Dual and (cb is float or cb is int):
@@ -217,7 +217,7 @@ def _one_side(tag, result, partial, direction):
         tangent = scaled(partial, direction)
     if tangent.__class__ is int and tangent == 0:
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)
 
 
 def _zero_direction(direction) -> bool:
@@ -237,7 +237,7 @@ def _tower_sum(tag, x, y, dx, dy):
         tangent = add2(dx, dy)
     if tangent is None or (tangent.__class__ is int and tangent == 0):
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)
 
 
 def _tower_product(tag, x, y, dx, dy):
@@ -259,7 +259,7 @@ def _tower_product(tag, x, y, dx, dy):
             tangent = add2(tangent, term)
     if tangent is None or (tangent.__class__ is int and tangent == 0):
         return result
-    return Dual(tag, result, tangent)
+    return dual(tag, result, tangent)
 
 
 def negate(a):
