@@ -25,7 +25,7 @@ from fractions import Fraction
 from ..lang.datum import is_procedure
 from .lift import G, lift, unit
 from .structure import is_structure, map_structure
-from .tags import Bundle, DifferentiationError, Dual, Tracked, top_tag
+from .tags import Bundle, DifferentiationError, Dual, Tracked, bundle, dual, top_tag
 
 
 class Forward:
@@ -61,7 +61,7 @@ class Forward:
             if cls is int or cls is float or cls is Fraction:
                 return 0 if want_tangent else x
             if cls is Bundle:       # the tangent of a younger bundle tag's value: each coefficient
-                return Bundle({index: self._part(tag, coefficient, who, want_tangent)
+                return bundle({index: self._part(tag, coefficient, who, want_tangent)
                                for index, coefficient in x.coefficients.items()})
             if is_procedure(x):
                 return self._procedure_part(tag, x, who, want_tangent)
@@ -97,7 +97,7 @@ class Forward:
                 swapped = {index: self.swap(a, b, coefficient) for index, coefficient in x.coefficients.items()}
                 if all(swapped[index] is coefficient for index, coefficient in x.coefficients.items()):
                     return x
-                return Bundle(swapped)
+                return bundle(swapped)
             if cls is Tracked:
                 if self.swap(a, b, x.primal) is not x.primal:
                     raise DifferentiationError("derivative: a reverse-mode value cannot pass through "
@@ -132,7 +132,7 @@ class Forward:
             def forward_partial(*primals):
                 delta = self.tags.fresh()
                 shifted = list(primals)
-                shifted[index] = Dual(delta, primals[index], 1)
+                shifted[index] = dual(delta, primals[index], 1)
                 return self.tangent(delta, procedure(*shifted), who)
             return forward_partial
         return lift(numeric, tuple(partial(i) for i in range(len(args))), args)
@@ -151,6 +151,6 @@ def rebuild(tag, primal, tangent):
     if tangent.__class__ is Bundle:
         # primal + Σᵢ cᵢ·εᵢ, one direction at a time
         for index, coefficient in tangent.coefficients.items():
-            primal = G.add(primal, G.mul(coefficient, Dual(tag, 0, Bundle({index: 1}))))
+            primal = G.add(primal, G.mul(coefficient, dual(tag, 0, bundle({index: 1}))))
         return primal
     return G.add(primal, G.mul(tangent, unit(tag)))

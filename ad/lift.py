@@ -13,7 +13,7 @@ argument that does not carry ε is never computed, so a constant argument at a s
 
 from __future__ import annotations
 
-from .tags import Bundle, Dual, Tracked, dual, top_tag, tracked
+from .tags import Bundle, Dual, Tracked, bundle, dual, top_tag, tracked
 
 
 class Generic:
@@ -59,7 +59,7 @@ def scaled(partial, direction):
             products[index] = partial * coefficient
         else:
             products[index] = G.mul(partial, coefficient)
-    return Bundle(products)
+    return bundle(products)
 
 
 def summed(tangent, term):
@@ -79,7 +79,7 @@ def summed(tangent, term):
             total[index] = previous + coefficient
         else:
             total[index] = G.add(previous, coefficient)
-    return Bundle(total)
+    return bundle(total)
 
 
 def combined(y, dx, x, dy):
@@ -102,7 +102,7 @@ def combined(y, dx, x, dy):
                 previous = total.get(index)
                 total[index] = x * coefficient if previous is None else previous + x * coefficient
             else:
-                return Bundle(total)
+                return bundle(total)
     return summed(scaled(y, dx), scaled(x, dy))
 
 
@@ -122,7 +122,7 @@ def differenced(dx, dy):
             total[index] = previous + term
         else:
             total[index] = G.add(previous, term)
-    return Bundle(total)
+    return bundle(total)
 
 
 def make_dual(tag, primal, tangent):

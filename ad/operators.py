@@ -23,7 +23,7 @@ from .lift import lift
 from .reverse import Tape
 from .structure import is_structure, leaves, map_structure
 from .teaching import tape_dot, tape_text
-from .tags import Bundle, DifferentiationError, Dual, TagSource, Tracked, is_number, is_tagged, plain
+from .tags import DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged, plain, tracked
 
 
 class Operators:
@@ -89,12 +89,12 @@ class Operators:
     def derivative(self, f, xs):
         x = self._one_number("derivative", xs)
         tag = self.tags.fresh()
-        return self.forward.tangent(tag, self.apply(f, [Dual(tag, x, 1)]), "derivative")
+        return self.forward.tangent(tag, self.apply(f, [dual(tag, x, 1)]), "derivative")
 
     def value_and_derivative(self, f, xs):
         x = self._one_number("value-and-derivative", xs)
         tag = self.tags.fresh()
-        y = self.apply(f, [Dual(tag, x, 1)])
+        y = self.apply(f, [dual(tag, x, 1)])
         return make_list([self.forward.primal(tag, y, "value-and-derivative"),
                           self.forward.tangent(tag, y, "value-and-derivative")])
 
@@ -107,7 +107,7 @@ class Operators:
                 raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(x)}")
             index = counter[0]
             counter[0] += 1
-            return Dual(tag, x, 1) if index == position else x
+            return dual(tag, x, 1) if index == position else x
         return [map_structure(leaf, x) for x in xs]
 
     def _input_count(self, who, xs) -> int:
@@ -144,7 +144,7 @@ class Operators:
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(x)}")
             count[0] += 1
-            return Dual(tag, x, Bundle({count[0] - 1: 1}))
+            return dual(tag, x, bundle({count[0] - 1: 1}))
         y = self.apply(f, [map_structure(perturbed, x) for x in xs])
         columns = range(count[0])
         zeros = repeat(0)       # the coefficient of every column a row does not mention, endlessly
@@ -192,7 +192,7 @@ class Operators:
             direction = next(directions)
             if not is_number(direction):
                 raise DifferentiationError(f"jvp: expected numbers in the tangent, got {write_string(direction)}")
-            return Dual(tag, number, direction)
+            return dual(tag, number, direction)
         return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x)]), "jvp")
 
     # -- reverse mode ----------------------------------------------------------------------------
@@ -204,7 +204,7 @@ class Operators:
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected a number or a list or vector of numbers, "
                                            f"got {write_string(x)}")
-            return Tracked(tag, x, tape.new_input())
+            return tracked(tag, x, tape.new_input())
         return [map_structure(leaf, x) for x in xs]
 
     def _check_scalar(self, who, y):

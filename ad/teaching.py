@@ -12,7 +12,7 @@ from ..lang.datum import make_list
 from ..lang.printer import write_string
 from .reverse import Tape
 from .structure import leaves, map_structure
-from .tags import DifferentiationError, Tracked, plain
+from .tags import DifferentiationError, Tracked, plain, tracked
 
 
 def _show(value) -> str:
@@ -35,7 +35,7 @@ class Recording:
             from .tags import is_number
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected numbers, got {write_string(x)}")
-            return Tracked(self.tag, x, tape.new_input(x))
+            return tracked(self.tag, x, tape.new_input(x))
         self.inputs = [map_structure(leaf, x) for x in xs]
         self.output = operators.apply(f, self.inputs)
         operators._check_scalar(who, self.output)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..lang.datum import Nil, Pair, Symbol, gensym, make_list
+from ..lang.datum import Nil, Pair, Symbol, gensym, make_list, make_pair
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
 from . import runtime
@@ -285,7 +285,7 @@ def _qq_append(front, back):
 
 
 def _qq_cons(a, b):
-    return Pair(a, b)
+    return make_pair(a, b)
 
 
 def _qq_vector(items):

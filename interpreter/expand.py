@@ -8,7 +8,7 @@ Derived forms (let, cond, do, quasiquote, …) live in derived.py.
 
 from __future__ import annotations
 
-from ..lang.datum import Nil, Pair, Span, Symbol
+from ..lang.datum import Nil, Pair, Span, Symbol, make_pair
 from ..lang.printer import write_string
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
@@ -74,7 +74,7 @@ def keyword(name: str) -> Alias:
 def syntax_list(*items, span=None, tail=Nil):
     result = tail
     for item in reversed(items):
-        result = Pair(item, result, span)
+        result = make_pair(item, result, span)
     return result
 
 

@@ -220,7 +220,7 @@ def _times(factor: str, partial: str) -> str:
 def _recorder_source(tree: Tree) -> tuple[str, dict]:
     """Python source of ``record(x0, x1, …)``: the leaves' values → the expression's value on
     their tape, or FALL_THROUGH.  Straight-line code: this runs once per evaluation."""
-    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, allocate=object.__new__, FALL_THROUGH=FALL_THROUGH)
+    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, FALL_THROUGH=FALL_THROUGH)
     constants: dict = {}
 
     def operand(reference) -> str:
@@ -304,7 +304,7 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
         lines += [f"        if c{i} is Tracked:",
                   f"            entry += (x{i}.node, d{i})"]
     lines += ["        entries.append(tuple(entry))",
-              "    value = allocate(Tracked)",      # tags.tracked(), without the call
+              "    value = Tracked()",      # tags.tracked(), without the call
               "    value.tag = tag",
               f"    value.primal = v{len(tree.operations) - 1}",
               "    value.node = len(entries) - 1",

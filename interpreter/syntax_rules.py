@@ -8,7 +8,7 @@ name meant where the macro was defined (see `expand.resolve`).
 
 from __future__ import annotations
 
-from ..lang.datum import Nil, Pair, Symbol
+from ..lang.datum import Nil, Pair, Symbol, make_pair
 from .errors import SchemeSyntaxError
 
 
@@ -211,7 +211,7 @@ class Macro:
             out = self._instantiate_elements(elements, bindings, renames, span)
             result = self._instantiate(tail, bindings, renames, span) if tail is not Nil else Nil
             for item in reversed(out):
-                result = Pair(item, result, span)
+                result = make_pair(item, result, span)
             return result
         if template.__class__ is list:
             return self._instantiate_elements(template, bindings, renames, span)
@@ -265,7 +265,7 @@ def _spine(value):
 
 def _rebuild(items, tail):
     for item in reversed(items):
-        tail = Pair(item, tail)
+        tail = make_pair(item, tail)
     return tail
 
 

@@ -92,18 +92,11 @@ class NilType:
 Nil = NilType()
 
 
-_allocate = object.__new__
-
-
 class Pair:
-    """A cons cell.  ``span`` is where the reader found it, or ``None`` for pairs made at run time."""
+    """A cons cell.  ``span`` is where the reader found it, or ``None`` for pairs made at run time.
+    Made by ``make_pair`` (no __init__: ad/tags.py says why)."""
 
     __slots__ = ("car", "cdr", "span")
-
-    def __init__(self, car, cdr, span: Span | None = None):
-        self.car = car
-        self.cdr = cdr
-        self.span = span
 
     def __iter__(self):
         """Iterate over the elements of a proper list (stops at the first non-pair tail)."""
@@ -192,13 +185,19 @@ class MultipleValues(tuple):
     __slots__ = ()
 
 
+def make_pair(car, cdr, span: Span | None = None) -> Pair:
+    pair = Pair()
+    pair.car = car
+    pair.cdr = cdr
+    pair.span = span
+    return pair
+
+
 def make_list(items, tail=Nil):
     """A Scheme list of the Python iterable ``items`` (built from the end, so no recursion)."""
     result = tail
     for item in reversed(items if items.__class__ is list else list(items)):
-        # Pair(item, result) without calling __init__ from C (a new run of CPython's
-        # interpreter loop per pair, ad/tags.py's tracked() says more)
-        pair = _allocate(Pair)
+        pair = Pair()             # make_pair, written out
         pair.car = item
         pair.cdr = result
         pair.span = None

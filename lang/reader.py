@@ -15,7 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .datum import Char, Nil, Pair, Span, Symbol
+from .datum import Char, Nil, Pair, Span, Symbol, make_pair
 
 CHAR_NAMES = {
     "alarm": 7, "backspace": 8, "delete": 127, "escape": 27, "newline": 10, "null": 0,
@@ -218,7 +218,7 @@ class _Builder:
             return items
         if kind == "abbreviation":
             (mark, span), (value, _) = items[0], items[-1]
-            return Pair(Symbol(_ABBREVIATIONS[mark]), Pair(value, Nil, span), span)
+            return make_pair(Symbol(_ABBREVIATIONS[mark]), make_pair(value, Nil, span), span)
         if kind == "vector":
             items = items[1:]  # the "#(" token
             for value, span in items:
@@ -237,7 +237,7 @@ class _Builder:
             tail = items[-1][0]
             items = items[:index]
         for value, item_span in reversed(items):
-            tail = Pair(value, tail, item_span)
+            tail = make_pair(value, tail, item_span)
         if isinstance(tail, Pair):
             tail.span = span
         return tail

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nablisp.ad.rules import KERNELS, RULES, TOWER_RULES
-from nablisp.ad.tags import Bundle, Dual, Tracked
+from nablisp.ad.tags import Bundle, Dual, Tracked, bundle, dual, tracked
 from nablisp.interpreter import Interpreter, NablispError
 from nablisp.lang.datum import Pair
 
@@ -238,18 +238,18 @@ def test_inline_dual_rules_agree_with_the_dispatcher(interp, name):
     from nablisp.interpreter.primitives import numbers
     generic = {"+": numbers.add2, "-": numbers.sub2, "*": numbers.mul2}[name]
     older, tag, bundle_tag = Tag(1), Tag(1), Tag(2)
-    bundle_primals = [0, 0.5, -1.25, -2, Dual(older, 1.5, 1), Dual(older, 0, 2)]
-    bundles = [Bundle({0: 1}), Bundle({0: 0.5, 1: -1}), Bundle({1: Dual(older, 2, 1)}), Bundle({})]
+    bundle_primals = [0, 0.5, -1.25, -2, dual(older, 1.5, 1), dual(older, 0, 2)]
+    bundles = [bundle({0: 1}), bundle({0: 0.5, 1: -1}), bundle({1: dual(older, 2, 1)}), bundle({})]
     tower_tag, tower_primals, tower_directions = _towers()
     tower_primals = tower_primals[::3] + [0.5, 0, Fraction(1, 3)]
     cases = [(tag, DUAL_PARTS, DUAL_DIRECTIONS), (bundle_tag, bundle_primals, bundles),
              (tower_tag, tower_primals, tower_directions)]
     for dual_tag, primals, directions in cases:
         for x, y, dx, dy in product(primals, primals, directions, directions):
-            a, b = Dual(dual_tag, x, dx), Dual(dual_tag, y, dy)
+            a, b = dual(dual_tag, x, dx), dual(dual_tag, y, dy)
             assert _same_value(generic(a, b), lift2(generic, RULES[name], a, b)), (name, x, y, dx, dy)
         for x, dx, number in product(primals, directions, PLAIN_OPERANDS):
-            a = Dual(dual_tag, x, dx)
+            a = dual(dual_tag, x, dx)
             for left, right in ((a, number), (number, a)):
                 expected = _outcome(lambda: lift2(generic, RULES[name], left, right))
                 assert _same_outcome(_outcome(lambda: generic(left, right)), expected), (name, left, right)
@@ -268,12 +268,12 @@ def test_inline_tape_rules_agree_with_the_dispatcher(interp, name):
     from nablisp.interpreter.primitives import numbers
     generic = {"+": numbers.add2, "-": numbers.sub2, "*": numbers.mul2}[name]
     older = Tag(1)
-    primals = [0.5, -2.0, 0, 3, Fraction(1, 3), Dual(older, 1.5, 1), Dual(older, 0.0, Bundle({0: 2.0}))]
+    primals = [0.5, -2.0, 0, 3, Fraction(1, 3), dual(older, 1.5, 1), dual(older, 0.0, bundle({0: 2.0}))]
 
     def on_a_tape(compute, x, y):
         tag = Tag(2, Tape())
-        a = Tracked(tag, x, tag.tape.new_input()) if x is not None else None
-        b = Tracked(tag, y, tag.tape.new_input()) if y is not None else None
+        a = tracked(tag, x, tag.tape.new_input()) if x is not None else None
+        b = tracked(tag, y, tag.tape.new_input()) if y is not None else None
         value = compute(a, b)
         return value.primal, tag.tape.entries, tag.tape.plain
     for x, y in product(primals, primals):
@@ -302,11 +302,11 @@ def test_an_n_ary_sum_on_a_tape_agrees_with_the_dispatcher(interp):
     from nablisp.interpreter.primitives import numbers
     plus = interp.lookup_value("+")
     older = Tag(1)
-    primals = [0.5, -0.0, 3, Dual(older, 1.5, Bundle({0: 1.0})), Dual(older, 2.0, 1)]
+    primals = [0.5, -0.0, 3, dual(older, 1.5, bundle({0: 1.0})), dual(older, 2.0, 1)]
 
     def on_a_tape(compute, values):
         tag = Tag(2, Tape())
-        args = [Tracked(tag, v, tag.tape.new_input()) if i != 1 else v for i, v in enumerate(values)]
+        args = [tracked(tag, v, tag.tape.new_input()) if i != 1 else v for i, v in enumerate(values)]
         value = compute(args)
         return value.primal, tag.tape.entries
     for values in product(primals, [0.25, 7, -0.0], primals, primals):
@@ -333,10 +333,10 @@ def _towers():
     ±inf, NaN, 0 under them), directions exact, inexact, zero and themselves perturbed."""
     from nablisp.ad.tags import Tag
     oldest, older, tag = Tag(1), Tag(2), Tag(3)
-    inner = [Dual(older, p, d) for p in [0.3, -1.5, 0.0, 2.0, 0, 1, math.inf, math.nan]
-             for d in [1, 0.7, -2, Dual(oldest, 0.5, 1)]]
-    inner += [Dual(older, Dual(oldest, 0.4, 1), 1), Dual(older, Dual(oldest, -0.8, 0.5), Dual(oldest, 2.0, 1))]
-    return tag, inner, [1, 0, 0.0, -1, 0.7, Dual(older, 0.5, -1), Dual(oldest, 1.5, 2)]
+    inner = [dual(older, p, d) for p in [0.3, -1.5, 0.0, 2.0, 0, 1, math.inf, math.nan]
+             for d in [1, 0.7, -2, dual(oldest, 0.5, 1)]]
+    inner += [dual(older, dual(oldest, 0.4, 1), 1), dual(older, dual(oldest, -0.8, 0.5), dual(oldest, 2.0, 1))]
+    return tag, inner, [1, 0, 0.0, -1, 0.7, dual(older, 0.5, -1), dual(oldest, 1.5, 2)]
 
 
 @pytest.mark.parametrize("name", sorted(TOWER_RULES))
@@ -354,7 +354,7 @@ def test_tower_rules_compute_what_the_rule_computes(interp, name):
     checked = 0
     for x in primals:
         for direction in directions:
-            a = Dual(tag, x, direction)
+            a = dual(tag, x, direction)
             by_rule = _outcome(lambda: lift1(primitive, RULES[name], a, kernel))
             by_tower = _outcome(lambda: lift1(primitive, RULES[name], a, kernel, TOWER_RULES[name]))
             assert _same_outcome(by_rule, by_tower), (name, x, direction, by_rule, by_tower)
@@ -362,7 +362,7 @@ def test_tower_rules_compute_what_the_rule_computes(interp, name):
         entries = {}
         for way, tower in (("rule", None), ("tower", TOWER_RULES[name])):
             reverse_tag = Tag(4, Tape())
-            a = Tracked(reverse_tag, x, reverse_tag.tape.new_input())
+            a = tracked(reverse_tag, x, reverse_tag.tape.new_input())
             value = _outcome(lambda: lift1(primitive, RULES[name], a, kernel, tower))
             entries[way] = (value if isinstance(value, tuple) else value.primal, reverse_tag.tape.entries[1:])
         (rule_value, rule_entries), (tower_value, tower_entries) = entries["rule"], entries["tower"]

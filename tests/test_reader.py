@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nablisp.interpreter.primitives.equivalence import equal
-from nablisp.lang.datum import Char, Nil, Pair, Symbol, make_list
+from nablisp.lang.datum import Char, Nil, Symbol, make_list, make_pair
 from nablisp.lang.printer import display_string, write_string
 from nablisp.lang.reader import ReadError, is_complete, read_all, read_one
 
@@ -147,7 +147,7 @@ def test_display_and_write():
 
 
 def test_circular_structures_print_with_labels():
-    cell = Pair(1, Nil)
+    cell = make_pair(1, Nil)
     cell.cdr = cell
     assert write_string(cell) == "#0=(1 . #0#)"
     vector = [1, None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...lang.datum import Nil, Pair, list_to_python, make_list
+from ...lang.datum import Nil, Pair, list_to_python, make_list, make_pair
 from ...lang.printer import write_string
 from ..errors import fail
 from ..runtime import apply_procedure, check_procedure
@@ -40,7 +40,7 @@ def list_p(x):
 
 @define("cons")
 def cons(a, b):
-    return Pair(a, b)
+    return make_pair(a, b)
 
 
 @define("car")
@@ -90,7 +90,7 @@ for _path in ["aa", "ad", "da", "dd", "aaa", "aad", "ada", "add", "daa", "dad", 
 def list_(*items):
     result = Nil
     for item in reversed(items):
-        result = Pair(item, result)
+        result = make_pair(item, result)
     return result
 
 
@@ -106,7 +106,7 @@ def make_list_(count, fill=None):
         fail(f"make-list: expected a non-negative exact integer, got {write_string(count)}")
     result = Nil
     for _ in range(count):
-        result = Pair(fill, result)
+        result = make_pair(fill, result)
     return result
 
 
@@ -135,7 +135,7 @@ def append(*lists):
     for index in range(len(lists) - 2, -1, -1):
         items = check_list("append", lists[index])
         for item in reversed(items):
-            result = Pair(item, result)
+            result = make_pair(item, result)
     return result
 
 
@@ -149,7 +149,7 @@ def reverse(items):
     result = Nil
     node = items
     while node.__class__ is Pair:
-        result = Pair(node.car, result)
+        result = make_pair(node.car, result)
         node = node.cdr
     if node is not Nil:
         fail(f"reverse: expected a proper list, got {write_string(items)}")
