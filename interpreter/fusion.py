@@ -13,6 +13,10 @@ variable or a numeric literal, the compiler emits, before the ordinary calls:
   separate operations, with one new tagged value instead of one per operation.  A recorder
   generated here for the tree computes it, from the rules of the operations.
 
+Under a derivative of a gradient (a Hessian), the leaves on the tape carry an outer
+perturbation; second_order.py records the tree's one entry for them, its partials perturbed in
+turn.
+
 A comparison of two such expressions may be fused as well, for plain numbers only: it has no
 derivative, and perturbed numbers are compared by the primitives, which look under them.
 
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-from ..ad.tags import Tracked
+from ..ad.tags import Dual, Tracked
 from .core import Call, Const, GlobalRef, LocalRef
 
 FALL_THROUGH = object()     # "not computed here": the emitted code then makes the calls
@@ -83,6 +87,22 @@ class Tree:
         source, namespace = _recorder_source(self)
         exec(compile(source, "<fused arithmetic>", "exec"), namespace)
         return namespace["record"]
+
+
+def _lazy_second_order(tree: Tree):
+    """A stand-in for the second-order recorder of ``tree`` that makes it at its first call:
+    only a Hessian of the expression needs it."""
+    made = []
+
+    def second(*leaves):
+        if not made:
+            if not any(leaf.__class__ is Dual or (leaf.__class__ is Tracked and leaf.primal.__class__ is Dual)
+                       for leaf in leaves):
+                return FALL_THROUGH         # no outer derivative here (yet): nothing to make
+            from .second_order import make_recorder      # which imports this module
+            made.append(make_recorder(tree))
+        return made[0](*leaves)
+    return second
 
 
 def lazy_recorder(tree: Tree, namespace: dict, name: str):
@@ -220,22 +240,15 @@ def _times(factor: str, partial: str) -> str:
 def _recorder_source(tree: Tree) -> tuple[str, dict]:
     """Python source of ``record(x0, x1, …)``: the leaves' values → the expression's value on
     their tape, or FALL_THROUGH.  Straight-line code: this runs once per evaluation."""
-    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, FALL_THROUGH=FALL_THROUGH)
+    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, FALL_THROUGH=FALL_THROUGH,
+                     second=_lazy_second_order(tree))
     constants: dict = {}
 
     def operand(reference) -> str:
-        kind, what = reference
-        if kind == "leaf":
-            return f"p{what}"
-        if kind == "op":
-            return f"v{what}"
-        if what.__class__ is int:
-            return repr(what)
-        key = constants.setdefault(repr(what), f"k{len(constants)}")
-        namespace[key] = what
-        return key
+        return operand_source(reference, constants, namespace)
 
     count = len(tree.leaves)
+    everyone = ", ".join(f"x{i}" for i in range(count))
     plain_classes = "c is float or c is int" if tree.exact_safe else "c is float"
     lines = [f"def record({', '.join(f'x{i}' for i in range(count))}):"]
     lines += [f"    c{i} = x{i}.__class__" for i in range(count)]
@@ -245,8 +258,9 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
               "        tag = x0.tag"]
     lines += [f"        p{i} = x{i}.primal" for i in range(count)]
     same_tape = [f"x{i}.tag is not tag" for i in range(1, count)]
+    # a primal that is not a float: perhaps a dual of an outer derivative (second_order.py)
     lines += [f"        if {' or '.join([f'p{i}.__class__ is not float' for i in range(count)] + same_tape)}:",
-              "            return FALL_THROUGH",
+              f"            return second({everyone})",
               "    else:",
               "        everywhere = False",
               "        tag = None"]
@@ -255,12 +269,12 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
                   "        if c is Tracked:",
                   f"            p{i} = x{i}.primal",
                   f"            if p{i}.__class__ is not float or (tag is not None and x{i}.tag is not tag):",
-                  "                return FALL_THROUGH",
+                  f"                return second({everyone})",
                   f"            tag = x{i}.tag",
                   f"        elif {plain_classes}:",
                   f"            p{i} = x{i}",
                   "        else:",
-                  "            return FALL_THROUGH"]
+                  f"            return second({everyone})"]
     lines += ["        if tag is None:",
               "            return FALL_THROUGH",
               "    entries = tag.inline_entries",
@@ -268,7 +282,7 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
               "        return FALL_THROUGH",
               "    try:"]
     for k, (name, operands) in enumerate(tree.operations):
-        lines.append(f"        v{k} = {_value_source(name, [operand(r) for r in operands])}")
+        lines.append(f"        v{k} = {value_source(name, [operand(r) for r in operands])}")
     # adjoints, the root's first: every operation has one user, a leaf any number
     adjoint = {len(tree.operations) - 1: _ONE}
     leaf_terms: list[list[str]] = [[] for _ in tree.leaves]
@@ -312,7 +326,22 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
     return "\n".join(lines) + "\n", namespace
 
 
-def _value_source(name: str, args: list[str]) -> str:
+def operand_source(reference, constants: dict, namespace: dict) -> str:
+    """The source of an operand in a recorder: leaf i's primal is p{i}, operation k's value
+    v{k}; a float constant is a name in ``namespace`` (its repr may not be Python, e.g. inf)."""
+    kind, what = reference
+    if kind == "leaf":
+        return f"p{what}"
+    if kind == "op":
+        return f"v{what}"
+    if what.__class__ is int:
+        return repr(what)
+    key = constants.setdefault(repr(what), f"k{len(constants)}")
+    namespace[key] = what
+    return key
+
+
+def value_source(name: str, args: list[str]) -> str:
     if name in _UNARY:
         return f"{_UNARY[name][0]}({args[0]})"
     if name == "negate":

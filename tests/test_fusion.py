@@ -5,6 +5,7 @@ fall back to the calls wherever the unit cannot decide."""
 from __future__ import annotations
 
 import math
+import numbers
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -105,6 +106,76 @@ def test_a_fused_expression_differentiates_as_the_calls_do(both, body, x, y, z):
             assert all(_close(a, b) for a, b in zip(gradient, forward)), (source, list(gradient), list(forward))
     else:
         assert gradient == expected
+
+
+def _rows(value):
+    """A Hessian's rows, or a gradient (a list of numbers) as one row."""
+    if isinstance(value, numbers.Number):
+        return [[value]]
+    return [[row] if isinstance(row, numbers.Number) else list(row) for row in value]
+
+
+def _same_matrix(a, b) -> bool:
+    """Equal to rounding, where the calls' number is finite.  Where it is not, the separate
+    operations overflowed in a tangent of an intermediate value (the leaf's tangent times a
+    partial, say 1e308 · 2), which one unit never forms: it may give the finite number."""
+    a, b = _rows(a), _rows(b)
+    return len(a) == len(b) and all(
+        len(r) == len(s) and all(_close(p, q) or not math.isfinite(q) for p, q in zip(r, s)) for r, s in zip(a, b))
+
+
+@settings(max_examples=int(__import__('os').environ.get('FUSION_EXAMPLES', 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), values, values, values)
+def test_a_fused_expression_has_the_second_derivatives_of_the_calls(both, body, x, y, z):
+    """Forward over reverse (interpreter/second_order.py): a Hessian (a bundle tag over the
+    tape), a derivative of a gradient (a scalar tangent), a leaf perturbed by the outer
+    derivative without being on the tape, and leaves whose tangents share directions."""
+    fused, calls = both
+    function = f"(lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body}))"
+    sources = [
+        f"(hessian {function} (list {x} {y} {z}))",
+        f"(D (lambda (s) (gradient (lambda (v) (let ((x (car v)) (y (* s (cadr v))) (z (caddr v))) {body}))"
+        f" (list {x} {y} {z}))) 0.7)",
+        f"(D (lambda (s) (gradient (lambda (v) (let ((x (car v)) (y (cadr v)) (z (* s {z}))) {body}))"
+        f" (list {x} {y} 0.0))) 1.0)",
+        # leaves that are themselves fused expressions of the inputs: their tangents overlap
+        f"(hessian (lambda (v) (let ((x (* (car v) (cadr v))) (y (sin (+ (car v) (caddr v)))) (z (caddr v))) {body}))"
+        f" (list {x} {y} {z}))",
+    ]
+    for source in sources:
+        kind, value = _outcome(fused, source)
+        expected_kind, expected = _outcome(calls, source)
+        assert kind == expected_kind, (source, value, expected)
+        if kind == "value":
+            assert _same_matrix(value, expected), (source, value, expected)
+        else:
+            assert value == expected, source
+
+
+@pytest.mark.parametrize("body, hessian", [
+    ("(+ (* x x y) (sin z))", lambda x, y, z: [[2 * y, 2 * x, 0], [2 * x, 0, 0], [0, 0, -math.sin(z)]]),
+    ("(/ x (+ 1 (* y y)))", lambda x, y, z: [[0, -2 * y / (1 + y * y) ** 2, 0],
+                                             [-2 * y / (1 + y * y) ** 2, x * (6 * y * y - 2) / (1 + y * y) ** 3, 0],
+                                             [0, 0, 0]]),
+    ("(* (exp x) (log y) (sqrt z))", lambda x, y, z: [
+        [math.exp(x) * math.log(y) * math.sqrt(z), math.exp(x) / y * math.sqrt(z), math.exp(x) * math.log(y) / (2 * math.sqrt(z))],
+        [math.exp(x) / y * math.sqrt(z), -math.exp(x) / (y * y) * math.sqrt(z), math.exp(x) / (y * 2 * math.sqrt(z))],
+        [math.exp(x) * math.log(y) / (2 * math.sqrt(z)), math.exp(x) / (y * 2 * math.sqrt(z)),
+         -math.exp(x) * math.log(y) / (4 * z ** 1.5)]]),
+    ("(+ (tan x) (tanh y) (cos z) (- (square (- x y))))", lambda x, y, z: [
+        [2 * math.tan(x) * (1 + math.tan(x) ** 2) - 2, 2, 0],
+        [2, -2 * math.tanh(y) * (1 - math.tanh(y) ** 2) - 2, 0],
+        [0, 0, -math.cos(z)]]),
+])
+def test_fused_second_derivatives_are_the_symbolic_ones(both, body, hessian):
+    fused, _ = both
+    point = (0.3, 1.7, 0.9)
+    value = fused.eval(f"(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body})) (list 0.3 1.7 0.9))")
+    expected = hessian(*point)
+    assert all(abs(a - b) <= 1e-12 * max(1, abs(b)) for row, ref in zip(value, expected) for a, b in zip(row, ref)), \
+        (list(map(list, value)), expected)
+    assert _tape_length(fused, f"(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body})) "
+                               "(list 0.3 1.7 0.9))") == 3 + 1           # three inputs, one expression
 
 
 def _tape_length(interp, source) -> int:
