@@ -253,7 +253,17 @@ def _lift1_tower(function, a, tower):
         if tape.notes is not None:
             tape.note(function, result, [a.node])
         return tracked(tag, result, len(entries) - 1)
-    tangent = _tangent_term(p, direction)
+    return with_tangent(tag, result, p, direction)
+
+
+def with_tangent(tag, result, partial, direction):
+    """result + partial·direction·ε_tag, formed as lift1 and lift2 form it: nothing for a zero
+    direction, plain numbers multiplied directly, and the plain result where the tangent comes
+    out an exact 0."""
+    cls = direction.__class__
+    if cls is not Dual and cls is not Tracked and direction == 0:
+        return result
+    tangent = _tangent_term(partial, direction)
     if tangent.__class__ is int and tangent == 0:
         return result
     return dual(tag, result, tangent)

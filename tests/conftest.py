@@ -22,6 +22,28 @@ from nablisp.lang.reader import read_all
 CHECKS = {"check", "check-approx", "check-error"}
 
 
+@pytest.fixture
+def tape_length():
+    """``tape_length(interp, source)``: the entries of the tape whose backward pass evaluating
+    ``source`` runs first (what a derivative recorded)."""
+    from nablisp.ad.reverse import Tape
+
+    def measure(interp, source) -> int:
+        lengths = []
+        original = Tape.backward
+
+        def backward(self, seeds, trace=None):
+            lengths.append(len(self.entries))
+            return original(self, seeds, trace)
+        Tape.backward = backward
+        try:
+            interp.eval(source)
+        finally:
+            Tape.backward = original
+        return lengths[0]
+    return measure
+
+
 def pytest_collect_file(parent, file_path):
     if file_path.suffix == ".scm" and file_path.parent.name == "scm":
         return ScmFile.from_parent(parent, path=file_path)

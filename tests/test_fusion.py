@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nablisp.ad.reverse import Tape
 from nablisp.interpreter import Interpreter, NablispError
 
 
@@ -167,37 +166,22 @@ def test_a_fused_expression_has_the_second_derivatives_of_the_calls(both, body, 
         [2, -2 * math.tanh(y) * (1 - math.tanh(y) ** 2) - 2, 0],
         [0, 0, -math.cos(z)]]),
 ])
-def test_fused_second_derivatives_are_the_symbolic_ones(both, body, hessian):
+def test_fused_second_derivatives_are_the_symbolic_ones(both, body, hessian, tape_length):
     fused, _ = both
     point = (0.3, 1.7, 0.9)
     value = fused.eval(f"(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body})) (list 0.3 1.7 0.9))")
     expected = hessian(*point)
     assert all(abs(a - b) <= 1e-12 * max(1, abs(b)) for row, ref in zip(value, expected) for a, b in zip(row, ref)), \
         (list(map(list, value)), expected)
-    assert _tape_length(fused, f"(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body})) "
+    assert tape_length(fused, f"(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) {body})) "
                                "(list 0.3 1.7 0.9))") == 3 + 1           # three inputs, one expression
 
 
-def _tape_length(interp, source) -> int:
-    lengths = []
-    original = Tape.backward
-
-    def backward(self, seeds, trace=None):
-        lengths.append(len(self.entries))
-        return original(self, seeds, trace)
-    Tape.backward = backward
-    try:
-        interp.eval(source)
-    finally:
-        Tape.backward = original
-    return lengths[0]
-
-
-def test_an_expression_on_a_tape_is_one_entry(both):
+def test_an_expression_on_a_tape_is_one_entry(both, tape_length):
     fused, calls = both
     source = "(gradient (lambda (v) (let ((a (car v)) (y (cadr v))) (+ (* a (sin y)) (* y y) 0.1))) '(0.5 0.4))"
-    assert _tape_length(fused, source) == 2 + 1          # two inputs, one expression
-    assert _tape_length(calls, source) == 2 + 4          # sin, two products, the sum
+    assert tape_length(fused, source) == 2 + 1          # two inputs, one expression
+    assert tape_length(calls, source) == 2 + 4          # sin, two products, the sum
     assert list(fused.eval(source)) == pytest.approx([math.sin(0.4), 0.5 * math.cos(0.4) + 0.8], rel=1e-15)
 
 

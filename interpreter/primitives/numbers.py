@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import reduce
 from operator import add as _python_add
 
-from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed
+from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed, with_tangent
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString, Nil, Pair
@@ -102,9 +102,9 @@ def add2(a, b):
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_sum(a.tag, x, y, dx, dy)
     elif ca is Dual and (cb is float or cb is int):
-        return _one_side(a.tag, add2(a.primal, b), 1, a.tangent)
+        return with_tangent(a.tag, add2(a.primal, b), 1, a.tangent)
     elif cb is Dual and (ca is float or ca is int):
-        return _one_side(b.tag, add2(a, b.primal), 1, b.tangent)
+        return with_tangent(b.tag, add2(a, b.primal), 1, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         if ca is Tracked or cb is Tracked:
             on_tape = _on_one_tape(a, b, ca, cb, 1, 1, 1)
@@ -122,9 +122,9 @@ def sub2(a, b):
             and b.tangent.__class__ is Bundle:
         return dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
     if ca is Dual and (cb is float or cb is int):
-        return _one_side(a.tag, sub2(a.primal, b), 1, a.tangent)
+        return with_tangent(a.tag, sub2(a.primal, b), 1, a.tangent)
     if cb is Dual and (ca is float or ca is int):
-        return _one_side(b.tag, sub2(a, b.primal), -1, b.tangent)
+        return with_tangent(b.tag, sub2(a, b.primal), -1, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         if ca is Tracked or cb is Tracked:
             on_tape = _on_one_tape(a, b, ca, cb, 2, 1, -1)
@@ -157,9 +157,9 @@ def mul2(a, b):
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_product(a.tag, x, y, dx, dy)
     elif ca is Dual and (cb is float or cb is int):
-        return _one_side(a.tag, mul2(a.primal, b), b, a.tangent)
+        return with_tangent(a.tag, mul2(a.primal, b), b, a.tangent)
     elif cb is Dual and (ca is float or ca is int):
-        return _one_side(b.tag, mul2(a, b.primal), a, b.tangent)
+        return with_tangent(b.tag, mul2(a, b.primal), a, b.tangent)
     if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
         if ca is Tracked or cb is Tracked:
             on_tape = _on_one_tape(a, b, ca, cb, 3, None, None)
@@ -203,21 +203,6 @@ def _on_one_tape(a, b, ca, cb, operation, partial_a, partial_b):
     else:
         entries.append((b.node, partial_b))
     return tracked(tag, result, len(entries) - 1)
-
-
-def _one_side(tag, result, partial, direction):
-    """What lift2 makes of a binary operation of a dual and a plain number: result +
-    partial·direction·ε, the partial being a plain number or the dual's own primal."""
-    cls = direction.__class__
-    if cls is not Dual and cls is not Tracked and direction == 0:
-        return result
-    if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
-        tangent = partial * direction
-    else:
-        tangent = scaled(partial, direction)
-    if tangent.__class__ is int and tangent == 0:
-        return result
-    return dual(tag, result, tangent)
 
 
 def _zero_direction(direction) -> bool:
