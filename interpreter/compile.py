@@ -33,6 +33,7 @@ _COMPARISONS = {"=": ast.Eq, "<": ast.Lt, ">": ast.Gt, "<=": ast.LtE, ">=": ast.
 
 HELPER_NAMES = {
     "tail_call": "\0TailCall",
+    "make_tail_call": "\0tail_call",
     "run_tail": "\0run_tail",
     "rest_list": "\0rest_list",
     "check_set": "\0check_set",
@@ -507,7 +508,7 @@ class Compiler:
 
     def emit_tail_call(self, fn, args, node):
         site = ast.Constant(self._line(node.span))
-        tail_call = ast.Call(self._helper("tail_call"), [fn, ast.Tuple(args, ast.Load()), site], [])
+        tail_call = ast.Call(self._helper("make_tail_call"), [fn, ast.Tuple(args, ast.Load()), site], [])
         self.emit(self._locate(ast.Return(self._locate(tail_call, node.span)), node.span))
 
     def argument_temps(self, node: Call) -> list[str]:

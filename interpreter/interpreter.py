@@ -97,6 +97,7 @@ class Interpreter:
         self.helpers.update({
             HELPER_NAMES["tick"]: tick,
             HELPER_NAMES["tail_call"]: runtime.TailCall,
+            HELPER_NAMES["make_tail_call"]: runtime.tail_call,
             HELPER_NAMES["run_tail"]: runtime.run_tail,
             HELPER_NAMES["rest_list"]: runtime.rest_list,
             HELPER_NAMES["check_set"]: check_set,

@@ -15,12 +15,19 @@ from .errors import ContinuationInvoked, fail
 
 
 class TailCall:
+    """A call left for the caller to make: ``proc(*args)``; ``site`` is the line number (span
+    index) of the call, for error positions.  Made by ``tail_call`` (no __init__: ad/tags.py
+    says why), once per tail call that is not a loop."""
+
     __slots__ = ("proc", "args", "site")
 
-    def __init__(self, proc, args, site):
-        self.proc = proc
-        self.args = args
-        self.site = site   # line number (span index) of the call, for error positions
+
+def tail_call(proc, args, site) -> TailCall:
+    call = TailCall()
+    call.proc = proc
+    call.args = args
+    call.site = site
+    return call
 
 
 def run_tail(result):

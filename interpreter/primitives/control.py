@@ -7,7 +7,7 @@ from ...lang.datum import MultipleValues, Nil, Pair, is_string, make_list
 from ...lang.printer import write_string
 from .. import runtime
 from ..errors import ErrorObject, SchemeError, fail
-from ..runtime import TailCall, apply_procedure, check_procedure, is_procedure, values_of
+from ..runtime import TailCall, apply_procedure, check_procedure, is_procedure, tail_call, values_of
 from .registry import define
 
 
@@ -20,7 +20,7 @@ def procedure_p(x):
 def apply(proc, *args):
     check_procedure("apply", proc)
     if not args:
-        return TailCall(proc, (), 0)
+        return tail_call(proc, (), 0)
     *fixed, last = args
     node = last
     while node.__class__ is Pair:
@@ -28,7 +28,7 @@ def apply(proc, *args):
         node = node.cdr
     if node is not Nil:
         fail(f"apply: the last argument must be a list, got {write_string(last)}")
-    return TailCall(proc, tuple(fixed), 0)
+    return tail_call(proc, tuple(fixed), 0)
 
 
 def _lists(who, lists):
@@ -101,7 +101,7 @@ def values(*args):
 def call_with_values(producer, consumer):
     check_procedure("call-with-values", producer)
     check_procedure("call-with-values", consumer)
-    return TailCall(consumer, values_of(apply_procedure(producer, ())), 0)
+    return tail_call(consumer, values_of(apply_procedure(producer, ())), 0)
 
 
 @define("dynamic-wind")
