@@ -292,7 +292,7 @@ def _recorder_source(tree: Tree) -> tuple[str, dict]:
         for position, reference in enumerate(operands):
             if reference[0] == "const":
                 continue
-            term = _times(adjoint[k], _partial_source(name, position, args, f"v{k}"))
+            term = _times(adjoint[k], partial_source(name, position, args, f"v{k}"))
             if reference[0] == "op":
                 if term in (_ONE, "-1") or term.isidentifier():
                     adjoint[reference[1]] = term
@@ -351,7 +351,9 @@ def value_source(name: str, args: list[str]) -> str:
     return f"{args[0]} {name} {args[1]}"
 
 
-def _partial_source(name: str, position: int, args: list[str], value: str) -> str:
+def partial_source(name: str, position: int, args: list[str], value: str) -> str:
+    """The source of ∂(operation)/∂(operand at ``position``), in its operands' sources and its
+    value's."""
     if name in _UNARY:
         return _UNARY[name][1].format(x=args[0], v=value)
     if name == "negate":

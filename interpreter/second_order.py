@@ -19,7 +19,7 @@ order), as the first-order recorder's are.  Anything else falls through to the c
 from __future__ import annotations
 
 from ..ad.tags import Bundle, Dual, Tracked, dual, tracked
-from .fusion import FALL_THROUGH, MATH_FUNCTIONS, Tree, operand_source, value_source
+from .fusion import FALL_THROUGH, MATH_FUNCTIONS, Tree, operand_source, partial_source, value_source
 
 MAX_LEAVES = 6      # the generated code grows with the square of the leaves
 
@@ -42,44 +42,42 @@ def _plus(*terms):
     return " + ".join(f"({term})" for term in kept) if kept else None
 
 
+# The derivative of each unary operation's partial (fusion.partial_source), in x (argument)
+# and v (value): its second derivative
+_CURVATURE = {
+    "square": "2",
+    "sin": "-sin({x})",
+    "cos": "-cos({x})",
+    "tan": "2 * {v} * (1 + {v} * {v})",
+    "exp": "{v}",
+    "log": "-1 / ({x} * {x})",
+    "sqrt": "-1 / (4 * {v} * {v} * {v})",
+    "tanh": "-2 * {v} * (1 - {v} * {v})",
+}
+
+
 def _local_rules(name, args, value, tangents):
     """Per operand position: (partial, tangent of the partial in the direction whose operand
     tangents are ``tangents``) as source, None for an exact 0."""
-    if name == "+":
-        return [(_ONE, None), (_ONE, None)]
-    if name == "-":
-        return [(_ONE, None), ("-1", None)]
-    if name == "negate":
-        return [("-1", None)]
+    partials = [partial_source(name, position, args, value) for position in range(len(args))]
+    if name in ("+", "-", "negate"):
+        return [(partial, None) for partial in partials]
     if name == "*":
-        a, b = args
         ta, tb = tangents
-        return [(b, tb), (a, ta)]
+        return list(zip(partials, (tb, ta)))
     if name == "/":
         a, b = args
         ta, tb = tangents
-        return [(f"1 / {b}", _times("-1", tb, f"1 / ({b} * {b})")),
-                (f"-{a} / ({b} * {b})",
-                 _plus(_times("-1", ta, f"1 / ({b} * {b})"), _times(tb, f"2 * {a} / ({b} * {b} * {b})")))]
-    (t,) = tangents
-    (x,) = args
-    second = {
-        "square": ("2 * {x}", "2"),
-        "sin": ("cos({x})", "-sin({x})"),
-        "cos": ("-sin({x})", "-cos({x})"),
-        "tan": ("1 + {v} * {v}", "2 * {v} * (1 + {v} * {v})"),
-        "exp": ("{v}", "{v}"),
-        "log": ("1 / {x}", "-1 / ({x} * {x})"),
-        "sqrt": ("1 / (2 * {v})", "-1 / (4 * {v} * {v} * {v})"),
-        "tanh": ("1 - {v} * {v}", "-2 * {v} * (1 - {v} * {v})"),
-    }[name]
-    partial, curvature = (rule.format(x=x, v=value) for rule in second)
-    return [(partial, _times(curvature, t))]
+        return list(zip(partials, (_times("-1", tb, f"1 / ({b} * {b})"),
+                                   _plus(_times("-1", ta, f"1 / ({b} * {b})"),
+                                         _times(tb, f"2 * {a} / ({b} * {b} * {b})")))))
+    curvature = _CURVATURE[name].format(x=args[0], v=value)
+    return [(partials[0], _times(curvature, tangents[0]))]
 
 
 def recorder_source(tree: Tree) -> tuple[str, dict]:
     """Python source of ``record2(x0, x1, …)`` for ``tree``: see the module's docstring."""
-    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, Dual=Dual, Bundle=Bundle, FALL_THROUGH=FALL_THROUGH,
+    namespace = dict(MATH_FUNCTIONS, Tracked=Tracked, Dual=Dual, FALL_THROUGH=FALL_THROUGH,
                      dual=dual, tracked=tracked, combine=combine)
     constants: dict = {}
     count = len(tree.leaves)
@@ -89,8 +87,7 @@ def recorder_source(tree: Tree) -> tuple[str, dict]:
         return operand_source(reference, constants, namespace)
 
     lines = [f"def record2({', '.join(f'x{i}' for i in range(count))}):",
-             "    tag = outer = None",
-             "    kind = None"]
+             "    tag = outer = None"]
     for i in range(count):
         lines += [f"    c = x{i}.__class__",
                   "    if c is Tracked:",
@@ -176,8 +173,7 @@ def recorder_source(tree: Tree) -> tuple[str, dict]:
         for position, reference in enumerate(operands):
             if reference[0] == "const":
                 continue
-            partial = _local_rules(name, args, f"v{k}", [None] * len(operands))[position][0]
-            term = _times(adjoint[k], partial)
+            term = _times(adjoint[k], partial_source(name, position, args, f"v{k}"))
             if reference[0] == "op":
                 if term != _ONE and not term.replace("_", "").isalnum():
                     term = assign(f"a{reference[1]}", term)

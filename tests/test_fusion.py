@@ -61,6 +61,17 @@ def _outcome(interp, source):
         return ("error", str(error))
 
 
+def _assert_same_outcome(fused, calls, source, same):
+    """Both interpreters give a value, ``same`` ones, or an error, word for word the same."""
+    kind, value = _outcome(fused, source)
+    expected_kind, expected = _outcome(calls, source)
+    assert kind == expected_kind, (source, value, expected)
+    if kind == "value":
+        assert same(value, expected), (source, value, expected)
+    else:
+        assert value == expected, source
+
+
 def _same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
@@ -72,13 +83,7 @@ def _same(a, b) -> bool:
 def test_a_fused_expression_computes_what_the_calls_compute(both, body, x, y, z):
     fused, calls = both
     source = f"((lambda (x y z) {body}) {x} {y} {z})"
-    kind, value = _outcome(fused, source)
-    expected_kind, expected = _outcome(calls, source)
-    assert kind == expected_kind, (source, value, expected)
-    if kind == "value":
-        assert _same(value, expected), (source, value, expected)
-    else:
-        assert value == expected
+    _assert_same_outcome(fused, calls, source, _same)
 
 
 def _close(a, b) -> bool:
@@ -142,13 +147,7 @@ def test_a_fused_expression_has_the_second_derivatives_of_the_calls(both, body, 
         f" (list {x} {y} {z}))",
     ]
     for source in sources:
-        kind, value = _outcome(fused, source)
-        expected_kind, expected = _outcome(calls, source)
-        assert kind == expected_kind, (source, value, expected)
-        if kind == "value":
-            assert _same_matrix(value, expected), (source, value, expected)
-        else:
-            assert value == expected, source
+        _assert_same_outcome(fused, calls, source, _same_matrix)
 
 
 @pytest.mark.parametrize("body, hessian", [

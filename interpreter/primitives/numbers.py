@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import reduce
 from operator import add as _python_add
 
-from ...ad.lift import G, combined, differenced, lift, lift1, lift2, scaled, summed, with_tangent
+from ...ad.lift import G, combined, differenced, is_zero, lift, lift1, lift2, scaled, summed, with_tangent
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
 from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, plain, tracked
 from ...lang.datum import MultipleValues, MutableString, Nil, Pair
@@ -205,18 +205,13 @@ def _on_one_tape(a, b, ca, cb, operation, partial_a, partial_b):
     return tracked(tag, result, len(entries) - 1)
 
 
-def _zero_direction(direction) -> bool:
-    cls = direction.__class__
-    return cls is not Dual and cls is not Tracked and direction == 0
-
-
 def _tower_sum(tag, x, y, dx, dy):
     """Two duals of one tag over anything but plain floats (a level of a tower): lift2's sum
     rule, term for term, without its dispatch."""
     result = add2(x, y)
-    if _zero_direction(dx):
-        tangent = None if _zero_direction(dy) else dy
-    elif _zero_direction(dy):
+    if is_zero(dx):
+        tangent = None if is_zero(dy) else dy
+    elif is_zero(dy):
         tangent = dx
     else:
         tangent = add2(dx, dy)
@@ -231,9 +226,9 @@ def _tower_product(tag, x, y, dx, dy):
     product of two k-level towers makes 3ᵏ products of floats; this is the level it recurs on."""
     result = mul2(x, y)
     tangent = None
-    if not _zero_direction(dx):
+    if not is_zero(dx):
         tangent = scaled(y, dx)
-    if not _zero_direction(dy):
+    if not is_zero(dy):
         term = scaled(x, dy)
         if tangent is None:
             tangent = term
