@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import platform
 import statistics
 import subprocess
@@ -82,6 +83,41 @@ def startup_seconds(repeat: int) -> float:
         subprocess.run([sys.executable, "-m", "nablisp.interpreter.cli", "-e", "1"], capture_output=True, check=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def without_bytecode(modules) -> list[str]:
+    """The names of ``modules`` whose source Python would compile again at the next start: no
+    bytecode beside it, or bytecode of another version of the file (compared as the import
+    system does, by the source's size and modification time)."""
+    names = []
+    for module in modules:
+        source, cached = getattr(module, "__file__", None), getattr(module, "__cached__", None)
+        if not source or not source.endswith(".py"):
+            continue
+        try:
+            with open(cached, "rb") as file:
+                header = file.read(16)
+        except (OSError, TypeError):
+            names.append(module.__name__)
+            continue
+        status = os.stat(source)
+        flags = int.from_bytes(header[4:8], "little")
+        fresh = header[:4] == importlib.util.MAGIC_NUMBER and (
+            flags != 0 or (int.from_bytes(header[8:12], "little") == int(status.st_mtime) & 0xFFFFFFFF
+                           and int.from_bytes(header[12:16], "little") == status.st_size & 0xFFFFFFFF))
+        if not fresh:
+            names.append(module.__name__)
+    return names
+
+
+def startup_note() -> str:
+    """Why start-up may read slow here: nablisp's modules compiled at every start."""
+    ours = [module for name, module in list(sys.modules.items()) if name.split(".")[0] == "nablisp"]
+    missing = without_bytecode(ours)
+    if not missing:
+        return ""
+    return (f" ({len(missing)} of nablisp's {len(ours)} modules have no bytecode and are compiled at"
+            f" every start: see the README's set-up line)")
 
 
 def main(argv=None) -> int:
@@ -167,7 +203,8 @@ def run(options) -> int:
             if entries:
                 print(f"{'':<4}W5 tape: {entries} entries, peak memory {peak / 1e6:.1f} MB = "
                       f"{peak / entries:.0f} bytes per entry")
-    print(f"start-up of `nablisp -e 1`: {startup_seconds(3 if options.quick else options.repeat):.3f} s")
+    print(f"start-up of `nablisp -e 1`: {startup_seconds(3 if options.quick else options.repeat):.3f} s"
+          f"{startup_note()}")
     return 1 if failures else 0
 
 

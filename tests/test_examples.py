@@ -62,3 +62,22 @@ def test_the_plain_python_tape_of_w5_computes_the_hand_written_derivatives():
     workloads = _benchmarks_module("benchmarks.workloads")
     for steps in (1, 2, 50):
         assert abs(workloads.w5_python_tape(steps) - workloads.w5_python(steps)) < 1e-12 * max(1, steps)
+
+
+def test_start_up_says_when_nablisp_has_no_bytecode(tmp_path):
+    # a start-up figure measured while every start compiles nablisp's modules must say so
+    import os
+    import py_compile
+    runner = _benchmarks_module("benchmarks.__main__")
+    source = tmp_path / "some_module.py"
+    source.write_text("x = 1\n")
+    spec = importlib.util.spec_from_file_location("some_module", source)
+    module = importlib.util.module_from_spec(spec)
+    assert runner.without_bytecode([module]) == ["some_module"]
+    py_compile.compile(str(source), cfile=module.__cached__, doraise=True)
+    assert runner.without_bytecode([module]) == []
+    source.write_text("x = 12\n")               # edited since: the bytecode is of another file
+    assert runner.without_bytecode([module]) == ["some_module"]
+    py_compile.compile(str(source), cfile=module.__cached__, doraise=True)
+    os.utime(source, (0, 12345))
+    assert runner.without_bytecode([module]) == ["some_module"]
