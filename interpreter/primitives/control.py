@@ -61,6 +61,19 @@ def map_(proc, items, *more):
         if node is not Nil:
             fail(f"map: expected a list, got {write_string(items)}")
         return make_list(out)
+    if len(more) == 1:
+        # two lists, as in vector arithmetic: walked side by side, without copies
+        out = []
+        node, other = items, more[0]
+        while node.__class__ is Pair and other.__class__ is Pair:
+            result = proc(node.car, other.car)
+            while result.__class__ is TailCall:
+                result = result.proc(*result.args)
+            out.append(result)
+            node, other = node.cdr, other.cdr
+        if not ((node is Nil or node.__class__ is Pair) and (other is Nil or other.__class__ is Pair)):
+            _lists("map", (items, more[0]))     # reports a list that is not one, as below
+        return make_list(out)
     lists = _lists("map", (items,) + more)
     return make_list([apply_procedure(proc, values) for values in zip(*lists)])
 
