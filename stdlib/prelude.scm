@@ -141,7 +141,7 @@
 (define (v+ a b) (like a (map + (->list a) (->list b))))
 (define (v- a b) (like a (map - (->list a) (->list b))))
 (define (scale k v) (like v (map (lambda (x) (* k x)) (->list v))))
-(define (dot a b) (fold-left + 0 (map * (->list a) (->list b))))
+(define (dot a b) (sum (map * (->list a) (->list b))))
 (define (norm v) (sqrt (dot v v)))
 (define (distance a b) (norm (v- a b)))
 

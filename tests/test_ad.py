@@ -387,6 +387,13 @@ def test_nested_derivatives_of_exp_and_sin_descend_once_per_level(interp, source
     assert tape_length(interp, gradient) <= most_entries
 
 
+def test_a_dot_product_is_one_sum_on_the_tape(interp, tape_length):
+    # n products and one n-ary sum: a fold of binary sums made n more entries
+    source = "(gradient (lambda (v) (dot v '(4. 5. 6.))) '(1. 2. 3.))"
+    assert interp.eval(source) == [4.0, 5.0, 6.0]
+    assert tape_length(interp, source) == 3 + 3 + 1
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions(("x", "y", "z", "w")))
 def test_one_pass_hessian_agrees_with_reverse_over_reverse_alone_and_under_a_derivative(generated, body):

@@ -67,6 +67,9 @@
 (check (v- #(5 5) #(1 2)) => #(4 3))
 (check (scale 2 '(1 2)) => '(2 4))
 (check (dot '(1 2 3) '(4 5 6)) => 32)
+(check (dot '() '()) => 0)
+(check (dot #(1/2 2) '(4 1/4)) => 5/2)
+(check (eqv? (dot '(-0.0) '(1.0)) -0.0) => #t)   ; a sum of one term is that term, as in IEEE dot products
 (check (norm '(3 4)) => 5)
 (check (distance '(1 1) '(4 5)) => 5)
 (check (transpose '((1 2 3) (4 5 6))) => '((1 4) (2 5) (3 6)))
