@@ -129,14 +129,24 @@ class Operators:
         return columns
 
     def gradient_forward(self, f, xs):
+        if self._input_count("gradient-forward", xs) > 1:
+            # one pass in a direction per input, rather than a pass per input
+            tag, count, y = self._bundle_pass("gradient-forward", f, xs)
+            cls = y.__class__
+            if cls is Dual and y.tag is tag:
+                return self._shape_like_inputs(xs, map(y.tangent.coefficients.get, range(count), repeat(0)))
+            if cls is int or cls is float or cls is Fraction or \
+                    ((cls is Dual or cls is Tracked) and y.tag.level < tag.level):
+                return self._shape_like_inputs(xs, repeat(0))
+            # not a number, or a perturbation younger than the pass: the passes per input decide
         columns = self._forward_columns("gradient-forward", f, xs)
         for column in columns:
             self._check_scalar("gradient-forward", column)
         return self._shape_like_inputs(xs, iter(columns))
 
-    def _bundle_rows(self, who, f, xs):
-        """(the value, the rows of its Jacobian) from one pass, every input perturbed in a
-        direction of its own (a bundle tag); None when the value is not made of numbers alone."""
+    def _bundle_pass(self, who, f, xs):
+        """(tag, input count, value) of one pass of ``f``, every input perturbed in a direction
+        of its own (a bundle tangent)."""
         tag = self.tags.fresh()
         count = [0]
 
@@ -146,7 +156,13 @@ class Operators:
             count[0] += 1
             return dual(tag, x, bundle({count[0] - 1: 1}))
         y = self.apply(f, [map_structure(perturbed, x) for x in xs])
-        columns = range(count[0])
+        return tag, count[0], y
+
+    def _bundle_rows(self, who, f, xs):
+        """(the value, the rows of its Jacobian) from one pass, every input perturbed in a
+        direction of its own (a bundle tag); None when the value is not made of numbers alone."""
+        tag, count, y = self._bundle_pass(who, f, xs)
+        columns = range(count)
         zeros = repeat(0)       # the coefficient of every column a row does not mention, endlessly
         rows = []
         for leaf in leaves(y):
@@ -155,7 +171,7 @@ class Operators:
                 rows.append(list(map(leaf.tangent.coefficients.get, columns, zeros)))
             elif cls is int or cls is float or cls is Fraction or \
                     ((cls is Dual or cls is Tracked) and leaf.tag.level < tag.level):
-                rows.append([0] * count[0])
+                rows.append([0] * count)
             elif cls is Dual or cls is Tracked or is_procedure(leaf):
                 # a procedure, or a perturbation younger than this pass: the general extraction
                 return None

@@ -46,7 +46,7 @@ META_COMMANDS = {
 DOCS = {
     "derivative": "(derivative f) → f′ for f : ℝ → anything, in forward mode; (derivative f x) = ((derivative f) x).  Alias D.",
     "gradient": "(gradient f) → ∇f for f : X → ℝ, in reverse mode; the result has the shape of the argument.  Alias grad.",
-    "gradient-forward": "(gradient-forward f x …): the gradient computed in forward mode, one pass per input number.",
+    "gradient-forward": "(gradient-forward f x …): the gradient computed in forward mode: one pass, with a direction per input number.",
     "jacobian": "(jacobian f x …): rows = outputs, columns = inputs; forward mode.  See jacobian-reverse.",
     "jacobian-forward": "(jacobian-forward f x …): the Jacobian, one forward pass per input number.",
     "jacobian-reverse": "(jacobian-reverse f x …): the Jacobian, one reverse pass per output number.",
