@@ -13,6 +13,8 @@ argument that does not carry ε is never computed, so a constant argument at a s
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .tags import Bundle, Dual, Tracked, bundle, dual, top_tag, tracked
 
 
@@ -172,7 +174,7 @@ def lift(function, partials, args):
         partial = partials[index]
         if partial.__class__ is not int:
             partial = partial(*primals)
-            plain = plain and (partial.__class__ is float or partial.__class__ is int)
+            plain = plain and (partial.__class__ is float or partial.__class__ is int or partial.__class__ is Fraction)
         entry.append(args[index].node)
         entry.append(partial)
     entries = tape.entries
@@ -211,7 +213,7 @@ def lift1(function, partials, a, kernel=None, tower=None):
         entries = tape.entries
         if partial is not None:
             p = partial(x)
-            if p.__class__ is not float and p.__class__ is not int:
+            if p.__class__ is not float and p.__class__ is not int and p.__class__ is not Fraction:
                 tape.plain = False
         entries.append((a.node, p))
         if tape.notes is not None:
@@ -246,7 +248,7 @@ def _lift1_tower(function, a, tower):
             return function(a.primal)       # no tangent to form, so no partial to compute
     result, p = tower(a.primal)
     if tape is not None:
-        if p.__class__ is not float and p.__class__ is not int:
+        if p.__class__ is not float and p.__class__ is not int and p.__class__ is not Fraction:
             tape.plain = False
         entries = tape.entries
         entries.append((a.node, p))
@@ -342,8 +344,8 @@ def lift2(function, partials, a, b, kernel=None):
             pa = pa(x, y)
         if pb.__class__ is not int and on_b and out is None:
             pb = pb(x, y)
-        if (on_a and pa.__class__ is not float and pa.__class__ is not int) or \
-                (on_b and pb.__class__ is not float and pb.__class__ is not int):
+        if (on_a and pa.__class__ is not float and pa.__class__ is not int and pa.__class__ is not Fraction) or \
+                (on_b and pb.__class__ is not float and pb.__class__ is not int and pb.__class__ is not Fraction):
             tape.plain = False
         entries = tape.entries
         if on_a and on_b:

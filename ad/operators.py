@@ -20,7 +20,7 @@ from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
 from .forward import Forward
 from .lift import lift
-from .reverse import Tape
+from .reverse import Tape, exact_adjoint
 from .structure import is_structure, leaves, map_structure
 from .teaching import tape_dot, tape_text
 from .tags import DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged, plain, tracked
@@ -236,7 +236,7 @@ class Operators:
     def _read(self, inputs, adjoints, tag):
         def leaf(tracked):
             adjoint = adjoints[tracked.node] if adjoints is not None else None
-            return 0 if adjoint is None else adjoint
+            return 0 if adjoint is None else exact_adjoint(adjoint)
         return [map_structure(leaf, x) for x in inputs]
 
     def _gradient_pass(self, who, f, xs):

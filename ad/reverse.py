@@ -12,9 +12,18 @@ never by recursion: a tape of ten million entries needs no more Python stack tha
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import islice
 
 from .lift import G, is_zero, scaled
+
+
+def exact_adjoint(adjoint):
+    """An adjoint as a value of the language: the plain backward pass multiplies exact
+    rationals as Python does, and 1/4 · 4 is Fraction(1, 1) there, the integer 1 here."""
+    if adjoint.__class__ is Fraction and adjoint.denominator == 1:
+        return adjoint.numerator
+    return adjoint
 
 
 class Tape:
@@ -22,9 +31,10 @@ class Tape:
 
     def __init__(self, annotated: bool = False):
         self.entries: list[tuple] = []   # (parent, partial, parent, partial, …) per entry
-        # Whether every partial recorded is a float or an exact integer — then the backward
-        # pass is Python arithmetic, with no generic operation and no test of a partial's class.
-        # Whoever records another partial clears it (`lift`).
+        # Whether every partial recorded is a float, an exact integer or an exact rational — then
+        # the backward pass is Python arithmetic, with no generic operation and no test of a
+        # partial's class (an exact result may then be a Fraction of denominator 1: see
+        # `exact_adjoint`).  Whoever records another partial clears it (`lift`).
         self.plain = True
         # For the teaching tools only: (operation, value, operands) per entry
         self.notes: list | None = [] if annotated else None
@@ -56,7 +66,7 @@ class Tape:
         return self._backward_general(adjoints, top, trace)
 
     def _backward_plain(self, adjoints, top):
-        """The backward pass over floats and exact integers, where + and · are Python's."""
+        """The backward pass over floats and exact numbers, where + and · are Python's."""
         entries = self.entries
         pending = islice(reversed(adjoints), len(adjoints) - 1 - top, None)
         for adjoint, entry in zip(pending, islice(reversed(entries), len(entries) - 1 - top, None)):
@@ -81,11 +91,12 @@ class Tape:
                 adjoints[other] = adjoint * other_partial if previous is None else previous + adjoint * other_partial
                 previous = adjoints[third]
                 adjoints[third] = adjoint * third_partial if previous is None else previous + adjoint * third_partial
-            else:
-                for k in range(0, size, 2):
+            else:       # mostly an n-ary sum: partials of 1, by which an exact rational
+                for k in range(0, size, 2):     # adjoint is slow to multiply
                     parent = entry[k]
                     previous = adjoints[parent]
-                    contribution = adjoint * entry[k + 1]
+                    partial = entry[k + 1]
+                    contribution = adjoint if partial.__class__ is int and partial == 1 else adjoint * partial
                     adjoints[parent] = contribution if previous is None else previous + contribution
         return adjoints
 

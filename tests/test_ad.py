@@ -291,6 +291,59 @@ def test_inline_tape_rules_agree_with_the_dispatcher(interp, name):
                 _same_value(p, q) for e, f in zip(by_lift[1], inline[1]) for p, q in zip(e, f)), (name, x, number)
 
 
+_TAPE_PARTIALS = st.sampled_from([0.5, -2.0, -0.0, 1.0, 3, 1, -1, 0, Fraction(1, 3), Fraction(-7, 2), 1e308])
+
+
+@st.composite
+def _plain_tapes(draw):
+    """A tape of floats, exact integers and exact rationals: inputs, then entries of one, two,
+    three or more parents (an n-ary sum's size) among the entries before them."""
+    from nablisp.ad.reverse import Tape
+    tape = Tape()
+    for _ in range(draw(st.integers(1, 3))):
+        tape.new_input()
+    for _ in range(draw(st.integers(1, 12))):
+        parents = draw(st.sampled_from([1, 2, 3, 5]))
+        entry = []
+        for _ in range(parents):
+            entry += (draw(st.integers(0, len(tape.entries) - 1)), draw(_TAPE_PARTIALS))
+        tape.entries.append(tuple(entry))
+    return tape
+
+
+@settings(max_examples=300, deadline=None)
+@given(_plain_tapes(), st.sampled_from([1, 1.0, -0.5, 3]))
+def test_the_plain_backward_pass_agrees_with_the_general_one_over_exact_rationals(tape, seed):
+    """Exact rationals among the partials keep a tape plain (Python's + and ·); the adjoints,
+    read as the language's values, are the generic operations' bit for bit."""
+    from nablisp.ad.reverse import exact_adjoint
+    top = len(tape.entries) - 1
+    general = tape._backward_general([None] * top + [seed], top, None)
+    plain = tape._backward_plain([None] * top + [seed], top)
+    for a, b in zip(general, plain):
+        b = None if b is None else exact_adjoint(b)
+        assert (a is None) == (b is None) and (a is None or _same(a, b)), (tape.entries, general, plain)
+        assert a.__class__ is not float or math.copysign(1, a) == math.copysign(1, b), (tape.entries, general, plain)
+
+
+def test_a_division_by_an_exact_integer_keeps_the_tape_plain(interp, tape_length):
+    from nablisp.ad.reverse import Tape
+    seen = []
+    original = Tape.backward
+
+    def backward(self, seeds, trace=None):
+        seen.append(self.plain)
+        return original(self, seeds, trace)
+    Tape.backward = backward
+    try:
+        assert interp.eval("(gradient (lambda (v) (/ (sum (map (lambda (x) (* x (sin x))) v)) 2)) '(0.5 1.5))") == \
+            pytest.approx([(math.sin(x) + x * math.cos(x)) / 2 for x in (0.5, 1.5)], rel=1e-15)
+        assert interp.eval("(gradient (lambda (x y) (* 4 (+ (/ x 4) (* 1/3 y)))) 2 3)") == [1, Fraction(4, 3)]
+    finally:
+        Tape.backward = original
+    assert seen == [True, True]
+
+
 def test_an_n_ary_sum_on_a_tape_agrees_with_the_dispatcher(interp):
     """(+ a b c …) on one tape is one entry, whatever the primals: the value lift computes, left
     to right, and its entry."""

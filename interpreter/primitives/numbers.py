@@ -193,8 +193,8 @@ def _on_one_tape(a, b, ca, cb, operation, partial_a, partial_b):
     result = add2(x, y) if operation == 1 else sub2(x, y) if operation == 2 else mul2(x, y)
     if operation == 3:
         partial_a, partial_b = y, x
-        if (ca is Tracked and y.__class__ is not float and y.__class__ is not int) or \
-                (cb is Tracked and x.__class__ is not float and x.__class__ is not int):
+        if (ca is Tracked and y.__class__ is not float and y.__class__ is not int and y.__class__ is not Fraction) or \
+                (cb is Tracked and x.__class__ is not float and x.__class__ is not int and x.__class__ is not Fraction):
             tag.tape.plain = False
     if ca is Tracked and cb is Tracked:
         entries.append((a.node, partial_a, b.node, partial_b))
