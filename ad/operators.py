@@ -236,7 +236,9 @@ class Operators:
     def _read(self, inputs, adjoints, tag):
         def leaf(tracked):
             adjoint = adjoints[tracked.node] if adjoints is not None else None
-            return 0 if adjoint is None else exact_adjoint(adjoint)
+            if adjoint is None:
+                return 0
+            return adjoint if adjoint.__class__ is not Fraction else exact_adjoint(adjoint)
         return [map_structure(leaf, x) for x in inputs]
 
     def _gradient_pass(self, who, f, xs):
