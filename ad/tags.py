@@ -66,10 +66,27 @@ class Bundle:
     is x + Σᵢ cᵢ·εᵢ, where the εᵢ (one per input of a Jacobian) are independent and every product
     of two of them is 0.  One pass with such a tag gives a whole Jacobian, where a tag per input
     would need a pass per input.  Coefficients follow the rule of every tangent: only older tags
-    inside.  A tag's tangents are all bundles or none are; only ``jacobian`` draws bundle tags.
-    Sparse: a value that depends on two of a hundred inputs carries two coefficients."""
+    inside.  A tag's tangents are all bundles or none are; ``jacobian``, ``hessian`` and
+    ``gradient-forward`` draw bundle tags.  Sparse: a value that depends on two of a hundred
+    inputs carries two coefficients."""
 
     __slots__ = ("coefficients",)
+
+    def __eq__(self, other):
+        """Equal to the number 0 when every coefficient is 0: the direction the operations skip,
+        as they skip a tangent of 0, so that x − x at a point where sqrt has no derivative is the
+        constant a pass per input would see there, not an error.  Else compared by identity."""
+        if other.__class__ is not int and other.__class__ is not float:
+            return self is other
+        if other != 0:
+            return False
+        for coefficient in self.coefficients.values():
+            cls = coefficient.__class__
+            if cls is Dual or cls is Tracked or coefficient != 0:
+                return False
+        return True
+
+    __hash__ = object.__hash__
 
     def scheme_repr(self, write: bool) -> str:
         from ..lang.printer import write_string

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nablisp.ad.rules import KERNELS, RULES, TOWER_RULES
-from nablisp.ad.tags import Bundle, Dual, Tracked, bundle, dual, tracked
+from nablisp.ad.tags import Bundle, Dual, Tag, Tracked, bundle, dual, tracked
 from nablisp.interpreter import Interpreter, NablispError
 from nablisp.lang.datum import Pair
 
@@ -526,3 +526,12 @@ def test_gradient_of_a_million_operation_chain_runs_at_the_default_recursion_lim
     gradient = list(interp.eval("(gradient chain '(0.5 0.4))"))
     forward = list(interp.eval("(gradient-forward chain '(0.5 0.4))"))
     assert all(close(a, b, 1e-9) for a, b in zip(gradient, forward))
+
+
+def test_a_bundle_is_zero_exactly_when_every_coefficient_is():
+    older = Tag(1)
+    assert bundle({}) == 0 and bundle({0: 0, 3: 0.0, 4: -0.0}) == 0 and 0 == bundle({1: Fraction(0)})
+    assert bundle({0: 0, 1: 1e-300}) != 0 and bundle({0: 0.0}) != 1
+    assert bundle({0: dual(older, 0.0, 1)}) != 0     # the coefficient of an outer derivative
+    first = bundle({0: 1.0})
+    assert first == first and first != bundle({0: 1.0}) and len({first, bundle({0: 1.0})}) == 2

@@ -78,7 +78,8 @@ def _numbers(who, args):
 # The generic + and × are what every rule and every level of a tower computes with.  Two duals
 # of one tag over floats — forward mode's innermost level — take the sum and product rules
 # inline, term for term as lift2 forms them (a zero direction contributes no term); so do two
-# duals of one bundle tag (a Jacobian's pass), whatever their primals.
+# duals of one bundle tag (a Jacobian's pass), whatever their primals, unless a direction is
+# zero (every coefficient 0: lift2 drops its term).
 
 def add2(a, b):
     ca, cb = a.__class__, b.__class__
@@ -97,7 +98,7 @@ def add2(a, b):
             if tangent.__class__ is int and tangent == 0:
                 return x + y
             return dual(a.tag, x + y, tangent)
-        if dx.__class__ is Bundle and dy.__class__ is Bundle:
+        if dx.__class__ is Bundle and dy.__class__ is Bundle and dx != 0 and dy != 0:
             return dual(a.tag, add2(x, y), summed(dx, dy))
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_sum(a.tag, x, y, dx, dy)
@@ -119,7 +120,7 @@ def sub2(a, b):
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a - b
     if ca is Dual and cb is Dual and a.tag is b.tag and a.tangent.__class__ is Bundle \
-            and b.tangent.__class__ is Bundle:
+            and b.tangent.__class__ is Bundle and a.tangent != 0 and b.tangent != 0:
         return dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
     if ca is Dual and (cb is float or cb is int):
         return with_tangent(a.tag, sub2(a.primal, b), 1, a.tangent)
@@ -149,7 +150,7 @@ def mul2(a, b):
             else:
                 return x * y
             return dual(a.tag, x * y, tangent)
-        if dx.__class__ is Bundle and dy.__class__ is Bundle:
+        if dx.__class__ is Bundle and dy.__class__ is Bundle and dx != 0 and dy != 0:
             tangent = combined(y, dx, x, dy)
             if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
                 return mul2(x, y)
