@@ -148,6 +148,41 @@ def test_forward_reverse_and_finite_differences_agree(generated, body, x, y):
             assert close(a, n, 1e-4), (body, x, y, reverse, numeric)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(("x", "y", "z")), st.sampled_from([0.0, -0.0, 1, -2, 0.5]) | points,
+       st.sampled_from([0.0, 1, 3]) | points, st.sampled_from([0, 2.5, -1e300, 1e-300]) | points)
+def test_gradient_forward_is_the_derivative_along_each_input(generated, body, x, y, z):
+    """One pass with a direction per input computes, coefficient by coefficient, what a pass per
+    input (D along that input, the others held) computes: the same floats.  A zero may differ in
+    exactness: a pass per input drops a direction that became 0.0 (sin (* 0.0 t)), which makes
+    an exact 0, where the one pass carries 0.0 as reverse mode does."""
+    interp = generated
+    f = f"(lambda (x y z) {body})"
+    point = f"{x!r} {y!r} {z!r}"
+    try:
+        together = list(interp.eval(f"(gradient-forward {f} {point})"))
+    except NablispError as error:
+        together = str(error).split(": error: ")[-1]
+    apart = []
+    for position in range(3):
+        arguments = [repr(x), repr(y), repr(z)]
+        arguments[position] = "t"
+        try:
+            apart.append(interp.eval(f"((D (lambda (t) ({f} {' '.join(arguments)}))) "
+                                     f"{[x, y, z][position]!r})"))
+        except NablispError as error:
+            apart = str(error).split(": error: ")[-1]
+            break
+    if isinstance(together, str) or isinstance(apart, str):
+        # the one pass meets an error wherever some pass per input meets it
+        assert isinstance(together, str) and isinstance(apart, str), (body, together, apart)
+        return
+    for a, b in zip(together, apart):
+        assert a == b or (a != a and b != b), (body, x, y, z, together, apart)
+        if a != 0:
+            assert type(a) is type(b) and math.copysign(1, a) == math.copysign(1, b), (body, x, y, z, together, apart)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions(), points, points)
 def test_hessian_four_ways_agree(generated, body, x, y):
