@@ -118,19 +118,6 @@
 
 (define (argmax f l) (argmin (lambda (x) (- (f x))) l))
 
-(define (sort l less?)
-  ;; a stable merge sort
-  (define (merge a b)
-    (let loop ((a a) (b b) (out '()))
-      (cond ((null? a) (append (reverse out) b))
-            ((null? b) (append (reverse out) a))
-            ((less? (car b) (car a)) (loop a (cdr b) (cons (car b) out)))
-            (else (loop (cdr a) b (cons (car a) out))))))
-  (let sort ((l l) (n (length l)))
-    (if (< n 2) (if (= n 0) '() (list (car l)))
-        (let ((half (quotient n 2)))
-          (merge (sort l half) (sort (list-tail l half) (- n half)))))))
-
 ;;; ---------------------------------------------------------------------------------------------
 ;;; Vectors and matrices: lists of numbers, and lists of rows.  (Vectors #(…) work too where
 ;;; noted: the operations keep the kind of their first argument.)

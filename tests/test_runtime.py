@@ -1,6 +1,9 @@
-"""Proper tail calls, deep recursion, closures in loops, and the compiled code's assumptions."""
+"""Proper tail calls, deep recursion, closures in loops, and the compiled code's assumptions;
+sort, a primitive whose ordering is held to a merge sort written in Scheme."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nablisp.interpreter import Interpreter, NablispError, run_with_deep_stack
 
@@ -122,3 +125,63 @@ def test_call_cc_escape_only_is_documented_by_its_error(interp):
 def test_fib_is_compiled_once_and_correct(interp):
     interp.eval("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))")
     assert interp.eval("(fib 20)") == 6765
+
+
+# -- sort: a primitive, held to a stable merge sort written in Scheme ------------------------------
+
+MERGE_SORT = """
+(define (merge-sort l less?)
+  (define (merge a b)
+    (let loop ((a a) (b b) (out '()))
+      (cond ((null? a) (append (reverse out) b))
+            ((null? b) (append (reverse out) a))
+            ((less? (car b) (car a)) (loop a (cdr b) (cons (car b) out)))
+            (else (loop (cdr a) b (cons (car a) out))))))
+  (let sort ((l l) (n (length l)))
+    (if (< n 2) (if (= n 0) '() (list (car l)))
+        (let ((half (quotient n 2)))
+          (merge (sort l half) (sort (list-tail l half) (- n half)))))))
+(define (written x) (let ((port (open-output-string))) (write x port) (get-output-string port)))
+(define (by-car a b) (< (car a) (car b)))
+(define (by-car-descending a b) (> (car a) (car b)))
+"""
+
+sort_keys = st.lists(st.one_of(st.integers(-3, 3).map(str), st.sampled_from(["1.0", "-0.0", "0.0", "1/2", "2.5", "-1e300"])),
+                     max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sort_keys, st.sampled_from(["<", ">", "by-car", "by-car-descending", "(lambda (a b) (< a b))"]))
+def test_sort_is_the_stable_merge_sort(keys, less):
+    # equal keys of other exactness or sign (1 and 1.0, -0.0 and 0.0) show where each one went
+    interp = _sorting_interp()
+    if less.startswith("by-car"):
+        items = "(list " + " ".join(f"(cons {key} {index})" for index, key in enumerate(keys)) + ")"
+    else:
+        items = "(list " + " ".join(keys) + ")"
+    primitive, reference = interp.eval(f"(let ((l {items})) (list (written (sort l {less})) (written (merge-sort l {less}))))")
+    assert primitive == reference, (keys, less)
+
+
+_SORTING = []
+
+
+def _sorting_interp():
+    if not _SORTING:
+        _SORTING.append(Interpreter())
+        _SORTING[0].eval(MERGE_SORT)
+    return _SORTING[0]
+
+
+def test_sort_errors_and_escapes():
+    interp = _sorting_interp()
+    for source, message in [("(sort 5 <)", "sort: expected a proper list, got 5"),
+                            ("(sort '(1 2 . 3) <)", "sort: expected a proper list"),
+                            ("(sort '(1 2) 5)", "sort: expected a procedure, got 5"),
+                            ("(sort '(1 a) <)", "<: expected a number, got a")]:
+        with pytest.raises(NablispError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+            interp.eval(source)
+    assert interp.eval("(call/cc (lambda (k) (sort '(3 1 2) (lambda (a b) (k 'escaped)))))").name == "escaped"
+    assert interp.eval("(sort (iota 100000 99999 -1) <)") == list(range(100000))
+    assert interp.eval("(length (sort (map (lambda (i) (modulo (* i 7919) 10007)) (iota 50000)) "
+                       "(lambda (a b) (< a b))))") == 50000

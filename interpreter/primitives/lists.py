@@ -7,6 +7,7 @@ from ...lang.printer import write_string
 from ..errors import fail
 from ..runtime import apply_procedure, check_procedure
 from .equivalence import eq, equal, eqv
+from .numbers import num_gt, num_lt
 from .registry import define
 
 
@@ -245,3 +246,31 @@ def last_pair(items):
     while node.cdr.__class__ is Pair:
         node = node.cdr
     return node
+
+
+class _SortKey:
+    """An element as Python's sort sees it: ``a < b`` is ``(less? a b)``, the only comparison
+    list.sort makes, so the sort is the stable one ``less?`` defines."""
+    __slots__ = ("value", "less")
+
+    def __lt__(self, other):
+        return apply_procedure(self.less, (self.value, other.value)) is not False
+
+
+@define("sort")
+def sort(items, less):
+    """(sort list less?): a new list, ordered stably by ``less?``.  Python's sort (a merge sort
+    too, run in C) calls ``less?`` about as often as a merge sort in Scheme would, without
+    interpreting the merging; numbers ordered by the primitive < or > are compared directly."""
+    values = check_list("sort", items)
+    check_procedure("sort", less)
+    if (less is num_lt or less is num_gt) and \
+            all((value.__class__ is float or value.__class__ is int) and value == value for value in values):
+        return make_list(sorted(values, reverse=less is num_gt))
+    keys = []
+    for value in values:
+        key = _SortKey()
+        key.value, key.less = value, less
+        keys.append(key)
+    keys.sort()
+    return make_list([key.value for key in keys])
