@@ -66,6 +66,7 @@ def test_the_plain_python_tape_of_w5_computes_the_hand_written_derivatives():
 
 def test_start_up_says_when_nablisp_has_no_bytecode(tmp_path):
     # a start-up figure measured while every start compiles nablisp's modules must say so
+    import importlib.util
     import os
     import py_compile
     runner = _benchmarks_module("benchmarks.__main__")
