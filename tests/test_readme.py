@@ -50,12 +50,13 @@ def test_the_first_lines_are_the_setup_and_test_commands():
     assert "pip install -e '.[test]'" in test and "pytest" in test
 
 
-def test_the_install_command_compiles_every_package_folder():
+@pytest.mark.parametrize("line", [0, 1], ids=["install", "test"])
+def test_the_set_up_commands_compile_every_package_folder(line):
     """Start-up needs bytecode for every module it imports; a folder added to the packages and
-    not to the install line would be compiled again at every start."""
-    install = blocks()[0][1].strip().splitlines()[0]
-    compileall = re.search(r"-m compileall -q ([\w ]+?) &&", install)
-    assert compileall, install
+    not to the set-up lines would be compiled again at every start."""
+    command = blocks()[0][1].strip().splitlines()[line]
+    compileall = re.search(r"-m compileall -q ([\w ]+?) &&", command)
+    assert compileall, command
     pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
     package_dirs = pyproject.split("[tool.setuptools.package-dir]")[1].split("\n[")[0]
     folders = {path.split("/")[0] for path in re.findall(r'^"[\w.]+" = "([\w/]+)"$', package_dirs, re.M)}
