@@ -98,7 +98,8 @@ def add2(a, b):
             if tangent.__class__ is int and tangent == 0:
                 return x + y
             return dual(a.tag, x + y, tangent)
-        if dx.__class__ is Bundle and dy.__class__ is Bundle and dx != 0 and dy != 0:
+        if dx.__class__ is Bundle and dy.__class__ is Bundle and any(dx.coefficients.values()) \
+                and any(dy.coefficients.values()):
             return dual(a.tag, add2(x, y), summed(dx, dy))
         if dx.__class__ is not Bundle and dy.__class__ is not Bundle:
             return _tower_sum(a.tag, x, y, dx, dy)
@@ -120,7 +121,8 @@ def sub2(a, b):
     if (ca is float or ca is int) and (cb is float or cb is int):
         return a - b
     if ca is Dual and cb is Dual and a.tag is b.tag and a.tangent.__class__ is Bundle \
-            and b.tangent.__class__ is Bundle and a.tangent != 0 and b.tangent != 0:
+            and b.tangent.__class__ is Bundle and any(a.tangent.coefficients.values()) \
+            and any(b.tangent.coefficients.values()):
         return dual(a.tag, sub2(a.primal, b.primal), differenced(a.tangent, b.tangent))
     if ca is Dual and (cb is float or cb is int):
         return with_tangent(a.tag, sub2(a.primal, b), 1, a.tangent)
@@ -150,7 +152,8 @@ def mul2(a, b):
             else:
                 return x * y
             return dual(a.tag, x * y, tangent)
-        if dx.__class__ is Bundle and dy.__class__ is Bundle and dx != 0 and dy != 0:
+        if dx.__class__ is Bundle and dy.__class__ is Bundle and any(dx.coefficients.values()) \
+                and any(dy.coefficients.values()):
             tangent = combined(y, dx, x, dy)
             if tangent.__class__ is int and tangent == 0:       # both primals an exact 0
                 return mul2(x, y)
