@@ -79,7 +79,8 @@ def _numbers(who, args):
 # of one tag over floats — forward mode's innermost level — take the sum and product rules
 # inline, term for term as lift2 forms them (a zero direction contributes no term); so do two
 # duals of one bundle tag (a Jacobian's pass), whatever their primals, unless a direction is
-# zero (every coefficient 0: lift2 drops its term).
+# zero (every coefficient 0: lift2 drops its term).  any() over the coefficients is the test
+# Bundle.__eq__(0) makes — a perturbation among them is true, so not zero — in C.
 
 def add2(a, b):
     ca, cb = a.__class__, b.__class__
