@@ -84,6 +84,15 @@ def summed(tangent, term):
     return bundle(total)
 
 
+def tangent_sum(tangent, term):
+    """tangent + term, two terms of a tangent: plain numbers added directly, the rest by summed
+    (bundles merged, anything else by the generic +)."""
+    if (term.__class__ is float or term.__class__ is int) and \
+            (tangent.__class__ is float or tangent.__class__ is int):
+        return tangent + term
+    return summed(tangent, term)
+
+
 def combined(y, dx, x, dy):
     """y·dx + x·dy for bundles dx and dy (a product's tangent): summed(scaled(y, dx),
     scaled(x, dy)), built in one dict when y and x are floats and every coefficient a plain
@@ -106,25 +115,6 @@ def combined(y, dx, x, dy):
             else:
                 return bundle(total)
     return summed(scaled(y, dx), scaled(x, dy))
-
-
-def differenced(dx, dy):
-    """dx − dy for bundles (a difference's tangent): summed(dx, scaled(-1, dy)), in one dict
-    when dy's coefficients are plain numbers."""
-    total = dict(dx.coefficients)
-    for index, coefficient in dy.coefficients.items():
-        cls = coefficient.__class__
-        if cls is not float and cls is not int:
-            return summed(dx, scaled(-1, dy))
-        term = -1 * coefficient
-        previous = total.get(index)
-        if previous is None:
-            total[index] = term
-        elif previous.__class__ is float or previous.__class__ is int:
-            total[index] = previous + term
-        else:
-            total[index] = G.add(previous, term)
-    return bundle(total)
 
 
 def make_dual(tag, primal, tangent):
@@ -160,13 +150,7 @@ def lift(function, partials, args):
                 continue
             partial = partials[index]
             term = scaled(partial if partial.__class__ is int else partial(*primals), direction)
-            if tangent is None:
-                tangent = term
-            elif (term.__class__ is float or term.__class__ is int) and \
-                    (tangent.__class__ is float or tangent.__class__ is int):
-                tangent = tangent + term
-            else:
-                tangent = summed(tangent, term)
+            tangent = term if tangent is None else tangent_sum(tangent, term)
         return result if tangent is None else make_dual(tag, result, tangent)
     entry = []
     plain = True
@@ -380,15 +364,7 @@ def lift2(function, partials, a, b, kernel=None):
                 term = pb * direction
             else:
                 term = scaled(pb, direction)
-            if tangent is None:
-                tangent = term
-            elif (term.__class__ is float or term.__class__ is int) and \
-                    (tangent.__class__ is float or tangent.__class__ is int):
-                tangent = tangent + term
-            elif term.__class__ is Bundle or tangent.__class__ is Bundle:
-                tangent = summed(tangent, term)
-            else:
-                tangent = G.add(tangent, term)
+            tangent = term if tangent is None else tangent_sum(tangent, term)
     if tangent is None or (tangent.__class__ is int and tangent == 0):
         return result
     return dual(tag, result, tangent)
