@@ -20,10 +20,10 @@ from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
 from .forward import Forward
 from .lift import lift
-from .reverse import Tape, exact_adjoint
+from .reverse import Tape
 from .structure import is_structure, leaves, map_structure
 from .teaching import tape_dot, tape_text
-from .tags import DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged, plain, tracked
+from .tags import DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged, normalize, plain, tracked
 
 
 class Operators:
@@ -238,7 +238,7 @@ class Operators:
             adjoint = adjoints[tracked.node] if adjoints is not None else None
             if adjoint is None:
                 return 0
-            return adjoint if adjoint.__class__ is not Fraction else exact_adjoint(adjoint)
+            return adjoint if adjoint.__class__ is not Fraction else normalize(adjoint)
         return [map_structure(leaf, x) for x in inputs]
 
     def _gradient_pass(self, who, f, xs):

@@ -12,18 +12,9 @@ never by recursion: a tape of ten million entries needs no more Python stack tha
 
 from __future__ import annotations
 
-from fractions import Fraction
 from itertools import islice
 
 from .lift import G, is_zero, scaled
-
-
-def exact_adjoint(adjoint):
-    """An adjoint as a value of the language: the plain backward pass multiplies exact
-    rationals as Python does, and 1/4 · 4 is Fraction(1, 1) there, the integer 1 here."""
-    if adjoint.__class__ is Fraction and adjoint.denominator == 1:
-        return adjoint.numerator
-    return adjoint
 
 
 class Tape:
@@ -33,8 +24,9 @@ class Tape:
         self.entries: list[tuple] = []   # (parent, partial, parent, partial, …) per entry
         # Whether every partial recorded is a float, an exact integer or an exact rational — then
         # the backward pass is Python arithmetic, with no generic operation and no test of a
-        # partial's class (an exact result may then be a Fraction of denominator 1: see
-        # `exact_adjoint`).  Whoever records another partial clears it (`lift`).
+        # partial's class (an exact result may then be a Fraction of denominator 1, which
+        # whoever reads it normalizes: 1/4 · 4 is Fraction(1, 1) in Python, 1 here).  Whoever
+        # records another partial clears it (`lift`).
         self.plain = True
         # For the teaching tools only: (operation, value, operands) per entry
         self.notes: list | None = [] if annotated else None

@@ -159,6 +159,13 @@ def plain(value):
     return value
 
 
+def normalize(value):
+    """Exact rationals with denominator 1 are integers."""
+    if value.__class__ is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
+
+
 def top_tag(args) -> Tag | None:
     top = None
     for value in args:

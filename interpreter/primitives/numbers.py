@@ -17,7 +17,7 @@ from operator import add as _python_add
 
 from ...ad.lift import G, combined, is_zero, lift, lift1, lift2, scaled, summed, with_tangent
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
-from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, plain, tracked
+from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, normalize, plain, tracked
 from ...lang.datum import MultipleValues, MutableString, Nil, Pair
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -49,13 +49,6 @@ def check_index(who: str, value, limit: int) -> int:
         fail(f"{who}: expected an exact non-negative integer index, got {write_string(value)}")
     if not 0 <= value < limit:
         fail(f"{who}: index {value} out of range [0, {limit})")
-    return value
-
-
-def normalize(value):
-    """Exact rationals with denominator 1 are integers."""
-    if value.__class__ is Fraction and value.denominator == 1:
-        return value.numerator
     return value
 
 
