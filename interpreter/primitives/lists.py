@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 from ...lang.datum import Nil, Pair, list_to_python, make_list, make_pair
 from ...lang.printer import write_string
 from ..errors import fail
@@ -248,15 +250,6 @@ def last_pair(items):
     return node
 
 
-class _SortKey:
-    """An element as Python's sort sees it: ``a < b`` is ``(less? a b)``, the only comparison
-    list.sort makes, so the sort is the stable one ``less?`` defines."""
-    __slots__ = ("value", "less")
-
-    def __lt__(self, other):
-        return apply_procedure(self.less, (self.value, other.value)) is not False
-
-
 @define("sort")
 def sort(items, less):
     """(sort list less?): a new list, ordered stably by ``less?``.  Python's sort (a merge sort
@@ -266,11 +259,8 @@ def sort(items, less):
     check_procedure("sort", less)
     if (less is num_lt or less is num_gt) and \
             all((value.__class__ is float or value.__class__ is int) and value == value for value in values):
-        return make_list(sorted(values, reverse=less is num_gt))
-    keys = []
-    for value in values:
-        key = _SortKey()
-        key.value, key.less = value, less
-        keys.append(key)
-    keys.sort()
-    return make_list([key.value for key in keys])
+        values.sort(reverse=less is num_gt)
+    else:
+        # list.sort asks only whether a < b: the "compare" function answers that, and 0 otherwise
+        values.sort(key=cmp_to_key(lambda a, b: -1 if apply_procedure(less, (a, b)) is not False else 0))
+    return make_list(values)
