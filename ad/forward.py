@@ -12,20 +12,27 @@ and a procedure is swapped by conjugation, swap(g) = λ b… . swap(g(swap(b)…
 and the caller's stay apart even when g is an argument.  A swapped value is rebuilt with the
 generic operations (primal + tangent·ε″), which restores the older-tags-inside order.
 
-Reverse mode meets these procedures when a gradient younger than ε calls one: its argument is
-then a Tracked value whose primal may come to hold ε, and a tape entry cannot be swapped.  Such
-a call is lifted instead, like a primitive: the procedure runs on the primals, and its partial
-derivatives, which the tape needs, are computed in forward mode with a fresh tag.
+Lifetimes: ε is closed when the derivative returns, and re-opened for each call of h.  The
+hidden ε′ stands for the caller's ε, so while h runs it is live exactly when the caller's ε is
+(and ε′ is closed after the call, as it never existed for the caller).  A swap exchanges the
+two tags' states with their values: inside swap(g), ε is live when ε′ is outside, and the
+other way round.
+
+Reverse mode meets these procedures when a gradient younger than ε calls one: its arguments
+then hold Tracked values whose primals may come to hold ε, and a tape entry cannot be swapped.
+Such a call is lifted instead, like a primitive of that tape: one forward pass with a fresh
+bundle tag, a direction per number on the tape among the arguments (in lists and vectors too),
+gives the values and every partial derivative the tape needs.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from ..lang.datum import is_procedure
-from .lift import G, lift, unit
-from .structure import is_structure, map_structure
-from .tags import Bundle, DifferentiationError, Dual, Tracked, bundle, dual, top_tag
+from ..lang.datum import Pair, is_procedure
+from .lift import G, unit
+from .structure import leaves, map_structure
+from .tags import Bundle, DifferentiationError, Dual, Tracked, bundle, dual, live_value, tracked
 
 
 class Forward:
@@ -46,6 +53,9 @@ class Forward:
     def _part(self, tag, value, who, want_tangent: bool):
         def leaf(x):
             cls = x.__class__
+            if (cls is Dual or cls is Tracked) and not x.tag.live:
+                x = live_value(x)       # a closed perturbation: the number it stands for
+                cls = x.__class__
             if cls is Dual:
                 if x.tag is tag:
                     return x.tangent if want_tangent else x.primal
@@ -57,7 +67,8 @@ class Forward:
             if cls is Tracked:
                 if x.tag.level < tag.level:
                     return 0 if want_tangent else x
-                raise DifferentiationError(f"{who}: a reverse-mode value escaped its gradient")
+                # a value on a younger tape, reached through a closure: its part, re-recorded
+                return self._transformed_tracked(x, lambda v: self._part(tag, v, who, want_tangent), who)
             if cls is int or cls is float or cls is Fraction:
                 return 0 if want_tangent else x
             if cls is Bundle:       # the tangent of a younger bundle tag's value: each coefficient
@@ -68,22 +79,37 @@ class Forward:
             from ..lang.printer import write_string
             raise DifferentiationError(f"{who}: the function returned {write_string(x)}, which is "
                                        "not a number (nor a list, vector or procedure of numbers)")
-        return map_structure(leaf, value)
+        return map_structure(leaf, value, who)
 
     def _procedure_part(self, tag, procedure, who, want_tangent):
         def part_of_call(*args):
-            if _younger_tape(args, tag):
-                return self._lift_through(part_of_call, args, who)
+            tape_tag = _younger_tape(args, tag)
+            if tape_tag is not None:
+                return self._lift_through(part_of_call, args, tape_tag, who)
+            # Into the call's world: the hidden tag takes the caller's ε with its state, ε is
+            # free (closed) while the arguments are swapped, then opens for the calculation.
+            callers_state = tag.live
             hidden = self.tags.fresh()
-            swapped_args = [self.swap(tag, hidden, arg) for arg in args]
-            result = self.apply(procedure, swapped_args)
-            return self.swap(tag, hidden, self._part(tag, result, who, want_tangent))
+            hidden.set_live(callers_state)
+            tag.set_live(False)
+            try:
+                swapped_args = [self.swap(tag, hidden, arg) for arg in args]
+                tag.set_live(True)
+                result = self._part(tag, self.apply(procedure, swapped_args), who, want_tangent)
+            finally:
+                # back in the caller's world, where the hidden tag never existed
+                tag.set_live(callers_state)
+                hidden.close()
+            return self.swap(tag, hidden, result)
         part_of_call.__name__ = part_of_call.__qualname__ = "derivative" if want_tangent else "primal"
         return part_of_call
 
     # -- exchanging two tags ----------------------------------------------------------------------
 
     def swap(self, a, b, value):
+        """``value`` with tags a and b exchanged, run in the world being entered (the tags'
+        states already exchanged): a renamed value is rebuilt under its new tag, which then has
+        the state its old tag had, so a closed perturbation stays a constant."""
         def leaf(x):
             cls = x.__class__
             if cls is Dual:
@@ -99,49 +125,129 @@ class Forward:
                     return x
                 return bundle(swapped)
             if cls is Tracked:
+                level = x.tag.level
+                if not x.tag.live or (level < a.level and level < b.level):
+                    return x        # older than both tags: neither can be inside it
+                if level > a.level and level > b.level:
+                    return self._transformed_tracked(x, lambda v: self.swap(a, b, v), "derivative")
+                # between the two: renaming the older tag inside it to the younger one would put
+                # a younger tag inside an older tape's value, which no entry can hold
                 if self.swap(a, b, x.primal) is not x.primal:
-                    raise DifferentiationError("derivative: a reverse-mode value cannot pass through "
-                                               "a procedure returned by a derivative")
+                    raise DifferentiationError("derivative: a gradient's value that carries an outer "
+                                               "derivative's perturbation cannot pass through this "
+                                               "procedure returned by a derivative")
                 return x
             if is_procedure(x):
                 def conjugate(*args):
-                    if _younger_tape(args, a if a.level < b.level else b):
-                        return self._lift_through(conjugate, args, "derivative")
-                    return self.swap(a, b, self.apply(x, [self.swap(a, b, arg) for arg in args]))
+                    tape_tag = _younger_tape(args, a if a.level < b.level else b)
+                    if tape_tag is not None:
+                        return self._lift_through(conjugate, args, tape_tag, "derivative")
+                    # the values inside are renamed, and so are the tags' states
+                    a_state, b_state = a.live, b.live
+                    a.set_live(b_state)
+                    b.set_live(a_state)
+                    try:
+                        result = self.apply(x, [self.swap(a, b, arg) for arg in args])
+                    finally:
+                        a.set_live(a_state)
+                        b.set_live(b_state)
+                    return self.swap(a, b, result)
                 conjugate.__name__ = conjugate.__qualname__ = getattr(x, "__name__", "procedure")
                 return conjugate
             return x
         return map_structure(leaf, value)
 
+    def _lift_through(self, procedure, args, tape_tag, who):
+        """``procedure`` applied to arguments holding values on ``tape_tag``'s tape (younger than
+        the procedure's own tag), as a primitive of that tape: one forward pass, every number on
+        the tape perturbed in a direction of its own, gives each output number and its partial
+        derivatives with respect to them, and each output becomes one tape entry."""
+        inputs = []
+        delta = self.tags.fresh()
+        try:
+            def perturbed(x):
+                if (x.__class__ is Dual or x.__class__ is Tracked) and x.tag is tape_tag:
+                    inputs.append(x.node)
+                    return dual(delta, x.primal, bundle({len(inputs) - 1: 1}))
+                return x
+            y = procedure(*[map_structure(perturbed, arg, who) for arg in args])
 
-    def _lift_through(self, procedure, args, who):
-        """``procedure`` applied to arguments on a younger tape, as a primitive of that tape."""
-        for arg in args:
-            if is_structure(arg):
-                raise DifferentiationError(f"{who}: lists of reverse-mode values cannot pass through a "
-                                           "procedure returned by a derivative; pass numbers")
+            def recorded(leaf):
+                if leaf.__class__ is Dual and leaf.tag is delta:
+                    value, coefficients = leaf.primal, leaf.tangent.coefficients
+                elif is_procedure(leaf):
+                    raise DifferentiationError(f"{who}: a procedure returned by a derivative, called inside "
+                                               "a gradient, returned a procedure; only numbers (and lists "
+                                               "and vectors of them) can be recorded on the gradient's tape")
+                else:
+                    return self._part(delta, leaf, who, want_tangent=False) \
+                        if leaf.__class__ is Dual or leaf.__class__ is Tracked else leaf
+                return self._record(tape_tag, inputs, value, coefficients)
+            return map_structure(recorded, y, who)
+        finally:
+            delta.close()
 
-        def numeric(*primals):
-            value = procedure(*primals)
-            if not (value.__class__ in (int, float, Fraction, Dual, Tracked)):
-                raise DifferentiationError(f"{who}: a gradient of a procedure returned by a derivative "
-                                           "must produce numbers")
+    def _transformed_tracked(self, x, transform, who):
+        """transform(x) for a value x on a live tape younger than the tags ``transform`` acts on
+        (extracting a tag's part, or swapping two tags): x's primal, and its partial derivatives
+        — which may carry those tags — cannot be changed in place.  transform is linear in those
+        tags, so it commutes with differentiation by the tape's inputs: the result is a new entry
+        of x's tape whose value is transform(primal) and whose partial with respect to each input
+        is transform(∂x/∂input), from one backward pass from x.  (Met when a closure holding the
+        gradient's values is passed to a procedure a derivative returned.)"""
+        tape_tag = x.tag
+        tape = tape_tag.tape
+        adjoints = tape.backward({x.node: 1})
+        inputs, coefficients = [], {}
+        for node, entry in enumerate(tape.entries[:x.node + 1]):
+            if not entry and adjoints[node] is not None:
+                partial = transform(adjoints[node])
+                if partial.__class__ is Bundle:
+                    raise DifferentiationError(f"{who}: a value of a gradient, held by a closure, cannot "
+                                               "be differentiated in many directions at once here")
+                coefficients[len(inputs)] = partial
+                inputs.append(node)
+        return self._record(tape_tag, inputs, transform(x.primal), coefficients)
+
+    @staticmethod
+    def _record(tape_tag, inputs, value, coefficients):
+        """``value`` as a new entry of ``tape_tag``'s tape whose partial derivative with respect to
+        entry inputs[i] is coefficients[i]."""
+        entry = []
+        plain = True
+        for index, partial in coefficients.items():
+            cls = partial.__class__
+            if cls is not Dual and cls is not Tracked and partial == 0:
+                continue
+            plain = plain and (cls is float or cls is int or cls is Fraction)
+            entry.append(inputs[index])
+            entry.append(partial)
+        if not entry:
             return value
-
-        def partial(index):
-            def forward_partial(*primals):
-                delta = self.tags.fresh()
-                shifted = list(primals)
-                shifted[index] = dual(delta, primals[index], 1)
-                return self.tangent(delta, procedure(*shifted), who)
-            return forward_partial
-        return lift(numeric, tuple(partial(i) for i in range(len(args))), args)
+        tape = tape_tag.tape
+        tape.entries.append(tuple(entry))
+        if not plain:
+            tape.plain = False
+        if tape.notes is not None:
+            tape.note("derivative", value, entry[::2])
+        return tracked(tape_tag, value, len(tape.entries) - 1)
 
 
-def _younger_tape(args, tag) -> bool:
-    """Whether the newest tag among ``args`` is a reverse-mode tag younger than ``tag``."""
-    top = top_tag(args)
-    return top is not None and top.tape is not None and top.level > tag.level
+def _younger_tape(args, tag):
+    """The newest live reverse-mode tag younger than ``tag`` at the top of a number among
+    ``args`` (lists and vectors included), or None."""
+    newest = None
+    for arg in args:
+        cls = arg.__class__
+        found = leaves(arg) if cls is Pair or cls is list else (arg,)
+        for value in found:
+            cls = value.__class__
+            if cls is Dual or cls is Tracked:
+                top = value.tag
+                if top.live and top.tape is not None and top.level > tag.level and \
+                        (newest is None or top.level > newest.level):
+                    newest = top
+    return newest
 
 
 def rebuild(tag, primal, tangent):

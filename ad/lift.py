@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .tags import Bundle, Dual, Tracked, bundle, dual, top_tag, tracked
+from .tags import Bundle, DifferentiationError, Dual, Tracked, bundle, dual, live_value, top_tag, tracked
 
 
 class Generic:
@@ -117,6 +117,41 @@ def combined(y, dx, x, dy):
     return summed(scaled(y, dx), scaled(x, dy))
 
 
+class SingularPartial:
+    """A partial derivative that does not exist at the point (sqrt at 0), recorded on a tape in
+    its place.  Forward mode computes a partial only for a nonzero tangent; so that reverse mode
+    agrees with it wherever it gives a number, the error is raised only when a nonzero adjoint
+    reaches the partial: the backward pass skips zero adjoints, and multiplying one of these by
+    anything else raises."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __mul__(self, other):
+        raise self.error
+
+    __rmul__ = __mul__
+
+    def scheme_repr(self, write: bool) -> str:
+        return f"#<undefined partial: {self.error}>"
+
+
+# What a partial may raise at a singular point: a derivative rule's DifferentiationError, or a
+# Scheme error of a custom rule (define-derivative).  Bound by the interpreter, which owns the
+# Scheme error class (ad/ imports no interpreter module).
+DEFERRABLE_ERRORS: tuple = (DifferentiationError,)
+
+
+def recorded_partial(partial, *primals):
+    """partial(*primals) for a tape entry, or a SingularPartial standing for its error."""
+    try:
+        return partial(*primals)
+    except DEFERRABLE_ERRORS as error:
+        return SingularPartial(error)
+
+
 def make_dual(tag, primal, tangent):
     if is_zero(tangent) and tangent.__class__ is int:
         return primal
@@ -132,6 +167,11 @@ def lift(function, partials, args):
     if count == 1:
         return lift1(function, partials, args[0])
     tag = top_tag(args)
+    if tag is None or any((a.__class__ is Dual or a.__class__ is Tracked) and not a.tag.live for a in args):
+        args = [live_value(a) for a in args]
+        tag = top_tag(args)         # what lay under a closed perturbation may be newer
+        if tag is None:
+            return function(*args)
     primals = []
     perturbed = []
     for index, value in enumerate(args):
@@ -157,7 +197,7 @@ def lift(function, partials, args):
     for index in perturbed:
         partial = partials[index]
         if partial.__class__ is not int:
-            partial = partial(*primals)
+            partial = recorded_partial(partial, *primals)
             plain = plain and (partial.__class__ is float or partial.__class__ is int or partial.__class__ is Fraction)
         entry.append(args[index].node)
         entry.append(partial)
@@ -177,6 +217,8 @@ def lift1(function, partials, a, kernel=None, tower=None):
     gives the exact behaviour and any error).  ``tower(x)``, when given, returns them together
     for a tagged ``x``, where the rule would compute the function a second time."""
     tag = a.tag
+    if not tag.live:
+        return function(live_value(a))
     x = a.primal
     if tower is not None and (x.__class__ is Dual or x.__class__ is Tracked):
         return _lift1_tower(function, a, tower)
@@ -196,7 +238,7 @@ def lift1(function, partials, a, kernel=None, tower=None):
     if tape is not None:
         entries = tape.entries
         if partial is not None:
-            p = partial(x)
+            p = recorded_partial(partial, x)
             if p.__class__ is not float and p.__class__ is not int and p.__class__ is not Fraction:
                 tape.plain = False
         entries.append((a.node, p))
@@ -230,7 +272,12 @@ def _lift1_tower(function, a, tower):
         cls = direction.__class__
         if cls is not Dual and cls is not Tracked and direction == 0:
             return function(a.primal)       # no tangent to form, so no partial to compute
-    result, p = tower(a.primal)
+        result, p = tower(a.primal)
+    else:
+        try:
+            result, p = tower(a.primal)
+        except DEFERRABLE_ERRORS as error:
+            result, p = function(a.primal), SingularPartial(error)
     if tape is not None:
         if p.__class__ is not float and p.__class__ is not int and p.__class__ is not Fraction:
             tape.plain = False
@@ -270,7 +317,8 @@ def twin_descent(x, base, sign: int):
     is sign·f·direction, exactly the terms lift1 forms for f and g there, level by level."""
     levels = []
     while x.__class__ is Dual:
-        levels.append(x)
+        if x.tag.live:
+            levels.append(x)
         x = x.primal
     f, g = base(x)
     for level in reversed(levels):
@@ -297,6 +345,8 @@ def lift2(function, partials, a, b, kernel=None):
         tag = a.tag
         if cb is Dual or cb is Tracked:
             b_tag = b.tag
+            if not tag.live or not b_tag.live:
+                return function(live_value(a), live_value(b))
             if b_tag is tag:
                 on_a = on_b = True
             elif tag.level > b_tag.level:
@@ -309,6 +359,8 @@ def lift2(function, partials, a, b, kernel=None):
     else:
         tag = b.tag
         on_a, on_b = False, True
+    if not tag.live:
+        return function(live_value(a), live_value(b))
     x = a.primal if on_a else a
     y = b.primal if on_b else b
     cx, cy = x.__class__, y.__class__
@@ -325,9 +377,9 @@ def lift2(function, partials, a, b, kernel=None):
     tape = tag.tape
     if tape is not None:
         if pa.__class__ is not int and on_a and out is None:
-            pa = pa(x, y)
+            pa = recorded_partial(pa, x, y)
         if pb.__class__ is not int and on_b and out is None:
-            pb = pb(x, y)
+            pb = recorded_partial(pb, x, y)
         if (on_a and pa.__class__ is not float and pa.__class__ is not int and pa.__class__ is not Fraction) or \
                 (on_b and pb.__class__ is not float and pb.__class__ is not int and pb.__class__ is not Fraction):
             tape.plain = False

@@ -19,11 +19,12 @@ from itertools import repeat
 from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
 from .forward import Forward
-from .lift import lift
+from .lift import G, lift
 from .reverse import Tape
-from .structure import is_structure, leaves, map_structure
+from .structure import is_structure, leaves, map_structure, same_shape
 from .teaching import tape_dot, tape_text
-from .tags import DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged, normalize, plain, tracked
+from .tags import (DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged,
+                   live_value, normalize, plain, tracked)
 
 
 class Operators:
@@ -78,7 +79,7 @@ class Operators:
         if len(xs) != 1:
             raise DifferentiationError(f"{name}: expects a function of one number, called with {len(xs)} "
                                        "arguments; use gradient or jacobian for several variables")
-        x = xs[0]
+        x = live_value(xs[0])
         if is_structure(x):
             raise DifferentiationError(f"{name}: the argument {write_string(x)} is a list or vector; "
                                        "use gradient (or jacobian) for functions of several variables")
@@ -86,17 +87,26 @@ class Operators:
             raise DifferentiationError(f"{name}: expected a number, got {write_string(x)}")
         return x
 
+    # Every tag drawn below is closed in a `finally` once its calculation has read its result,
+    # so that an error or an escaping continuation closes it too (tags.py says why).
+
     def derivative(self, f, xs):
         x = self._one_number("derivative", xs)
         tag = self.tags.fresh()
-        return self.forward.tangent(tag, self.apply(f, [dual(tag, x, 1)]), "derivative")
+        try:
+            return self.forward.tangent(tag, self.apply(f, [dual(tag, x, 1)]), "derivative")
+        finally:
+            tag.close()
 
     def value_and_derivative(self, f, xs):
         x = self._one_number("value-and-derivative", xs)
         tag = self.tags.fresh()
-        y = self.apply(f, [dual(tag, x, 1)])
-        return make_list([self.forward.primal(tag, y, "value-and-derivative"),
-                          self.forward.tangent(tag, y, "value-and-derivative")])
+        try:
+            y = self.apply(f, [dual(tag, x, 1)])
+            return make_list([self.forward.primal(tag, y, "value-and-derivative"),
+                              self.forward.tangent(tag, y, "value-and-derivative")])
+        finally:
+            tag.close()
 
     def _perturb_one(self, who, xs, position, tag):
         """The arguments with their ``position``-th number (counting across all) perturbed."""
@@ -108,12 +118,12 @@ class Operators:
             index = counter[0]
             counter[0] += 1
             return dual(tag, x, 1) if index == position else x
-        return [map_structure(leaf, x) for x in xs]
+        return [map_structure(leaf, x, who) for x in xs]
 
     def _input_count(self, who, xs) -> int:
         count = 0
         for x in xs:
-            for leaf in leaves(x):
+            for leaf in leaves(x, who):
                 if not is_number(leaf):
                     raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(leaf)}")
                 count += 1
@@ -124,49 +134,65 @@ class Operators:
         columns = []
         for position in range(self._input_count(who, xs)):
             tag = self.tags.fresh()
-            y = self.apply(f, self._perturb_one(who, xs, position, tag))
-            columns.append(self.forward.tangent(tag, y, who))
+            try:
+                y = self.apply(f, self._perturb_one(who, xs, position, tag))
+                columns.append(self.forward.tangent(tag, y, who))
+            finally:
+                tag.close()
         return columns
 
     def gradient_forward(self, f, xs):
         if self._input_count("gradient-forward", xs) > 1:
             # one pass in a direction per input, rather than a pass per input
-            tag, count, y = self._bundle_pass("gradient-forward", f, xs)
-            cls = y.__class__
-            if cls is Dual and y.tag is tag:
-                return self._shape_like_inputs(xs, map(y.tangent.coefficients.get, range(count), repeat(0)))
-            if cls is int or cls is float or cls is Fraction or \
-                    ((cls is Dual or cls is Tracked) and y.tag.level < tag.level):
-                return self._shape_like_inputs(xs, repeat(0))
-            # not a number, or a perturbation younger than the pass: the passes per input decide
+            def read(tag, count, y):
+                y = live_value(y)
+                cls = y.__class__
+                if cls is Dual and y.tag is tag:
+                    return self._shape_like_inputs(xs, map(y.tangent.coefficients.get, range(count), repeat(0)))
+                if cls is int or cls is float or cls is Fraction or \
+                        ((cls is Dual or cls is Tracked) and y.tag.level < tag.level):
+                    return self._shape_like_inputs(xs, repeat(0))
+                return None     # not a number, or a perturbation younger than the pass
+            found = self._bundle_pass("gradient-forward", f, xs, read)
+            if found is not None:
+                return found
+            # the passes per input decide (and say what is wrong)
         columns = self._forward_columns("gradient-forward", f, xs)
         for column in columns:
             self._check_scalar("gradient-forward", column)
         return self._shape_like_inputs(xs, iter(columns))
 
-    def _bundle_pass(self, who, f, xs):
-        """(tag, input count, value) of one pass of ``f``, every input perturbed in a direction
-        of its own (a bundle tangent)."""
+    def _bundle_pass(self, who, f, xs, read):
+        """read(tag, input count, value) of one pass of ``f``, every input perturbed in a
+        direction of its own (a bundle tangent), read while the pass's tag is open."""
         tag = self.tags.fresh()
-        count = [0]
+        try:
+            count = [0]
 
-        def perturbed(x):
-            if not is_number(x):
-                raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(x)}")
-            count[0] += 1
-            return dual(tag, x, bundle({count[0] - 1: 1}))
-        y = self.apply(f, [map_structure(perturbed, x) for x in xs])
-        return tag, count[0], y
+            def perturbed(x):
+                if not is_number(x):
+                    raise DifferentiationError(f"{who}: expected numbers in the arguments, got {write_string(x)}")
+                count[0] += 1
+                return dual(tag, x, bundle({count[0] - 1: 1}))
+            y = self.apply(f, [map_structure(perturbed, x, who) for x in xs])
+            return read(tag, count[0], y)
+        finally:
+            tag.close()
 
     def _bundle_rows(self, who, f, xs):
         """(the value, the rows of its Jacobian) from one pass, every input perturbed in a
         direction of its own (a bundle tag); None when the value is not made of numbers alone."""
-        tag, count, y = self._bundle_pass(who, f, xs)
+        return self._bundle_pass(who, f, xs, lambda tag, count, y: self._rows_of(who, tag, count, y))
+
+    def _rows_of(self, who, tag, count, y):
         columns = range(count)
         zeros = repeat(0)       # the coefficient of every column a row does not mention, endlessly
         rows = []
-        for leaf in leaves(y):
+        for leaf in leaves(y, who):
             cls = leaf.__class__
+            if (cls is Dual or cls is Tracked) and not leaf.tag.live:
+                leaf = live_value(leaf)
+                cls = leaf.__class__
             if cls is Dual and leaf.tag is tag:
                 rows.append(list(map(leaf.tangent.coefficients.get, columns, zeros)))
             elif cls is int or cls is float or cls is Fraction or \
@@ -178,7 +204,7 @@ class Operators:
             else:
                 raise DifferentiationError(f"{who}: the function returned {write_string(leaf)}, which is not "
                                            "a number (nor a list, vector or procedure of numbers)")
-        return y, rows
+        return y, rows      # y for its shape only
 
     def jacobian_forward(self, f, xs):
         if not xs:
@@ -197,19 +223,31 @@ class Operators:
         if len(args) != 2:
             raise DifferentiationError(f"jvp: expected a point and a tangent, got {len(args)} arguments")
         x, v = args
+        directions = iter(self._matching("jvp", x, v, "tangent", "point"))
         tag = self.tags.fresh()
-        directions = iter(leaves(v))
-        if len(leaves(v)) != len(leaves(x)):
-            raise DifferentiationError("jvp: the tangent must have the shape of the point")
+        try:
+            def leaf(number):
+                if not is_number(number):
+                    raise DifferentiationError(f"jvp: expected numbers in the point, got {write_string(number)}")
+                return dual(tag, number, next(directions))
+            return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x, "jvp")]), "jvp")
+        finally:
+            tag.close()
 
-        def leaf(number):
+    @staticmethod
+    def _matching(who, reference, other, other_name, reference_name) -> list:
+        """The numbers of ``other``, which must have the shape of ``reference`` (a tangent that of
+        its point, a cotangent that of the function's value)."""
+        numbers = leaves(other, who)
+        leaves(reference, who)      # finite (or an error saying it is not)
+        if not same_shape(reference, other):
+            raise DifferentiationError(f"{who}: the {other_name} {write_string(other)} does not have the "
+                                       f"shape of the {reference_name} {write_string(reference)}")
+        for number in numbers:
             if not is_number(number):
-                raise DifferentiationError(f"jvp: expected numbers in the point, got {write_string(number)}")
-            direction = next(directions)
-            if not is_number(direction):
-                raise DifferentiationError(f"jvp: expected numbers in the tangent, got {write_string(direction)}")
-            return dual(tag, number, direction)
-        return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x)]), "jvp")
+                raise DifferentiationError(f"{who}: expected numbers in the {other_name}, got "
+                                           f"{write_string(number)}")
+        return [live_value(number) for number in numbers]
 
     # -- reverse mode ----------------------------------------------------------------------------
 
@@ -220,8 +258,11 @@ class Operators:
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected a number or a list or vector of numbers, "
                                            f"got {write_string(x)}")
+            cls = x.__class__
+            if cls is Dual or cls is Tracked:
+                x = live_value(x)
             return tracked(tag, x, tape.new_input())
-        return [map_structure(leaf, x) for x in xs]
+        return [map_structure(leaf, x, who) for x in xs]
 
     def _check_scalar(self, who, y):
         if is_structure(y):
@@ -238,22 +279,28 @@ class Operators:
             adjoint = adjoints[tracked.node] if adjoints is not None else None
             if adjoint is None:
                 return 0
-            return adjoint if adjoint.__class__ is not Fraction else normalize(adjoint)
+            cls = adjoint.__class__
+            if cls is Fraction:
+                return normalize(adjoint)
+            return live_value(adjoint) if cls is Dual or cls is Tracked else adjoint
         return [map_structure(leaf, x) for x in inputs]
 
     def _gradient_pass(self, who, f, xs):
         tag = self.tags.fresh(Tape())
-        inputs = self._record_inputs(who, xs, tag)
-        y = self.apply(f, inputs)
-        self._check_scalar(who, y)
-        adjoints = None
-        if y.__class__ is Tracked and y.tag is tag:
-            adjoints = tag.tape.backward({y.node: 1})
-            value = y.primal
-        else:
-            value = y
-        gradients = self._read(inputs, adjoints, tag)
-        return value, gradients[0] if len(xs) == 1 else make_list(gradients)
+        try:
+            inputs = self._record_inputs(who, xs, tag)
+            y = self.apply(f, inputs)
+            self._check_scalar(who, y)
+            adjoints = None
+            if y.__class__ is Tracked and y.tag is tag:
+                adjoints = tag.tape.backward({y.node: 1})
+                value = y.primal
+            else:
+                value = live_value(y)
+            gradients = self._read(inputs, adjoints, tag)
+            return value, gradients[0] if len(xs) == 1 else make_list(gradients)
+        finally:
+            tag.close()
 
     def gradient(self, f, xs):
         if not xs:
@@ -270,34 +317,45 @@ class Operators:
         if not xs:
             raise DifferentiationError("jacobian-reverse: expected at least one argument")
         tag = self.tags.fresh(Tape())
-        inputs = self._record_inputs("jacobian-reverse", xs, tag)
-        y = self.apply(f, inputs)
-        rows = []
-        for output in leaves(y):
-            if not is_number(output):
-                raise DifferentiationError(f"jacobian-reverse: the function returned {write_string(output)} "
-                                           "among its outputs, not a number")
-            adjoints = tag.tape.backward({output.node: 1}) \
-                if output.__class__ is Tracked and output.tag is tag else None
-            rows.append([leaf for x in self._read(inputs, adjoints, tag) for leaf in leaves(x)])
-        return self._matrix(xs, y, rows)
+        try:
+            inputs = self._record_inputs("jacobian-reverse", xs, tag)
+            y = self.apply(f, inputs)
+            rows = []
+            for output in leaves(y, "jacobian-reverse"):
+                if not is_number(output):
+                    raise DifferentiationError(f"jacobian-reverse: the function returned {write_string(output)} "
+                                               "among its outputs, not a number")
+                adjoints = tag.tape.backward({output.node: 1}) \
+                    if output.__class__ is Tracked and output.tag is tag else None
+                rows.append([leaf for x in self._read(inputs, adjoints, tag) for leaf in leaves(x)])
+            return self._matrix(xs, y, rows)
+        finally:
+            tag.close()
 
     def vjp(self, f, args):
         if len(args) != 2:
             raise DifferentiationError(f"vjp: expected a point and a cotangent, got {len(args)} arguments")
         x, cotangent = args
         tag = self.tags.fresh(Tape())
-        inputs = self._record_inputs("vjp", [x], tag)
-        y = self.apply(f, inputs)
-        outputs, weights = leaves(y), leaves(cotangent)
-        if len(outputs) != len(weights):
-            raise DifferentiationError("vjp: the cotangent must have the shape of the function's value")
-        seeds: dict = {}
-        for output, weight in zip(outputs, weights):
-            if output.__class__ is Tracked and output.tag is tag:
-                seeds[output.node] = weight if output.node not in seeds else seeds[output.node] + weight
-        adjoints = tag.tape.backward(seeds) if seeds else None
-        return self._read(inputs, adjoints, tag)[0]
+        try:
+            inputs = self._record_inputs("vjp", [x], tag)
+            y = self.apply(f, inputs)
+            outputs = leaves(y, "vjp")
+            weights = self._matching("vjp", y, cotangent, "cotangent", "function's value")
+            seeds: dict = {}
+            for output, weight in zip(outputs, weights):
+                if not is_number(output):
+                    raise DifferentiationError(f"vjp: the function returned {write_string(output)} among its "
+                                               "outputs, not a number")
+                if output.__class__ is Tracked and output.tag is tag:
+                    # an output met twice (a value listed twice) gets the sum of its seeds, which
+                    # may carry an outer derivative's perturbation
+                    node = output.node
+                    seeds[node] = weight if node not in seeds else G.add(seeds[node], weight)
+            adjoints = tag.tape.backward(seeds) if seeds else None
+            return self._read(inputs, adjoints, tag)[0]
+        finally:
+            tag.close()
 
     # -- nested ----------------------------------------------------------------------------------
 
@@ -313,7 +371,7 @@ class Operators:
     # -- shapes ----------------------------------------------------------------------------------
 
     def _shape_like_inputs(self, xs, values):
-        shaped = [map_structure(lambda _: next(values), x) for x in xs]
+        shaped = [map_structure(lambda _: next(values), x) for x in xs]   # xs walked before
         return shaped[0] if len(xs) == 1 else make_list(shaped)
 
     def _matrix(self, xs, y, rows):
@@ -334,16 +392,43 @@ def stop_gradient(value):
     return map_structure(lambda x: plain(x) if is_tagged(x) else x, value)
 
 
-def make_differentiable(apply, function, partials, name: str):
-    """``function`` with a custom rule: ``partials[i]`` computes ∂function/∂(argument i)."""
-    partial_functions = tuple((lambda p: lambda *args: apply(p, list(args)))(p) for p in partials)
+def make_differentiable(apply, function, partials, name: str, parameters=None):
+    """``function`` with a custom rule: ``partials[i]`` computes ∂function/∂(argument i).  A
+    rule computes numbers: a partial, or the function under a derivative, that returns anything
+    else is an error naming it."""
+    parameters = parameters or tuple(f"argument {i + 1}" for i in range(len(partials)))
+
+    def checked_partial(partial, parameter):
+        def compute(*args):
+            value = apply(partial, list(args))
+            if not is_number(value):
+                raise DifferentiationError(f"{name}: the derivative rule's partial with respect to {parameter} "
+                                           f"returned {write_string(value)}, not a number")
+            return value
+        return compute
+    partial_functions = tuple(checked_partial(p, parameter) for p, parameter in zip(partials, parameters))
+
+    def value_of(*args):
+        value = apply(function, list(args))
+        if not is_number(value):
+            raise DifferentiationError(f"{name}: a procedure with a derivative rule must return a number "
+                                       f"when differentiated, got {write_string(value)}")
+        return value
 
     def differentiable(*args):
         if len(args) != len(partial_functions):
-            raise DifferentiationError(f"{name}: expected {len(partial_functions)} arguments, got {len(args)}")
+            raise DifferentiationError(f"{name}: expected {len(partial_functions)} argument"
+                                       f"{'s' if len(partial_functions) != 1 else ''}, got {len(args)}")
         for arg in args:
             if arg.__class__ is Dual or arg.__class__ is Tracked:
-                return lift(differentiable, partial_functions, args)
+                return lift(lifted, partial_functions, args)
         return apply(function, list(args))
+
+    def lifted(*args):      # the value under a derivative: a number, or the rule means nothing
+        for arg in args:
+            if arg.__class__ is Dual or arg.__class__ is Tracked:
+                return lift(lifted, partial_functions, args)
+        return value_of(*args)
     differentiable.__name__ = differentiable.__qualname__ = name
+    lifted.__name__ = lifted.__qualname__ = name
     return differentiable

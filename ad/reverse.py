@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from .lift import G, is_zero, scaled
+from .lift import G, SingularPartial, is_zero, scaled
 
 
 class Tape:
@@ -119,6 +119,8 @@ class Tape:
                         (previous is None or previous.__class__ is float):
                     contribution = adjoint * partial
                     adjoints[parent] = contribution if previous is None else previous + contribution
+                elif partial.__class__ is SingularPartial:
+                    raise partial.error         # a nonzero adjoint reached it
                 elif trace is None:
                     # _propagate, written out: an adjoint is never a bundle, so scaled() comes
                     # down to its shortcuts for a 1 and the generic product

@@ -23,15 +23,33 @@ class DifferentiationError(Exception):
 class Tag:
     """One derivative invocation.  ``tape`` is its Wengert list in reverse mode, else None.
     ``inline_entries`` is the tape's list of entries when the arithmetic primitives may append
-    to it directly (a tape without teaching annotations), else None: one attribute to read on
-    the path every reverse-mode operation takes."""
+    to it directly (a live tape without teaching annotations), else None: one attribute to read
+    on the path every reverse-mode operation takes.
 
-    __slots__ = ("level", "tape", "inline_entries")
+    ``live`` is whether the derivative calculation that drew the tag is running.  A perturbation
+    exists only during that dynamic extent (the operator's call, and each call of a procedure a
+    derivative returned, which re-opens it); a value met outside it — kept by ``set!``, a
+    closure, a data structure, a continuation — is the number it stands for.  Lifting treats it
+    as its primal, ``dual`` makes no value of a closed tag, and nothing is appended to its tape."""
+
+    __slots__ = ("level", "tape", "inline_entries", "live")
 
     def __init__(self, level: int, tape=None):
         self.level = level
         self.tape = tape
+        self.live = True
         self.inline_entries = tape.entries if tape is not None and tape.notes is None else None
+
+    def set_live(self, live: bool) -> bool:
+        """Open (True) or close (False) the tag; the state it had before."""
+        previous = self.live
+        self.live = live
+        tape = self.tape
+        self.inline_entries = tape.entries if live and tape is not None and tape.notes is None else None
+        return previous
+
+    def close(self):
+        self.set_live(False)
 
     def __repr__(self) -> str:
         return f"ε{self.level}"
@@ -50,15 +68,21 @@ class TagSource:
         return Tag(self.level, tape)
 
 
+def _number_text(value) -> str:
+    from ..lang.printer import number_to_string
+    return number_to_string(plain(value))
+
+
 class Dual:
+    # A perturbed number is printed, written and shown in messages as the number it stands for:
+    # the perturbation is the derivative operator's business, not the program's text.
     __slots__ = ("tag", "primal", "tangent")
 
     def scheme_repr(self, write: bool) -> str:
-        from ..lang.printer import write_string
-        return f"#<dual {write_string(self.primal)} + {write_string(self.tangent)}·ε{self.tag.level}>"
+        return _number_text(self)
 
     def __repr__(self) -> str:
-        return self.scheme_repr(True)
+        return f"Dual({self.tag!r}, {self.primal!r}, {self.tangent!r})"
 
 
 class Bundle:
@@ -100,11 +124,10 @@ class Tracked:
     __slots__ = ("tag", "primal", "node")
 
     def scheme_repr(self, write: bool) -> str:
-        from ..lang.printer import write_string
-        return f"#<tracked {write_string(self.primal)} on tape {self.tag.level} entry {self.node}>"
+        return _number_text(self)
 
     def __repr__(self) -> str:
-        return self.scheme_repr(True)
+        return f"Tracked({self.tag!r}, {self.primal!r}, node {self.node})"
 
 
 # The classes above have no __init__ on purpose: a class whose __init__ is Python code is called
@@ -123,7 +146,10 @@ def tracked(tag: Tag, primal, node: int) -> Tracked:
 
 
 def dual(tag: Tag, primal, tangent) -> Dual:
-    """Dual(tag, primal, tangent): primal + tangent·ε_tag."""
+    """Dual(tag, primal, tangent): primal + tangent·ε_tag; just the primal when the tag is
+    closed (every operation forms its result's primal first, so a closed tag drops out here)."""
+    if not tag.live:
+        return primal
     value = Dual()
     value.tag = tag
     value.primal = primal
@@ -159,6 +185,14 @@ def plain(value):
     return value
 
 
+def live_value(value):
+    """``value`` without the perturbations of closed tags at its top: the number it stands for
+    outside their calculations (a live perturbation, and what lies under it, stay)."""
+    while (value.__class__ is Dual or value.__class__ is Tracked) and not value.tag.live:
+        value = value.primal
+    return value
+
+
 def normalize(value):
     """Exact rationals with denominator 1 are integers."""
     if value.__class__ is Fraction and value.denominator == 1:
@@ -167,10 +201,12 @@ def normalize(value):
 
 
 def top_tag(args) -> Tag | None:
+    """The newest live tag at the top of ``args`` (a closed one perturbs nothing)."""
     top = None
     for value in args:
         cls = value.__class__
         if cls is Dual or cls is Tracked:
-            if top is None or value.tag.level > top.level:
-                top = value.tag
+            tag = value.tag
+            if tag.live and (top is None or tag.level > top.level):
+                top = tag
     return top

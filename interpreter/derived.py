@@ -636,16 +636,28 @@ def _define_derivative(ex: Expander, form, scope, span):
                                 f"parameter{'s' if len(params) != 1 else ''} and needs as many partials, "
                                 f"got {len(partials)}", span)
     lambdas = [syntax_list(keyword("lambda"), items[1].cdr, partial, span=span) for partial in partials]
+    parameters = tuple(base_symbol(p).name for p in params)
     rewritten = syntax_list(keyword("set!"), name,
                             syntax_list(Literal(_make_differentiable), name,
                                         syntax_list(Literal(_tuple_of), *lambdas),
-                                        base_symbol(name).name, span=span), span=span)
+                                        base_symbol(name).name, Literal(parameters), span=span), span=span)
     return ex.expand(rewritten, scope, span)
 
 
-def _make_differentiable(function, partials, name):
+def _make_differentiable(function, partials, name, parameters):
     runtime.check_procedure("define-derivative", function)
-    return make_differentiable(lambda f, args: runtime.apply_procedure(f, args), function, partials, name)
+    accepted = runtime.arity(function)
+    if accepted is not None:
+        required, most = accepted
+        count = len(parameters)
+        if count < required or (most is not None and count > most):
+            takes = (f"{required} or more arguments" if most is None else
+                     f"{required} argument{'s' if required != 1 else ''}" if required == most else
+                     f"{required} to {most} arguments")
+            fail(f"define-derivative: {name} takes {takes}, but the rule has {count} "
+                 f"parameter{'s' if count != 1 else ''}")
+    return make_differentiable(lambda f, args: runtime.apply_procedure(f, args), function, partials, name,
+                               parameters)
 
 
 # -- program structure --------------------------------------------------------------------------

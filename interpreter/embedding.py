@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..ad.tags import Dual, Tracked, live_value, plain
 from ..lang.datum import MultipleValues, MutableString, Nil, Pair, list_to_python, make_list
 from .runtime import apply_procedure
 
@@ -61,11 +62,21 @@ def to_scheme(value):
     return value
 
 
+class PerturbedForPython(Exception):
+    """A number being differentiated met on its way to Python code, which cannot carry it."""
+
+
 def to_python(interp, value):
-    """A nablisp value as Python sees it."""
+    """A nablisp value as Python sees it.  A number whose perturbations are all closed is the
+    number it stands for; one still being differentiated cannot cross (PerturbedForPython)."""
     cls = value.__class__
     if cls in (int, float, Fraction, bool, str) or value is None:
         return value
+    if cls is Dual or cls is Tracked:
+        number = live_value(value)
+        if number.__class__ is Dual or number.__class__ is Tracked:
+            raise PerturbedForPython(plain(number))
+        return number
     if value is Nil:
         return []
     if cls is Pair:
@@ -86,11 +97,19 @@ def to_python(interp, value):
 
 def python_procedure(interp, name: str, function):
     """A nablisp procedure that calls the Python ``function`` with Python values."""
-    from .errors import ErrorObject, SchemeError
+    from ..lang.printer import write_string
+    from .errors import ErrorObject, SchemeDifferentiationError, SchemeError
 
     def procedure(*args):
         try:
-            result = function(*[to_python(interp, arg) for arg in args])
+            arguments = [to_python(interp, arg) for arg in args]
+        except PerturbedForPython as number:
+            raise SchemeDifferentiationError(ErrorObject(
+                f"{name}: a Python procedure cannot be differentiated through (it was given "
+                f"{write_string(number.args[0])}, a number being differentiated); define it with "
+                f"Interpreter.define_primitive and its partial derivatives")) from None
+        try:
+            result = function(*arguments)
         except (SchemeError, KeyboardInterrupt):
             raise
         except Exception as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from fractions import Fraction
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,7 +109,8 @@ class Interpreter:
         from .primitives.session import session_primitives
         for name, function in session_primitives(self).items():
             self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
-        self.globals.update(Operators(runtime.apply_procedure).table())
+        self.operators = Operators(runtime.apply_procedure)
+        self.globals.update(self.operators.table())
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -252,7 +254,7 @@ class Interpreter:
         gives ∂function/∂(argument i) and receives arguments that may carry perturbations, so it
         should compute with the generic operations of ``Interpreter.ops`` (nablisp's own
         arithmetic) for its derivatives to nest.  ``function`` itself only sees plain numbers."""
-        rules = tuple(partials)
+        rules = tuple(_checked_rule(name, index, rule) for index, rule in enumerate(partials))
 
         def plain_call(*args):
             return to_scheme(function(*args))
@@ -333,6 +335,33 @@ class Interpreter:
         if not error.backtrace:
             error.backtrace = _condense([(name, span) for name, span in trace if name is not None])
         return error
+
+
+def _checked_rule(name: str, index: int, rule):
+    """A partial given from Python, with what goes wrong in it said in the language's terms: a
+    rule written with Python's operators or `math` works on plain numbers but not under a
+    nested derivative, where its arguments are perturbed numbers."""
+    if rule.__class__ is int:
+        return rule
+    which = f"the partial derivative with respect to argument {index + 1}"
+
+    def partial(*args):
+        try:
+            value = rule(*args)
+        except (NablispError, DifferentiationError, KeyboardInterrupt, RecursionError):
+            raise
+        except Exception as error:
+            if any(arg.__class__ is Dual or arg.__class__ is Tracked for arg in args):
+                raise DifferentiationError(
+                    f"{name}: {which} cannot be differentiated again (it raised {type(error).__name__} "
+                    f"when given a number being differentiated, as a nested derivative does); write it "
+                    f"with nablisp's arithmetic, Interpreter.ops (ops.cos(x), ops.mul(a, b), …), "
+                    f"instead of math functions or Python operators") from error
+            raise DifferentiationError(f"{name}: {which} raised {type(error).__name__}: {error}") from error
+        if value.__class__ not in (int, float, Fraction, Dual, Tracked):
+            raise DifferentiationError(f"{name}: {which} returned {value!r}, not a number")
+        return value
+    return partial
 
 
 def read_cached(source: str, filename: str) -> list:

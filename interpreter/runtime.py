@@ -58,6 +58,19 @@ def resolving(proc):
     return procedure
 
 
+def arity(proc):
+    """(least, most) numbers of arguments a procedure takes — most None for a rest list — or
+    None when that cannot be known (a procedure that is not Python code)."""
+    proc = getattr(proc, "scheme_wrapped", proc)
+    code = getattr(proc, "__code__", None)
+    if code is None:
+        return None
+    positional = code.co_argcount
+    defaults = getattr(proc, "__defaults__", None) or ()
+    rest = bool(code.co_flags & 0x04)       # CO_VARARGS
+    return positional - len(defaults), None if rest else positional
+
+
 def check_procedure(who: str, value):
     if not is_procedure(value):
         fail(f"{who}: expected a procedure, got {write_string(value)}")

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nablisp.ad.rules import KERNELS, RULES, TOWER_RULES
-from nablisp.ad.tags import Bundle, Dual, Tag, Tracked, bundle, dual, tracked
+from nablisp.ad.tags import Bundle, Dual, Tag, TagSource, Tracked, bundle, dual, tracked
 from nablisp.interpreter import Interpreter, NablispError
 from nablisp.lang.datum import Pair
 
@@ -534,7 +534,9 @@ def _check_older_inside(value, bound=None):
 def test_nested_values_keep_older_tags_inside():
     interp = Interpreter()
     captured = []
-    interp.define("capture!", lambda v: captured.append(v) or v)
+    # a raw primitive, which sees the values themselves (Interpreter.define's Python procedures
+    # refuse perturbed numbers)
+    interp.globals["capture!"] = lambda v: captured.append(v) or v
     interp.eval("(D (lambda (x) (gradient (lambda (y) (capture! (* x y (D (lambda (z) (capture! (* x y z))) 2)))) 3)) 5)")
     interp.eval("(gradient (lambda (x) (D (lambda (y) (capture! (* (sin x) y))) 3)) 5)")
     interp.eval("(((D (lambda (u) (lambda (f) (lambda (x) (capture! (f (+ x u)))))) 0) (lambda (t) (* t t))) 3)")
@@ -570,3 +572,41 @@ def test_a_bundle_is_zero_exactly_when_every_coefficient_is():
     assert bundle({0: dual(older, 0.0, 1)}) != 0     # the coefficient of an outer derivative
     first = bundle({0: 1.0})
     assert first == first and first != bundle({0: 1.0}) and len({first, bundle({0: 1.0})}) == 2
+
+
+def test_a_value_kept_past_its_gradient_adds_nothing_to_the_finished_tape():
+    interp = Interpreter()
+    interp.eval("(define c #f) (define fc #f)")
+    interp.eval("(gradient (lambda (x) (set! c x) (set! fc (D (lambda (y) (* x y)) 1)) (* x x)) 4)")
+    kept = interp.globals["c"]
+    tape = kept.tag.tape
+    length = len(tape.entries)
+    assert interp.eval("(list (* c 2) (sin c) (+ c c c) (expt c 2) (/ c 3) (- c) (sqrt c) fc)") == \
+        [8, pytest.approx(math.sin(4)), 12, 16, Fraction(4, 3), -4, 2, 4]
+    assert interp.eval("(gradient (lambda (y) (* c y y)) 3)") == 24
+    assert len(tape.entries) == length
+    assert not kept.tag.live
+
+
+def test_every_derivative_tag_is_closed_after_its_calculation_even_by_an_error():
+    interp = Interpreter()
+    drawn = []
+
+    class Recording(TagSource):
+        def fresh(self, tape=None):
+            drawn.append(super().fresh(tape))
+            return drawn[-1]
+    recording = Recording()
+    recording.level = interp.operators.tags.level
+    interp.operators.tags = interp.operators.forward.tags = recording
+    interp.eval("""
+      (define (shift u) (lambda (f) (lambda (x) (f (+ x u)))))
+      (list ((D (D (lambda (x) (* x x x)))) 2)
+            (hessian (lambda (v) (* (car v) (cadr v))) '(1 2))
+            (jacobian-reverse (lambda (v) v) '(1 2))
+            (jvp sin 1.0 1.0) (vjp sin 1.0 1.0) (gradient-forward (lambda (a b) (* a b)) 1 2)
+            (((D shift 0) ((D shift 0) exp)) 1.0)
+            (guard (e (#t 'caught)) (gradient (lambda (x) (car x)) 1))
+            (call/cc (lambda (k) (D (lambda (x) (k x)) 1))))""")
+    assert len(drawn) > 12
+    assert not any(tag.live for tag in drawn)

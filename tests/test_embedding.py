@@ -182,3 +182,39 @@ def test_scipy_example():
     assert result.returncode == 0, result.stderr
     assert "minimum at (1.000000, 1.000000)" in result.stdout
     assert "success: True" in result.stdout
+
+
+def test_a_partial_written_with_math_says_how_to_write_it_when_nested(interp):
+    interp.define_primitive("my-cos", math.cos, partials=[lambda x: -math.sin(x)])
+    assert interp.eval("(D my-cos 1.0)") == pytest.approx(-math.sin(1.0))      # one level: fine
+    for source in ("((D (D my-cos)) 1.0)", "((gradient (D my-cos)) 1.0)", "(hessian my-cos 1.0)"):
+        with pytest.raises(SchemeDifferentiationError) as info:
+            interp.eval(source)
+        message = info.value.message
+        assert "my-cos: the partial derivative with respect to argument 1 cannot be differentiated again" in message
+        assert "Interpreter.ops" in message and "Dual" not in message and "Tracked" not in message
+
+
+def test_a_partial_that_returns_no_number_is_named(interp):
+    interp.define_primitive("bad-rule", lambda x: x, partials=[lambda x: "one"])
+    with pytest.raises(SchemeDifferentiationError) as info:
+        interp.eval("(D bad-rule 1.0)")
+    assert info.value.message == "bad-rule: the partial derivative with respect to argument 1 returned 'one', not a number"
+
+
+def test_a_python_procedure_refuses_a_number_being_differentiated(interp):
+    interp.define("py-norm", lambda xs: math.sqrt(sum(x * x for x in xs)))
+    assert interp.eval("(py-norm '(3 4))") == 5.0
+    for source in ("(gradient (lambda (v) (py-norm v)) '(3 4))", "(D (lambda (x) (py-norm (list x 4))) 3)"):
+        with pytest.raises(SchemeDifferentiationError) as info:
+            interp.eval(source)
+        assert info.value.message.startswith("py-norm: a Python procedure cannot be differentiated through "
+                                             "(it was given 3, a number being differentiated)")
+
+
+def test_a_value_that_outlived_its_derivative_reaches_python_as_its_number(interp):
+    interp.define("py-double", lambda x: 2 * x)
+    interp.eval("(define kept #f) (gradient (lambda (x) (set! kept (list x (* x x))) x) 3)")
+    assert interp.eval("kept") == [3, 9]
+    assert interp.eval("(py-double (cadr kept))") == 18
+    assert interp.lookup("kept") == [3, 9]
