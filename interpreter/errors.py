@@ -158,7 +158,9 @@ def _python_type_phrase(type_name: str) -> str:
             "list": "a vector", "Char": "a character", "NoneType": "the unspecified value",
             "Record": "a record", "Promise": "a promise", "ErrorObject": "an error object",
             "EofObject": "the eof object", "RecordType": "a record type",
-            "Environment": "an environment"}.get(type_name, f"a {type_name}")
+            "Environment": "an environment", "Dual": "a number", "Tracked": "a number",
+            "MutableString": "a string", "Parameter": "a parameter", "Continuation": "a continuation",
+            }.get(type_name, f"a {type_name}")
 
 
 def procedure_name(python_name: str) -> str:

@@ -2,60 +2,82 @@
 ;;; Everything here is ordinary nablisp, so every procedure can be differentiated.
 
 ;;; ---------------------------------------------------------------------------------------------
+;;; Arguments: what the procedures below check before they walk or count, so that a bad list or
+;;; count is an error that says so, not a walk that never ends.
+
+(define (check-count who n)
+  ;; a count or an order: an exact non-negative integer, whose own derivative is no concern
+  (if (exact-nonnegative-integer? n)
+      (stop-gradient n)
+      (error (string-append (symbol->string who) ": expected an exact non-negative integer, got") n)))
+
+(define (check-list who l)
+  ;; a proper list: not improper, not circular
+  (if (list? l) l (error (string-append (symbol->string who) ": expected a proper list, got") l)))
+
+(define (check-lists who lists)
+  ;; lists walked side by side until the shortest ends: at least one of them must end
+  (let loop ((ls lists))
+    (cond ((null? ls) (error (string-append (symbol->string who) ": expected proper lists, got") lists))
+          ((list? (car ls)) lists)
+          (else (loop (cdr ls))))))
+
+;;; ---------------------------------------------------------------------------------------------
 ;;; Lists
 
 (define (fold-left f init . lists)
   ;; (fold-left f init '(a b c)) = (f (f (f init a) b) c)
   (if (and (pair? lists) (null? (cdr lists)))
-      (let loop ((acc init) (l (car lists)))
+      (let loop ((acc init) (l (check-list 'fold-left (car lists))))
         (if (null? l) acc (loop (f acc (car l)) (cdr l))))
-      (let loop ((acc init) (ls lists))
+      (let loop ((acc init) (ls (check-lists 'fold-left lists)))
         (if (any null? ls) acc (loop (apply f acc (map car ls)) (map cdr ls))))))
 
 (define (fold-right f init . lists)
   ;; (fold-right f init '(a b c)) = (f a (f b (f c init)))
   (if (and (pair? lists) (null? (cdr lists)))
-      (let loop ((acc init) (l (reverse (car lists))))
+      (let loop ((acc init) (l (reverse (check-list 'fold-right (car lists)))))
         (if (null? l) acc (loop (f (car l) acc) (cdr l))))
-      (let loop ((acc init) (ls (map reverse lists)))
+      (let loop ((acc init) (ls (map reverse (map (lambda (l) (check-list 'fold-right l)) lists))))
         (if (any null? ls) acc (loop (apply f (append (map car ls) (list acc))) (map cdr ls))))))
 
 (define (fold f init . lists)
   ;; SRFI 1 argument order: (fold cons '() '(1 2 3)) = (3 2 1)
-  (apply fold-left (lambda (acc . xs) (apply f (append xs (list acc)))) init lists))
+  (apply fold-left (lambda (acc . xs) (apply f (append xs (list acc)))) init (check-lists 'fold lists)))
 
 (define (reduce f initial l)
   ;; (reduce + 0 '(1 2 3)) = 6; the initial value only for the empty list
-  (if (null? l) initial (fold-left (lambda (acc x) (f x acc)) (car l) (cdr l))))
+  (if (null? (check-list 'reduce l)) initial (fold-left (lambda (acc x) (f x acc)) (car l) (cdr l))))
 
 (define (filter keep? l)
-  (let loop ((l l) (out '()))
+  (let loop ((l (check-list 'filter l)) (out '()))
     (cond ((null? l) (reverse out))
           ((keep? (car l)) (loop (cdr l) (cons (car l) out)))
           (else (loop (cdr l) out)))))
 
-(define (remove drop? l) (filter (lambda (x) (not (drop? x))) l))
+(define (remove drop? l) (filter (lambda (x) (not (drop? x))) (check-list 'remove l)))
 
 (define (partition keep? l)
-  (let loop ((l l) (in '()) (out '()))
+  (let loop ((l (check-list 'partition l)) (in '()) (out '()))
     (cond ((null? l) (values (reverse in) (reverse out)))
           ((keep? (car l)) (loop (cdr l) (cons (car l) in) out))
           (else (loop (cdr l) in (cons (car l) out))))))
 
 (define (delete x l . same?)
   (let ((same? (if (pair? same?) (car same?) equal?)))
-    (remove (lambda (y) (same? x y)) l)))
+    (remove (lambda (y) (same? x y)) (check-list 'delete l))))
 
 (define (delete-duplicates l . same?)
   (let ((same? (if (pair? same?) (car same?) equal?)))
-    (let loop ((l l) (out '()))
+    (let loop ((l (check-list 'delete-duplicates l)) (out '()))
       (cond ((null? l) (reverse out))
             ((any (lambda (y) (same? (car l) y)) out) (loop (cdr l) out))
             (else (loop (cdr l) (cons (car l) out)))))))
 
 (define (iota count . options)
   ;; (iota 5) = (0 1 2 3 4); (iota 5 1) = (1 2 3 4 5); (iota 5 0 2) = (0 2 4 6 8)
-  (let ((start (if (pair? options) (car options) 0))
+  (let ((count (check-count 'iota count))
+        (start (if (pair? options) (car options) 0))
         (step (if (and (pair? options) (pair? (cdr options))) (cadr options) 1)))
     (let loop ((i (- count 1)) (out '()))
       (if (< i 0) out (loop (- i 1) (cons (+ start (* i step)) out))))))
@@ -63,7 +85,7 @@
 (define (last l) (car (last-pair l)))
 
 (define (take l k)
-  (let loop ((l l) (k k) (out '()))
+  (let loop ((l l) (k (check-count 'take k)) (out '()))
     (if (= k 0) (reverse out)
         (if (pair? l) (loop (cdr l) (- k 1) (cons (car l) out))
             (error "take: the list is shorter than" k)))))
@@ -72,31 +94,31 @@
 
 (define (any pred . lists)
   (if (and (pair? lists) (null? (cdr lists)))
-      (let loop ((l (car lists)))
+      (let loop ((l (check-list 'any (car lists))))
         (cond ((null? l) #f) ((pred (car l)) => (lambda (x) x)) (else (loop (cdr l)))))
-      (let loop ((ls lists))
+      (let loop ((ls (check-lists 'any lists)))
         (if (let check ((ls ls)) (and (pair? ls) (or (null? (car ls)) (check (cdr ls)))))
             #f
             (or (apply pred (map car ls)) (loop (map cdr ls)))))))
 
 (define (every pred . lists)
   (if (and (pair? lists) (null? (cdr lists)))
-      (let loop ((l (car lists)) (last #t))
+      (let loop ((l (check-list 'every (car lists))) (last #t))
         (if (null? l) last (let ((r (pred (car l)))) (if r (loop (cdr l) r) #f))))
-      (let loop ((ls lists) (last #t))
+      (let loop ((ls (check-lists 'every lists)) (last #t))
         (if (let check ((ls ls)) (and (pair? ls) (or (null? (car ls)) (check (cdr ls)))))
             last
             (let ((r (apply pred (map car ls)))) (if r (loop (map cdr ls) r) #f))))))
 
 (define (count pred l)
-  (let loop ((l l) (n 0)) (if (null? l) n (loop (cdr l) (if (pred (car l)) (+ n 1) n)))))
+  (let loop ((l (check-list 'count l)) (n 0)) (if (null? l) n (loop (cdr l) (if (pred (car l)) (+ n 1) n)))))
 
 (define (list-index pred l)
-  (let loop ((l l) (i 0))
+  (let loop ((l (check-list 'list-index l)) (i 0))
     (cond ((null? l) #f) ((pred (car l)) i) (else (loop (cdr l) (+ i 1))))))
 
 (define (find pred l)
-  (let loop ((l l)) (cond ((null? l) #f) ((pred (car l)) (car l)) (else (loop (cdr l))))))
+  (let loop ((l (check-list 'find l))) (cond ((null? l) #f) ((pred (car l)) (car l)) (else (loop (cdr l))))))
 
 (define (append-map f . lists) (apply append (apply map f lists)))
 
@@ -104,13 +126,11 @@
 
 (define (product l) (apply * l))
 
-(define (list-tabulate n f) (map f (iota n)))
-
-(define (flatten x)
-  (cond ((null? x) '()) ((pair? x) (append (flatten (car x)) (flatten (cdr x)))) (else (list x))))
+(define (list-tabulate n f) (map f (iota (check-count 'list-tabulate n))))
 
 (define (argmin f l)
   ;; the element of l where f is smallest (the first one, at a tie)
+  (if (or (null? l) (not (list? l))) (error "argmin: expected a non-empty proper list, got" l))
   (let loop ((best (car l)) (best-value (f (car l))) (l (cdr l)))
     (if (null? l) best
         (let ((v (f (car l))))
@@ -168,13 +188,14 @@
 
 (define (gradient-descent f x0 step iterations)
   ;; x ← x − step·∇f(x), a fixed number of times
-  (let loop ((x x0) (i 0))
-    (if (= i iterations) x (loop (v- x (scale step ((gradient f) x))) (+ i 1)))))
+  (let loop ((x x0) (i 0) (iterations (check-count 'gradient-descent iterations)))
+    (if (= i iterations) x (loop (v- x (scale step ((gradient f) x))) (+ i 1) iterations))))
 
 (define (gradient-descent-backtracking f x0 . options)
   ;; steepest descent with an Armijo backtracking line search; stops when the gradient is small
   (let ((tolerance (if (pair? options) (car options) 1e-8))
-        (max-iterations (if (and (pair? options) (pair? (cdr options))) (cadr options) 1000)))
+        (max-iterations (check-count 'gradient-descent-backtracking
+                                     (if (and (pair? options) (pair? (cdr options))) (cadr options) 1000))))
     (let loop ((x x0) (i 0))
       (let* ((fx (f x)) (g ((gradient f) x)) (g2 (dot g g)))
         (if (or (< g2 (* tolerance tolerance)) (= i max-iterations))
@@ -188,7 +209,8 @@
 (define (newton-minimize f x0 . options)
   ;; Newton's method: solve H·step = ∇f and move by −step, until the step is small
   (let ((tolerance (if (pair? options) (car options) 1e-10))
-        (max-iterations (if (and (pair? options) (pair? (cdr options))) (cadr options) 100)))
+        (max-iterations (check-count 'newton-minimize
+                                     (if (and (pair? options) (pair? (cdr options))) (cadr options) 100))))
     (let loop ((x x0) (i 0))
       (let ((step (solve-linear (hessian f x) ((gradient f) x))))
         (let ((next (v- x step)))
@@ -197,7 +219,8 @@
 (define (newton-root f x0 . options)
   ;; Newton–Raphson: x ← x − f(x)/f'(x)
   (let ((tolerance (if (pair? options) (car options) 1e-12))
-        (max-iterations (if (and (pair? options) (pair? (cdr options))) (cadr options) 100)))
+        (max-iterations (check-count 'newton-root
+                                     (if (and (pair? options) (pair? (cdr options))) (cadr options) 100))))
     (let loop ((x x0) (i 0))
       (let* ((fx (f x)) (next (- x (/ fx ((derivative f) x)))))
         (if (or (<= (abs (- next x)) (* tolerance (max 1 (abs x)))) (= i max-iterations))
@@ -226,13 +249,14 @@
 
 (define (nth-derivative n f)
   ;; (nth-derivative 3 f) = (D (D (D f)))
-  (if (= n 0) f (derivative (nth-derivative (- n 1) f))))
+  (let loop ((k (check-count 'nth-derivative n)) (g f))
+    (if (= k 0) g (loop (- k 1) (derivative g)))))
 
 (define (taylor-coefficients f x n)
   ;; the first n coefficients f(x), f'(x), f''(x)/2!, …, exact where f and x are
-  (let loop ((k 0) (g f) (factorial 1) (out '()))
+  (let loop ((k 0) (g f) (factorial 1) (out '()) (n (check-count 'taylor-coefficients n)))
     (if (= k n) (reverse out)
-        (loop (+ k 1) (derivative g) (* factorial (+ k 1)) (cons (/ (g x) factorial) out)))))
+        (loop (+ k 1) (derivative g) (* factorial (+ k 1)) (cons (/ (g x) factorial) out) n))))
 
 ;;; ---------------------------------------------------------------------------------------------
 ;;; Teaching: the tape of a gradient computation

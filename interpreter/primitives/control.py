@@ -3,7 +3,7 @@ parameters; and the error procedures of §6.11 that need no interpreter state.""
 
 from __future__ import annotations
 
-from ...lang.datum import MultipleValues, Nil, Pair, is_string, make_list
+from ...lang.datum import MultipleValues, Nil, Pair, is_string, list_to_python, make_list
 from ...lang.printer import write_string
 from .. import runtime
 from ..errors import ErrorObject, SchemeError, fail
@@ -20,30 +20,51 @@ def procedure_p(x):
 def apply(proc, *args):
     check_procedure("apply", proc)
     if not args:
-        return tail_call(proc, (), 0)
+        fail("apply: expected a procedure and a list of arguments, got no list")
     *fixed, last = args
-    node = last
-    while node.__class__ is Pair:
-        fixed.append(node.car)
-        node = node.cdr
-    if node is not Nil:
-        fail(f"apply: the last argument must be a list, got {write_string(last)}")
-    return tail_call(proc, tuple(fixed), 0)
+    spread = list_to_python(last)
+    if spread is None:
+        fail(f"apply: the last argument must be a proper list, got {write_string(last)}")
+    return tail_call(proc, tuple(fixed) + tuple(spread), 0)
 
 
-def _lists(who, lists):
-    """The Python lists of elements of each argument list (shortest decides, R7RS)."""
-    result = []
-    for items in lists:
-        values = []
-        node = items
-        while node.__class__ is Pair:
-            values.append(node.car)
-            node = node.cdr
-        if node is not Nil and not values and node.__class__ is not Pair:
-            fail(f"{who}: expected a list, got {write_string(items)}")
-        result.append(values)
-    return result
+def _lockstep(who, lists):
+    """Tuples of the lists' elements, position by position, until the shortest list ends
+    (R7RS; an improper tail ends a list too).  Circular lists are fine while one list ends;
+    when all are circular, an error, found by Brent's method on each."""
+    nodes = _check_lists(who, lists)
+    count = len(nodes)
+    marks = [None] * count
+    circular = [False] * count
+    steps, limit = 0, 1
+    rows = []
+    while all(node.__class__ is Pair for node in nodes):
+        rows.append(tuple(node.car for node in nodes))
+        nodes = [node.cdr for node in nodes]
+        for index in range(count):
+            if nodes[index] is marks[index]:
+                circular[index] = True
+        if all(circular):
+            fail(f"{who}: every list is circular, so the lists never end")
+        steps += 1
+        if steps == limit:
+            marks, steps, limit = list(nodes), 0, limit * 2
+    return rows
+
+
+def _check_lists(who, lists) -> list:
+    for node in lists:
+        if node is not Nil and node.__class__ is not Pair:
+            fail(f"{who}: expected a list, got {write_string(node)}")
+    return list(lists)
+
+
+def _one_list(who, items):
+    """The elements of the list ``items``: an error for an improper or circular one."""
+    values = list_to_python(items)
+    if values is None:
+        fail(f"{who}: expected a proper list, got {write_string(items)}")
+    return values
 
 
 @define("map")
@@ -52,30 +73,42 @@ def map_(proc, items, *more):
     if not more:
         out = []
         node = items
+        mark, steps, limit = None, 0, 1     # Brent's check for a circular list
         while node.__class__ is Pair:
             result = proc(node.car)
             while result.__class__ is TailCall:
                 result = result.proc(*result.args)
             out.append(result)
             node = node.cdr
+            if node is mark:
+                _one_list("map", items)
+            steps += 1
+            if steps == limit:
+                mark, steps, limit = node, 0, limit * 2
         if node is not Nil:
             fail(f"map: expected a list, got {write_string(items)}")
         return make_list(out)
     if len(more) == 1:
         # two lists, as in vector arithmetic: walked side by side, without copies
         out = []
-        node, other = items, more[0]
+        node, other = _check_lists("map", (items, more[0]))
+        mark = other_mark = None
+        steps, limit = 0, 1
         while node.__class__ is Pair and other.__class__ is Pair:
             result = proc(node.car, other.car)
             while result.__class__ is TailCall:
                 result = result.proc(*result.args)
             out.append(result)
             node, other = node.cdr, other.cdr
-        if not ((node is Nil or node.__class__ is Pair) and (other is Nil or other.__class__ is Pair)):
-            _lists("map", (items, more[0]))     # reports a list that is not one, as below
-        return make_list(out)
-    lists = _lists("map", (items,) + more)
-    return make_list([apply_procedure(proc, values) for values in zip(*lists)])
+            if node is mark or other is other_mark:
+                break               # perhaps both circular: the general walk decides
+            steps += 1
+            if steps == limit:
+                mark, other_mark, steps, limit = node, other, 0, limit * 2
+        else:
+            return make_list(out)
+        return make_list(out + [apply_procedure(proc, row) for row in _lockstep("map", (node, other))])
+    return make_list([apply_procedure(proc, row) for row in _lockstep("map", (items,) + more)])
 
 
 @define("for-each")
@@ -83,16 +116,22 @@ def for_each(proc, items, *more):
     check_procedure("for-each", proc)
     if not more:
         node = items
+        mark, steps, limit = None, 0, 1
         while node.__class__ is Pair:
             result = proc(node.car)
             while result.__class__ is TailCall:
                 result = result.proc(*result.args)
             node = node.cdr
+            if node is mark:
+                _one_list("for-each", items)
+            steps += 1
+            if steps == limit:
+                mark, steps, limit = node, 0, limit * 2
         if node is not Nil:
             fail(f"for-each: expected a list, got {write_string(items)}")
         return None
-    for values in zip(*_lists("for-each", (items,) + more)):
-        apply_procedure(proc, values)
+    for row in _lockstep("for-each", (items,) + more):
+        apply_procedure(proc, row)
 
 
 @define("call-with-current-continuation", "call/cc")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ...ad.tags import Dual, Tracked, plain
 from ...lang.datum import MutableString, Pair, is_string
 from ...lang.printer import write_string
 from ..errors import fail
@@ -12,12 +13,17 @@ from .registry import define
 _NUMBER_CLASSES = (int, float, Fraction)
 
 
+# Every predicate here sees a number under its perturbations (DESIGN §2): a branch on a perturbed
+# number takes the branch its primal takes, in `case`, `memv`, `assoc`, `member`, `equal?`.
+
 @define("eq?")
 def eq(a, b):
     if a is b:
         return True
-    # small exact integers and characters behave as immediate values
     cls = a.__class__
+    if cls is Dual or cls is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+        return eq(plain(a), plain(b))
+    # small exact integers and characters behave as immediate values
     return cls is b.__class__ and (cls is int) and a == b
 
 
@@ -27,7 +33,11 @@ def eqv(a, b):
         return True
     cls = a.__class__
     if cls is not b.__class__:
+        if cls is Dual or cls is Tracked or b.__class__ is Dual or b.__class__ is Tracked:
+            return eqv(plain(a), plain(b))
         return False
+    if cls is Dual or cls is Tracked:
+        return eqv(plain(a), plain(b))
     if cls is float:
         return a == b and (a != 0.0 or str(a) == str(b)) or (a != a and b != b)
     if cls is int or cls is Fraction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cmp_to_key
 
+from ...ad.tags import plain
 from ...lang.datum import Nil, Pair, list_to_python, make_list, make_pair
 from ...lang.printer import write_string
 from ..errors import fail
@@ -17,6 +18,26 @@ def check_pair(who: str, value) -> Pair:
     if value.__class__ is Pair:
         return value
     fail(f"{who}: expected a pair, got {write_string(value)}")
+
+
+def circular(who: str):
+    fail(f"{who}: expected a proper list, got a circular list")
+
+
+def pairs(who: str, items):
+    """Each pair of the list ``items`` in turn.  Walking a circular list is an error, found by
+    Brent's method (one comparison a step), where the walk would never end."""
+    node = items
+    mark = None
+    steps, limit = 0, 1
+    while node.__class__ is Pair:
+        yield node
+        node = node.cdr
+        if node is mark:
+            circular(who)
+        steps += 1
+        if steps == limit:
+            mark, steps, limit = node, 0, limit * 2
 
 
 def check_list(who: str, value) -> list:
@@ -105,6 +126,7 @@ def cons_star(first, *rest):
 
 @define("make-list")
 def make_list_(count, fill=None):
+    count = plain(count)
     if count.__class__ is not int or count < 0:
         fail(f"make-list: expected a non-negative exact integer, got {write_string(count)}")
     result = Nil
@@ -150,17 +172,18 @@ def append_bang(*lists):
 @define("reverse")
 def reverse(items):
     result = Nil
-    node = items
-    while node.__class__ is Pair:
-        result = make_pair(node.car, result)
-        node = node.cdr
-    if node is not Nil:
+    tail = items
+    for pair in pairs("reverse", items):
+        result = make_pair(pair.car, result)
+        tail = pair.cdr
+    if tail is not Nil:
         fail(f"reverse: expected a proper list, got {write_string(items)}")
     return result
 
 
 @define("list-tail")
 def list_tail(items, k):
+    k = plain(k)
     if k.__class__ is not int or k < 0:
         fail(f"list-tail: expected a non-negative exact integer, got {write_string(k)}")
     node = items
@@ -173,6 +196,7 @@ def list_tail(items, k):
 
 @define("list-ref")
 def list_ref(items, k):
+    k = plain(k)
     if k.__class__ is not int or k < 0:
         fail(f"list-ref: expected a non-negative exact integer index, got {write_string(k)}")
     node = items
@@ -198,22 +222,19 @@ def list_copy(items):
     if items.__class__ is not Pair:
         return items
     values = []
-    node = items
-    while node.__class__ is Pair:
-        values.append(node.car)
-        node = node.cdr
-    return make_list(values, node)
+    for pair in pairs("list-copy", items):
+        values.append(pair.car)
+        tail = pair.cdr
+    return make_list(values, tail)
 
 
 def _member(who, same):
     def member(x, items, predicate=None):
-        node = items
         if predicate is not None:
             check_procedure(who, predicate)
-        while node.__class__ is Pair:
+        for node in pairs(who, items):
             if (apply_procedure(predicate, (x, node.car)) is not False) if predicate is not None else same(x, node.car):
                 return node
-            node = node.cdr
         return False
     return member
 
@@ -225,14 +246,14 @@ define("member")(_member("member", equal))
 
 def _assoc(who, same):
     def assoc(x, items, predicate=None):
-        node = items
-        while node.__class__ is Pair:
+        if predicate is not None:
+            check_procedure(who, predicate)
+        for node in pairs(who, items):
             entry = node.car
             if entry.__class__ is not Pair:
                 fail(f"{who}: expected a list of pairs, found {write_string(entry)}")
             if (apply_procedure(predicate, (x, entry.car)) is not False) if predicate is not None else same(x, entry.car):
                 return entry
-            node = node.cdr
         return False
     return assoc
 
@@ -244,10 +265,36 @@ define("assoc")(_assoc("assoc", equal))
 
 @define("last-pair")
 def last_pair(items):
-    node = check_pair("last-pair", items)
-    while node.cdr.__class__ is Pair:
-        node = node.cdr
-    return node
+    last = check_pair("last-pair", items)
+    for last in pairs("last-pair", items):
+        pass
+    return last
+
+
+@define("flatten")
+def flatten(value):
+    """(flatten x): the leaves of the tree of pairs x, left to right, in constant Python stack;
+    a cycle (a pair reachable from itself through cars and cdrs) is an error.  Shared pairs are
+    flattened each time they are met."""
+    out = []
+    on_path: set = set()        # ids of the pairs whose car or cdr is being flattened
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is tuple:        # the pair (item[0]) is done
+            on_path.discard(item[0])
+        elif cls is Pair:
+            key = id(item)
+            if key in on_path:
+                fail("flatten: expected a tree of pairs, got a circular structure")
+            on_path.add(key)
+            stack.append((key,))
+            stack.append(item.cdr)
+            stack.append(item.car)
+        elif item is not Nil:
+            out.append(item)
+    return make_list(out)
 
 
 @define("sort")

@@ -45,6 +45,8 @@ def check_integer(who: str, value):
 
 
 def check_index(who: str, value, limit: int) -> int:
+    """An index, looked at under its perturbations (a derivative with respect to it is 0)."""
+    value = plain(value)
     if value.__class__ is not int:
         fail(f"{who}: expected an exact non-negative integer index, got {write_string(value)}")
     if not 0 <= value < limit:
@@ -648,16 +650,18 @@ def inexact_p(x):
 
 @define("exact-integer?")
 def exact_integer_p(x):
-    return x.__class__ is int
+    return plain(x).__class__ is int
 
 
 @define("exact-rational?")
 def exact_rational_p(x):
+    x = plain(x)
     return x.__class__ is int or x.__class__ is Fraction
 
 
 @define("exact-nonnegative-integer?")
 def exact_nonnegative_integer_p(x):
+    x = plain(x)
     return x.__class__ is int and x >= 0
 
 
@@ -1024,6 +1028,7 @@ def sqrt(x):
 
 @define("exact-integer-sqrt")
 def exact_integer_sqrt(n):
+    n = plain(n)
     if n.__class__ is not int or n < 0:
         fail(f"exact-integer-sqrt: expected an exact non-negative integer, got {write_string(n)}")
     root = math.isqrt(n)
@@ -1080,6 +1085,7 @@ def inexact_(x):
 @define("number->string")
 def number_to_string_(x, radix=10):
     x = plain(check_number("number->string", x))
+    radix = plain(radix)
     if radix not in (2, 8, 10, 16):
         fail(f"number->string: radix must be 2, 8, 10 or 16, got {write_string(radix)}")
     if x.__class__ is float and radix != 10:
@@ -1093,6 +1099,7 @@ def string_to_number(text, radix=10):
         text = str(text)
     if text.__class__ is not str:
         fail(f"string->number: expected a string, got {write_string(text)}")
+    radix = plain(radix)
     if radix not in (2, 8, 10, 16):
         fail(f"string->number: radix must be 2, 8, 10 or 16, got {write_string(radix)}")
     try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import sys
 
+from ...ad.tags import plain
 from ...lang.datum import EOF, Char, EofObject
 from ...lang.printer import display_string, write_string
 from ...lang.reader import ReadError, read_all
 from ..errors import ErrorObject, SchemeError, fail
 from ..runtime import Parameter
-from .numbers import check_number
 from .registry import define
-from .text import check_char, check_string
+from .text import check_char, check_string, text_range
 
 
 class OutputPort:
@@ -166,6 +166,7 @@ def newline(port=None):
 @define("write-string")
 def write_string_(text, port=None, start=0, end=None):
     text = check_string("write-string", text)
+    start, end = text_range("write-string", text, start, end)
     _output(port, "write-string").write(text[start:end])
 
 
@@ -222,7 +223,9 @@ def read_line(port=None):
 
 @define("read-string")
 def read_string(k, port=None):
-    check_number("read-string", k)
+    k = plain(k)
+    if k.__class__ is not int or k < 0:
+        fail(f"read-string: expected a non-negative exact integer, got {write_string(k)}")
     source = _input(port, "read-string")
     out = []
     for _ in range(k):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ...ad.tags import plain
 from ...lang.datum import MutableString, Symbol, make_list
 from ...lang.printer import write_string
 from .. import runtime
@@ -72,6 +73,7 @@ def session_primitives(interp) -> dict:
             handlers.append(handler)
 
     def exit_(code=True):
+        code = plain(code)
         if code is True:
             raise SchemeExit(0)
         if code is False:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import unicodedata
 
+from ...ad.tags import plain
 from ...lang.datum import Char, MutableString, Nil, Pair, Symbol, gensym, make_list
 from ...lang.printer import write_string
 from ..errors import fail
-from ..runtime import apply_procedure
+from ..runtime import apply_procedure, check_procedure
 from .lists import check_list
 from .registry import define
 
@@ -41,10 +42,9 @@ def check_char(who: str, value) -> Char:
     fail(f"{who}: expected a character, got {write_string(value)}")
 
 
-def _range(who, text, start, end):
+def text_range(who, text, start, end):
     length = len(text)
-    if end is None:
-        end = length
+    start, end = plain(start), length if end is None else plain(end)
     for value in (start, end):
         if value.__class__ is not int:
             fail(f"{who}: expected an exact integer index, got {write_string(value)}")
@@ -149,6 +149,7 @@ def char_to_integer(c):
 
 @define("integer->char")
 def integer_to_char(n):
+    n = plain(n)
     if n.__class__ is not int or not (0 <= n <= 0x10FFFF) or 0xD800 <= n <= 0xDFFF:
         fail(f"integer->char: expected a Unicode scalar value, got {write_string(n)}")
     return Char(n)
@@ -175,6 +176,7 @@ def string_p(x):
 
 @define("make-string")
 def make_string(k, fill=None):
+    k = plain(k)
     if k.__class__ is not int or k < 0:
         fail(f"make-string: expected a non-negative exact integer, got {write_string(k)}")
     char = " " if fill is None else chr(check_char("make-string", fill).code)
@@ -196,6 +198,7 @@ def string_length(text):
 @define("string-ref")
 def string_ref(text, k):
     chars = text.chars if text.__class__ is MutableString else check_string("string-ref", text)
+    k = plain(k)
     if k.__class__ is not int or not 0 <= k < len(chars):
         fail(f"string-ref: index {write_string(k)} out of range for a string of length {len(chars)}")
     return Char(ord(chars[k]))
@@ -204,6 +207,7 @@ def string_ref(text, k):
 @define("string-set!")
 def string_set(text, k, char):
     chars = check_mutable("string-set!", text).chars
+    k = plain(k)
     if k.__class__ is not int or not 0 <= k < len(chars):
         fail(f"string-set!: index {write_string(k)} out of range for a string of length {len(chars)}")
     chars[k] = chr(check_char("string-set!", char).code)
@@ -212,7 +216,7 @@ def string_set(text, k, char):
 @define("string-fill!")
 def string_fill(text, char, start=0, end=None):
     chars = check_mutable("string-fill!", text).chars
-    start, end = _range("string-fill!", chars, start, end)
+    start, end = text_range("string-fill!", chars, start, end)
     fill = chr(check_char("string-fill!", char).code)
     for index in range(start, end):
         chars[index] = fill
@@ -249,7 +253,7 @@ def string_foldcase(text):
 @define("substring")
 def substring(text, start, end=None):
     text = check_string("substring", text)
-    start, end = _range("substring", text, start, end)
+    start, end = text_range("substring", text, start, end)
     return text[start:end]
 
 
@@ -261,7 +265,7 @@ def string_append(*texts):
 @define("string->list")
 def string_to_list(text, start=0, end=None):
     text = check_string("string->list", text)
-    start, end = _range("string->list", text, start, end)
+    start, end = text_range("string->list", text, start, end)
     return make_list(Char(ord(c)) for c in text[start:end])
 
 
@@ -274,7 +278,7 @@ def list_to_string(chars):
 @define("string-copy")
 def string_copy(text, start=0, end=None):
     text = check_string("string-copy", text)
-    start, end = _range("string-copy", text, start, end)
+    start, end = text_range("string-copy", text, start, end)
     return MutableString(text[start:end])
 
 
@@ -282,7 +286,8 @@ def string_copy(text, start=0, end=None):
 def string_copy_bang(to, at, source, start=0, end=None):
     chars = check_mutable("string-copy!", to).chars
     text = check_string("string-copy!", source)
-    start, end = _range("string-copy!", text, start, end)
+    start, end = text_range("string-copy!", text, start, end)
+    at = plain(at)
     if at.__class__ is not int or not 0 <= at <= len(chars) - (end - start):
         fail(f"string-copy!: destination index {write_string(at)} leaves too little room")
     chars[at:at + end - start] = list(text[start:end])
@@ -291,7 +296,7 @@ def string_copy_bang(to, at, source, start=0, end=None):
 @define("string->vector")
 def string_to_vector(text, start=0, end=None):
     text = check_string("string->vector", text)
-    start, end = _range("string->vector", text, start, end)
+    start, end = text_range("string->vector", text, start, end)
     return [Char(ord(c)) for c in text[start:end]]
 
 
@@ -299,7 +304,7 @@ def string_to_vector(text, start=0, end=None):
 def vector_to_string(vector, start=0, end=None):
     if vector.__class__ is not list:
         fail(f"vector->string: expected a vector, got {write_string(vector)}")
-    end = len(vector) if end is None else end
+    start, end = plain(start), len(vector) if end is None else plain(end)
     if start.__class__ is not int or end.__class__ is not int or not 0 <= start <= end <= len(vector):
         fail("vector->string: range out of bounds")
     return "".join(chr(check_char("vector->string", c).code) for c in vector[start:end])
@@ -329,6 +334,7 @@ def string_for_each(proc, text, *more):
 @define("string-index")
 def string_index(text, predicate):
     text = check_string("string-index", text)
+    check_procedure("string-index", predicate)
     for index, c in enumerate(text):
         if apply_procedure(predicate, (Char(ord(c)),)) is not False:
             return index

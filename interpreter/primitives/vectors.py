@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...ad.tags import plain
 from ...lang.datum import make_list
 from ...lang.printer import write_string
 from ..errors import fail
@@ -19,7 +20,7 @@ def check_vector(who: str, value) -> list:
 
 def _range(who, vector, start, end):
     length = len(vector)
-    end = length if end is None else end
+    start, end = plain(start), length if end is None else plain(end)
     if start.__class__ is not int or end.__class__ is not int or not 0 <= start <= end <= length:
         fail(f"{who}: range [{write_string(start)}, {write_string(end)}) is out of bounds for length {length}")
     return start, end
@@ -32,6 +33,7 @@ def vector_p(x):
 
 @define("make-vector")
 def make_vector(k, fill=None):
+    k = plain(k)
     if k.__class__ is not int or k < 0:
         fail(f"make-vector: expected a non-negative exact integer, got {write_string(k)}")
     return [fill] * k
@@ -93,6 +95,7 @@ def vector_copy_bang(to, at, source, start=0, end=None):
     check_vector("vector-copy!", to)
     check_vector("vector-copy!", source)
     start, end = _range("vector-copy!", source, start, end)
+    at = plain(at)
     if at.__class__ is not int or not 0 <= at <= len(to) - (end - start):
         fail(f"vector-copy!: destination index {write_string(at)} leaves too little room")
     to[at:at + end - start] = source[start:end]
