@@ -291,12 +291,13 @@ class Operators:
             inputs = self._record_inputs(who, xs, tag)
             y = self.apply(f, inputs)
             self._check_scalar(who, y)
+            y = live_value(y)       # a closed perturbation may lie over this tape's value
             adjoints = None
             if y.__class__ is Tracked and y.tag is tag:
                 adjoints = tag.tape.backward({y.node: 1})
                 value = y.primal
             else:
-                value = live_value(y)
+                value = y
             gradients = self._read(inputs, adjoints, tag)
             return value, gradients[0] if len(xs) == 1 else make_list(gradients)
         finally:
@@ -322,6 +323,7 @@ class Operators:
             y = self.apply(f, inputs)
             rows = []
             for output in leaves(y, "jacobian-reverse"):
+                output = live_value(output)
                 if not is_number(output):
                     raise DifferentiationError(f"jacobian-reverse: the function returned {write_string(output)} "
                                                "among its outputs, not a number")
@@ -344,6 +346,7 @@ class Operators:
             weights = self._matching("vjp", y, cotangent, "cotangent", "function's value")
             seeds: dict = {}
             for output, weight in zip(outputs, weights):
+                output = live_value(output)
                 if not is_number(output):
                     raise DifferentiationError(f"vjp: the function returned {write_string(output)} among its "
                                                "outputs, not a number")

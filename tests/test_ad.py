@@ -586,6 +586,11 @@ def test_a_value_kept_past_its_gradient_adds_nothing_to_the_finished_tape():
     assert interp.eval("(gradient (lambda (y) (* c y y)) 3)") == 24
     assert len(tape.entries) == length
     assert not kept.tag.live
+    # what is computed from such a value is a plain number, not a value of the closed tag
+    interp.eval("(define d #f) (D (lambda (x) (set! d (list x (* x x))) x) 3)")
+    for source in ("(* (car d) 2)", "(+ (car d) (cadr d))", "(sin (car d))", "(* c 2.5)", "(max (car d) 1)",
+                   "(- (car d))", "(+ (car d) 1.5)", "(square (cadr d))"):
+        assert interp.evaluate(source).__class__ in (int, float), source
 
 
 def test_every_derivative_tag_is_closed_after_its_calculation_even_by_an_error():

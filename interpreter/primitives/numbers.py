@@ -17,7 +17,7 @@ from operator import add as _python_add
 
 from ...ad.lift import G, combined, is_zero, lift, lift1, lift2, scaled, summed, with_tangent
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
-from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, normalize, plain, tracked
+from ...ad.tags import Bundle, Dual, Tracked, dual, is_number, is_tagged, live_value, normalize, plain, tracked
 from ...lang.datum import MultipleValues, MutableString, Nil, Pair
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
@@ -594,6 +594,8 @@ def _extremum(who, better, first, rest):
             result = value
         elif plain(result) == plain(result) and better(number, plain(result)):
             result = value
+    if result.__class__ is Dual or result.__class__ is Tracked:
+        result = live_value(result)     # an argument that outlived its derivative is its number
     return inexact_(result) if inexact else result
 
 
