@@ -135,7 +135,7 @@ class SingularPartial:
     __rmul__ = __mul__
 
     def scheme_repr(self, write: bool) -> str:
-        return f"#<undefined partial: {self.error}>"
+        return f"undefined ({self.error})"       # as a teaching tape shows it
 
 
 # What a partial may raise at a singular point: a derivative rule's DifferentiationError, or a

@@ -12,7 +12,7 @@ from ..lang.datum import make_list
 from ..lang.printer import write_string
 from .reverse import Tape
 from .structure import leaves, map_structure
-from .tags import DifferentiationError, Tracked, plain, tracked
+from .tags import DifferentiationError, Tracked, live_value, plain, tracked
 
 
 def _show(value) -> str:
@@ -36,16 +36,20 @@ class Recording:
             if not is_number(x):
                 raise DifferentiationError(f"{who}: expected numbers, got {write_string(x)}")
             return tracked(self.tag, x, tape.new_input(x))
-        self.inputs = [map_structure(leaf, x) for x in xs]
-        self.output = operators.apply(f, self.inputs)
-        operators._check_scalar(who, self.output)
-        self.updates = []
-        if self.output.__class__ is Tracked and self.output.tag is self.tag:
-            self.adjoints = tape.backward({self.output.node: 1},
-                                          trace=lambda *update: self.updates.append(update))
-        else:
-            self.adjoints = [None] * len(tape.entries)
-        self.gradient = [map_structure(lambda t: self.adjoint(t.node), x) for x in self.inputs]
+        try:
+            self.inputs = [map_structure(leaf, x, who) for x in xs]
+            self.output = operators.apply(f, self.inputs)
+            operators._check_scalar(who, self.output)
+            self.output = live_value(self.output)
+            self.updates = []
+            if self.output.__class__ is Tracked and self.output.tag is self.tag:
+                self.adjoints = tape.backward({self.output.node: 1},
+                                              trace=lambda *update: self.updates.append(update))
+            else:
+                self.adjoints = [None] * len(tape.entries)
+            self.gradient = [map_structure(lambda t: self.adjoint(t.node), x) for x in self.inputs]
+        finally:
+            self.tag.close()        # the tape stays, to be shown; its values are numbers now
 
     @property
     def tape(self) -> Tape:

@@ -612,6 +612,7 @@ def test_every_derivative_tag_is_closed_after_its_calculation_even_by_an_error()
             (jvp sin 1.0 1.0) (vjp sin 1.0 1.0) (gradient-forward (lambda (a b) (* a b)) 1 2)
             (((D shift 0) ((D shift 0) exp)) 1.0)
             (guard (e (#t 'caught)) (gradient (lambda (x) (car x)) 1))
-            (call/cc (lambda (k) (D (lambda (x) (k x)) 1))))""")
+            (call/cc (lambda (k) (D (lambda (x) (k x)) 1)))
+            (tape->text (lambda (x) (* x x)) 2) (tape->dot (lambda (x) (* 0 (sqrt (- x x)))) 1.0))""")
     assert len(drawn) > 12
     assert not any(tag.live for tag in drawn)
