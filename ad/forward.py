@@ -125,8 +125,12 @@ class Forward:
                     return x
                 return bundle(swapped)
             if cls is Tracked:
+                if not x.tag.live:
+                    # the number it stands for, which may hold a or b (not live_value: while the
+                    # arguments are swapped a tag is closed on purpose)
+                    return self.swap(a, b, x.primal)
                 level = x.tag.level
-                if not x.tag.live or (level < a.level and level < b.level):
+                if level < a.level and level < b.level:
                     return x        # older than both tags: neither can be inside it
                 if level > a.level and level > b.level:
                     return self._transformed_tracked(x, lambda v: self.swap(a, b, v), "derivative")
@@ -173,6 +177,8 @@ class Forward:
             y = procedure(*[map_structure(perturbed, arg, who) for arg in args])
 
             def recorded(leaf):
+                if (leaf.__class__ is Dual or leaf.__class__ is Tracked) and not leaf.tag.live:
+                    leaf = live_value(leaf)     # delta's perturbation may lie under a closed one
                 if leaf.__class__ is Dual and leaf.tag is delta:
                     value, coefficients = leaf.primal, leaf.tangent.coefficients
                 elif is_procedure(leaf):
@@ -242,6 +248,9 @@ def _younger_tape(args, tag):
         found = leaves(arg) if cls is Pair or cls is list else (arg,)
         for value in found:
             cls = value.__class__
+            if (cls is Dual or cls is Tracked) and not value.tag.live:
+                value = live_value(value)
+                cls = value.__class__
             if cls is Dual or cls is Tracked:
                 top = value.tag
                 if top.live and top.tape is not None and top.level > tag.level and \

@@ -119,10 +119,10 @@ def combined(y, dx, x, dy):
 
 class SingularPartial:
     """A partial derivative that does not exist at the point (sqrt at 0), recorded on a tape in
-    its place.  Forward mode computes a partial only for a nonzero tangent; so that reverse mode
-    agrees with it wherever it gives a number, the error is raised only when a nonzero adjoint
-    reaches the partial: the backward pass skips zero adjoints, and multiplying one of these by
-    anything else raises."""
+    its place.  Forward mode computes a partial only where a nonzero tangent reaches it; so that
+    reverse mode agrees with it wherever it gives a number, the error is raised only where a
+    nonzero adjoint reaches the partial and its argument varies with the inputs (the backward
+    pass checks, reverse.py); multiplying one of these by anything raises."""
 
     __slots__ = ("error",)
 
@@ -138,18 +138,21 @@ class SingularPartial:
         return f"undefined ({self.error})"       # as a teaching tape shows it
 
 
-# What a partial may raise at a singular point: a derivative rule's DifferentiationError, or a
-# Scheme error of a custom rule (define-derivative).  Bound by the interpreter, which owns the
-# Scheme error class (ad/ imports no interpreter module).
-DEFERRABLE_ERRORS: tuple = (DifferentiationError,)
+def deferrable(error: Exception) -> bool:
+    """Whether a partial's error can wait for the backward pass: a derivative rule's
+    DifferentiationError, or an error of the program itself in a custom rule (define-derivative),
+    whose class says so with ``deferrable``.  A bug in nablisp (a TypeError, …) cannot."""
+    return isinstance(error, DifferentiationError) or getattr(error, "deferrable", False)
 
 
 def recorded_partial(partial, *primals):
     """partial(*primals) for a tape entry, or a SingularPartial standing for its error."""
     try:
         return partial(*primals)
-    except DEFERRABLE_ERRORS as error:
-        return SingularPartial(error)
+    except Exception as error:
+        if deferrable(error):
+            return SingularPartial(error)
+        raise
 
 
 def make_dual(tag, primal, tangent):
@@ -166,12 +169,20 @@ def lift(function, partials, args):
         return lift2(function, partials, args[0], args[1])
     if count == 1:
         return lift1(function, partials, args[0])
-    tag = top_tag(args)
-    if tag is None or any((a.__class__ is Dual or a.__class__ is Tracked) and not a.tag.live for a in args):
+    tag = None
+    closed = False
+    for value in args:
+        if value.__class__ is Dual or value.__class__ is Tracked:
+            candidate = value.tag
+            if not candidate.live:
+                closed = True
+            elif tag is None or candidate.level > tag.level:
+                tag = candidate
+    if closed:
         args = [live_value(a) for a in args]
         tag = top_tag(args)         # what lay under a closed perturbation may be newer
-        if tag is None:
-            return function(*args)
+    if tag is None:
+        return function(*args)
     primals = []
     perturbed = []
     for index, value in enumerate(args):
@@ -276,7 +287,9 @@ def _lift1_tower(function, a, tower):
     else:
         try:
             result, p = tower(a.primal)
-        except DEFERRABLE_ERRORS as error:
+        except Exception as error:
+            if not deferrable(error):
+                raise
             result, p = function(a.primal), SingularPartial(error)
     if tape is not None:
         if p.__class__ is not float and p.__class__ is not int and p.__class__ is not Fraction:

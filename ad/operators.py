@@ -423,9 +423,9 @@ def make_differentiable(apply, function, partials, name: str, parameters=None):
             raise DifferentiationError(f"{name}: expected {len(partial_functions)} argument"
                                        f"{'s' if len(partial_functions) != 1 else ''}, got {len(args)}")
         for arg in args:
-            if arg.__class__ is Dual or arg.__class__ is Tracked:
+            if (arg.__class__ is Dual or arg.__class__ is Tracked) and arg.tag.live:
                 return lift(lifted, partial_functions, args)
-        return apply(function, list(args))
+        return apply(function, [live_value(arg) for arg in args])
 
     def lifted(*args):      # the value under a derivative: a number, or the rule means nothing
         for arg in args:

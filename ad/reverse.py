@@ -92,6 +92,37 @@ class Tape:
                     adjoints[parent] = contribution if previous is None else previous + contribution
         return adjoints
 
+    def _varies(self, node, known: dict) -> bool:
+        """Whether entry ``node`` depends, to first order, on the tape's inputs.  Forward mode
+        takes the partial of an operation only when the tangent reaching it is nonzero, and
+        tangents cancel ((- x x) has none); reverse mode knows the tangent of an operation's
+        argument only as a backward pass from it: it varies if that pass reaches an input with a
+        nonzero adjoint, or an undefined partial whose own argument varies.  Answers are kept in
+        ``known``; nodes waiting for others are stacked, not recursed (a chain of undefined
+        partials may be long)."""
+        entries = self.entries
+        stack = [node]
+        while stack:
+            current = stack[-1]
+            if current in known:
+                stack.pop()
+                continue
+            adjoints = [None] * (current + 1)
+            adjoints[current] = 1
+            met: list = []
+            self._backward_general(adjoints, current, None, met)
+            if any(not entries[i] and adjoint is not None and not is_zero(adjoint)
+                   for i, adjoint in enumerate(adjoints)):
+                known[current] = True
+            else:
+                waiting = [parent for parent in met if parent not in known]
+                if waiting:
+                    stack.extend(waiting)
+                    continue
+                known[current] = any(known[parent] for parent in met)
+            stack.pop()
+        return known[node]
+
     @staticmethod
     def _propagate(adjoints, parent, adjoint, partial):
         """adjoints[parent] += adjoint · partial, with the generic operations."""
@@ -100,11 +131,14 @@ class Tape:
         adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
         return contribution
 
-    def _backward_general(self, adjoints, top, trace):
+    def _backward_general(self, adjoints, top, trace, undefined=None):
         """The backward pass over anything the generic operations take (an outer derivative's
         perturbed values, exact rationals); floats still meet here and there and are taken
-        directly."""
+        directly.  An undefined partial (SingularPartial) that a nonzero adjoint reaches is an
+        error if its argument varies with the inputs (see _varies); with ``undefined``, a list,
+        such meetings are collected there instead and contribute nothing."""
         entries = self.entries
+        known = None
         for node in range(top, -1, -1):
             adjoint = adjoints[node]
             entry = entries[node]
@@ -120,7 +154,14 @@ class Tape:
                     contribution = adjoint * partial
                     adjoints[parent] = contribution if previous is None else previous + contribution
                 elif partial.__class__ is SingularPartial:
-                    raise partial.error         # a nonzero adjoint reached it
+                    if undefined is not None:
+                        undefined.append(parent)
+                        continue
+                    if known is None:
+                        known = {}
+                    if self._varies(parent, known):
+                        raise partial.error
+                    continue                    # its argument is a constant: nothing flows back
                 elif trace is None:
                     # _propagate, written out: an adjoint is never a bundle, so scaled() comes
                     # down to its shortcuts for a 1 and the generic product

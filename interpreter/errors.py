@@ -76,6 +76,10 @@ class SchemeSyntaxError(NablispError):
 class SchemeError(NablispError):
     """A run-time error.  ``payload`` is the raised Scheme object (an ErrorObject for `error`)."""
 
+    # Raised by a custom derivative rule while a partial is recorded on a tape, it waits for the
+    # backward pass, as a singular point of a built-in rule does (ad/lift.py, deferrable).
+    deferrable = True
+
     def __init__(self, payload, span: Span | None = None, backtrace: list | None = None,
                  continuable: bool = False):
         self.payload = payload

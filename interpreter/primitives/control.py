@@ -31,25 +31,36 @@ def apply(proc, *args):
 def _lockstep(who, lists):
     """Tuples of the lists' elements, position by position, until the shortest list ends
     (R7RS; an improper tail ends a list too).  Circular lists are fine while one list ends;
-    when all are circular, an error, found by Brent's method on each."""
+    when all are circular, an error."""
     nodes = _check_lists(who, lists)
-    count = len(nodes)
-    marks = [None] * count
-    circular = [False] * count
-    steps, limit = 0, 1
-    rows = []
-    while all(node.__class__ is Pair for node in nodes):
-        rows.append(tuple(node.car for node in nodes))
-        nodes = [node.cdr for node in nodes]
-        for index in range(count):
-            if nodes[index] is marks[index]:
-                circular[index] = True
-        if all(circular):
-            fail(f"{who}: every list is circular, so the lists never end")
+    lengths = [length for length in map(_length_or_none, nodes) if length is not None]
+    if not lengths:
+        fail(f"{who}: every list is circular, so the lists never end")
+    shortest = min(lengths)
+    columns = []
+    for node in nodes:
+        column = []
+        for _ in range(shortest):
+            column.append(node.car)
+            node = node.cdr
+        columns.append(column)
+    return list(zip(*columns))
+
+
+def _length_or_none(node):
+    """The number of pairs along the cdrs of ``node``, or None when they go round in a circle
+    (Brent's method: one comparison a step)."""
+    count = 0
+    mark, steps, limit = None, 0, 1
+    while node.__class__ is Pair:
+        node = node.cdr
+        count += 1
+        if node is mark:
+            return None
         steps += 1
         if steps == limit:
-            marks, steps, limit = list(nodes), 0, limit * 2
-    return rows
+            mark, steps, limit = node, 0, limit * 2
+    return count
 
 
 def _check_lists(who, lists) -> list:

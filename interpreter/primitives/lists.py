@@ -172,11 +172,17 @@ def append_bang(*lists):
 @define("reverse")
 def reverse(items):
     result = Nil
-    tail = items
-    for pair in pairs("reverse", items):
-        result = make_pair(pair.car, result)
-        tail = pair.cdr
-    if tail is not Nil:
+    node = items
+    mark, steps, limit = None, 0, 1         # pairs() written out: reverse is a hot loop
+    while node.__class__ is Pair:
+        result = make_pair(node.car, result)
+        node = node.cdr
+        if node is mark:
+            circular("reverse")
+        steps += 1
+        if steps == limit:
+            mark, steps, limit = node, 0, limit * 2
+    if node is not Nil:
         fail(f"reverse: expected a proper list, got {write_string(items)}")
     return result
 
@@ -232,9 +238,17 @@ def _member(who, same):
     def member(x, items, predicate=None):
         if predicate is not None:
             check_procedure(who, predicate)
-        for node in pairs(who, items):
+        node = items
+        mark, steps, limit = None, 0, 1     # pairs() written out, as in reverse
+        while node.__class__ is Pair:
             if (apply_procedure(predicate, (x, node.car)) is not False) if predicate is not None else same(x, node.car):
                 return node
+            node = node.cdr
+            if node is mark:
+                circular(who)
+            steps += 1
+            if steps == limit:
+                mark, steps, limit = node, 0, limit * 2
         return False
     return member
 

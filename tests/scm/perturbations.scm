@@ -105,6 +105,14 @@
 (check (* saved 2) => 6)
 (check (D (lambda (y) (* saved y)) 1) => 3)
 (check ((D (lambda (x) (* x ((D (lambda (y) (+ x y))) 1)))) 1) => 1)
+;; a value of a finished gradient that holds the derivative's own perturbation, given back to the
+;; procedure that derivative returned: a constant there, as its forward twin is
+(define keep-r #f)
+(define h-r (D (lambda (x) (gradient (lambda (y) (set! keep-r (* x y)) (* x y)) 1) (lambda (z) (* z x))) 1))
+(check (list keep-r (h-r keep-r) (h-r 1)) => '(1 1 1))
+(define keep-f #f)
+(define h-f (D (lambda (x) (D (lambda (y) (set! keep-f (* x y)) (* x y)) 1) (lambda (z) (* z x))) 1))
+(check (list keep-f (h-f keep-f) (h-f 1)) => '(1 1 1))
 (check ((gradient (lambda (x) (* x ((gradient (lambda (y) (+ x y))) 1)))) 1) => 1)
 
 ;; -- jvp and vjp check their tangents and cotangents, and combine seeds generically ---------
@@ -139,6 +147,18 @@
 (check (gradient (lambda (x) (+ (* 0 (log (- x x))) (* x x))) 2.0) => 4.0)
 (check (D (lambda (x) (+ (* 0 (log (- x x))) (* x x))) 2.0) => 4.0)
 (check (hessian (lambda (v) (+ (* (car v) (car v)) (* 0 (sqrt (- (car v) (car v)))))) '(1.0)) => '((2)))
+;; where the argument of the undefined partial does not vary (a product with 0, a difference
+;; that cancels), forward mode has no tangent there, and reverse mode gives the same number
+(check (gradient (lambda (x) (sqrt (* 0 x))) 0) => 0)
+(check (D (lambda (x) (sqrt (* 0 x))) 0) => 0)
+(check (gradient (lambda (x) (sqrt (- x x))) 1.0) => 0)
+(check (D (lambda (x) (sqrt (- x x))) 1.0) => 0)
+(check (gradient (lambda (x) (sqrt (sqrt (- x x)))) 1.0) => 0)
+(check (gradient (lambda (x y) (sqrt (* (- x x) y))) 1.0 2.0) => '(0 0))
+(check (gradient-forward (lambda (x y) (sqrt (* (- x x) y))) 1.0 2.0) => '(0 0))
+(check (hessian (lambda (v) (sqrt (- (car v) (car v)))) '(1.0)) => '((0)))
+(check-error (gradient (lambda (x) (sqrt (sqrt (- x 1)))) 1.0) "sqrt: not differentiable at 0.0")
+(check-error (gradient (lambda (x y) (sqrt (* (- x 1) y))) 1.0 2.0) "sqrt: not differentiable")
 (check-error (gradient (lambda (x) (sqrt (- x 1))) 1.0) "sqrt: not differentiable at 0.0")
 (check-error (D (lambda (x) (sqrt (- x 1))) 1.0) "sqrt: not differentiable at 0.0")
 (check-error (gradient (lambda (x) (log (- x 1))) 1) "log: not differentiable at 0")
@@ -183,6 +203,16 @@
 (define (g2 x) (list x))
 (define-derivative (g2 x) 1)
 (check-error (D g2 3) "g2: a procedure with a derivative rule must return a number")
+;; an error of a custom rule waits for the backward pass, as a built-in rule's does
+(define (cube-rule x) (* x x x))
+(define-derivative (cube-rule x) (if (= x 0) (error "cube-rule: no derivative at 0") (* 3 x x)))
+(check (gradient (lambda (x y) (+ x (* 0 (cube-rule y)))) 1 0) => '(1 0))
+(check-error (gradient cube-rule 0) "cube-rule: no derivative at 0")
+(check (D cube-rule 2) => 12)
+;; a value that outlived its derivative reaches a rule's procedure as its number
+(define (wrap x) (list x))
+(define-derivative (wrap x) 1)
+(check (wrap d) => '(4))
 (define (rest-args . xs) (apply + xs))
 (define-derivative (rest-args a b) 1 1)
 (check (D (lambda (x) (rest-args x 2)) 1) => 1)
