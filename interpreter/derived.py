@@ -561,9 +561,13 @@ def _define_record_type(ex: Expander, form, scope, span):
     if pretty.startswith("<") and pretty.endswith(">") and len(pretty) > 2:
         pretty = pretty[1:-1]
     quote = keyword("quote")
-    definitions = [syntax_list(keyword("define"), type_name,
+    # The procedures refer to the type through a name of their own: the type's name may be
+    # defined again by the very form, as in (define-record-type car car car).
+    record_type = gensym("record type")
+    definitions = [syntax_list(keyword("define"), record_type,
                                syntax_list(Literal(_make_record_type), pretty,
-                                           syntax_list(quote, make_list(fields))), span=span)]
+                                           syntax_list(quote, make_list(fields))), span=span),
+                   syntax_list(keyword("define"), type_name, record_type, span=span)]
     constructor = items[2]
     if constructor.__class__ is Pair:
         names = elements(constructor, "record constructor", span)
@@ -574,25 +578,25 @@ def _define_record_type(ex: Expander, form, scope, span):
             if name not in fields:
                 raise SchemeSyntaxError(f"define-record-type: constructor field {name.name} is not a field", span)
         definitions.append(syntax_list(keyword("define"), names[0],
-                                       syntax_list(Literal(runtime.record_constructor), type_name,
+                                       syntax_list(Literal(runtime.record_constructor), record_type,
                                                    syntax_list(quote, make_list(field_names))), span=span))
     elif is_identifier(constructor):
         definitions.append(syntax_list(keyword("define"), constructor,
-                                       syntax_list(Literal(runtime.record_constructor), type_name,
+                                       syntax_list(Literal(runtime.record_constructor), record_type,
                                                    syntax_list(quote, make_list(fields))), span=span))
     elif constructor is not False:
         raise SchemeSyntaxError("define-record-type: bad constructor spec", span)
     if is_identifier(items[3]):
         definitions.append(syntax_list(keyword("define"), items[3],
-                                       syntax_list(Literal(runtime.record_predicate), type_name), span=span))
+                                       syntax_list(Literal(runtime.record_predicate), record_type), span=span))
     for parts in accessors:
         field = syntax_list(quote, base_symbol(parts[0]))
         if len(parts) >= 2:
             definitions.append(syntax_list(keyword("define"), parts[1], syntax_list(
-                Literal(runtime.record_accessor), type_name, field, base_symbol(parts[1]).name), span=span))
+                Literal(runtime.record_accessor), record_type, field, base_symbol(parts[1]).name), span=span))
         if len(parts) == 3:
             definitions.append(syntax_list(keyword("define"), parts[2], syntax_list(
-                Literal(runtime.record_modifier), type_name, field, base_symbol(parts[2]).name), span=span))
+                Literal(runtime.record_modifier), record_type, field, base_symbol(parts[2]).name), span=span))
     return syntax_list(keyword("begin"), *definitions, span=span)
 
 

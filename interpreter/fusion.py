@@ -139,6 +139,10 @@ def analyze(node, is_builtin_procedure) -> Tree | None:
                     tree.leaves.append(leaf)
                 operands.append(("leaf", index))
             elif arg.__class__ is Const and (arg.value.__class__ is int or arg.value.__class__ is float):
+                if arg.value.__class__ is int and arg.value == 0:
+                    # the calls keep an exact 0, which no tangent or partial is multiplied by
+                    # (an overflowed tangent times 0 would be NaN); this unit computes in floats
+                    return None
                 operands.append(("const", arg.value))
             elif _is_operation(arg, is_builtin_procedure):
                 if len(stack) + len(tree.operations) >= MAX_OPERATIONS:

@@ -279,11 +279,14 @@ class Interpreter:
 
     ops = G
 
+    # Names with a space are the system's own (gensym), which no program can write.
+
     def user_names(self) -> list[str]:
-        return sorted(name for name in self.globals if name not in self.prelude_names or name in self.user_defined)
+        return sorted(name for name in self.globals
+                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name)
 
     def bound_names(self) -> list[str]:
-        return sorted(set(n for n in self.globals if n != "__builtins__") |
+        return sorted(set(n for n in self.globals if n != "__builtins__" and " " not in n) |
                       set(symbol.name for symbol in self.global_syntax))
 
     # -- errors ----------------------------------------------------------------------------------
