@@ -401,22 +401,19 @@ def make_differentiable(apply, function, partials, name: str, parameters=None):
     else is an error naming it."""
     parameters = parameters or tuple(f"argument {i + 1}" for i in range(len(partials)))
 
-    def checked_partial(partial, parameter):
+    def numeric(procedure, complaint):
         def compute(*args):
-            value = apply(partial, list(args))
+            value = apply(procedure, list(args))
             if not is_number(value):
-                raise DifferentiationError(f"{name}: the derivative rule's partial with respect to {parameter} "
-                                           f"returned {write_string(value)}, not a number")
+                raise DifferentiationError(f"{name}: {complaint(write_string(value))}")
             return value
         return compute
-    partial_functions = tuple(checked_partial(p, parameter) for p, parameter in zip(partials, parameters))
-
-    def value_of(*args):
-        value = apply(function, list(args))
-        if not is_number(value):
-            raise DifferentiationError(f"{name}: a procedure with a derivative rule must return a number "
-                                       f"when differentiated, got {write_string(value)}")
-        return value
+    partial_functions = tuple(
+        numeric(p, lambda got, parameter=parameter:
+                f"the derivative rule's partial with respect to {parameter} returned {got}, not a number")
+        for p, parameter in zip(partials, parameters))
+    value_of = numeric(function, lambda got: "a procedure with a derivative rule must return a number "
+                                             f"when differentiated, got {got}")
 
     def differentiable(*args):
         if len(args) != len(partial_functions):
