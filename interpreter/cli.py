@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..lang.datum import MultipleValues
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="evaluate EXPR and print its value (repeatable)")
     parser.add_argument("-i", "--interactive", action="store_true",
                         help="after running FILE (or -e), enter the REPL")
+    parser.add_argument("-I", dest="include", action="append", metavar="DIR",
+                        help="look for libraries in DIR (before NABLISP_PATH and the script's directory)")
     parser.add_argument("--no-color", action="store_true", help="no colours in the REPL")
     parser.add_argument("--max-steps", type=int, metavar="N",
                         help="stop a program after N steps (procedure calls and loop iterations)")
@@ -119,15 +122,16 @@ def _main(options) -> tuple[int | None, Interpreter | None]:
     except NablispError as error:
         report(error)
         return EXIT_INTERNAL, None
+    interp.libraries.search_path[:0] = [Path(directory) for directory in options.include or []]
     settle_collector()
     try:
         if options.expressions:
             for expression in options.expressions:
                 print_value(interp.evaluate(expression, "<command line>"))
         if script == "-":
-            interp.evaluate(sys.stdin.read(), "<stdin>")
+            interp.run_program(sys.stdin.read(), "<stdin>")
         elif script is not None:
-            interp.load(script) if os.path.exists(script) else _missing(script)
+            interp.load(script, program=True) if os.path.exists(script) else _missing(script)
     except SchemeExit as exit_request:
         return exit_request.code, None
     except NablispError as error:

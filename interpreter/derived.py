@@ -14,6 +14,7 @@ from ..ad.operators import make_differentiable
 from . import runtime
 from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
 from .errors import SchemeSyntaxError, fail
+from .libraries import library_name
 from .expand import (Expander, Literal, Scope, elements, keyword, span_of, special,
                      syntax_list)
 from .primitives.equivalence import eqv
@@ -667,8 +668,21 @@ def _make_differentiable(function, partials, name, parameters):
 # -- program structure --------------------------------------------------------------------------
 
 @special("import")
-def _import(ex, form, scope, span):
-    # Every R7RS library nablisp has is always present; importing them changes nothing.
+def _import(ex: Expander, form, scope, span):
+    if scope is not None:
+        raise SchemeSyntaxError("import: allowed only at the top level", span)
+    libraries = ex.libraries.import_into(ex.env, elements(form.cdr, "import", span), span)
+    waiting = [library for library in libraries if library.state != "ready"]
+    if not waiting:
+        return Const(None, span)
+    return Call(Const(lambda: ex.libraries.instantiate(waiting), span), [], span)
+
+
+@special("define-library")
+def _define_library(ex: Expander, form, scope, span):
+    if scope is not None:
+        raise SchemeSyntaxError("define-library: allowed only at the top level", span)
+    ex.libraries.define_library(ex, form, span)
     return Const(None, span)
 
 
@@ -676,7 +690,7 @@ FEATURES = {"r7rs", "exact-closed", "exact-complex-free", "ratios", "full-unicod
             "automatic-differentiation"}
 
 
-def _feature_holds(requirement, span) -> bool:
+def _feature_holds(ex: Expander, requirement, span) -> bool:
     if is_identifier(requirement):
         return base_symbol(requirement).name in FEATURES or base_symbol(requirement).name == "else"
     parts = elements(requirement, "cond-expand requirement", span) if requirement.__class__ is Pair else []
@@ -684,44 +698,57 @@ def _feature_holds(requirement, span) -> bool:
         raise SchemeSyntaxError("cond-expand: bad feature requirement", span)
     head = base_symbol(parts[0]).name
     if head == "and":
-        return all(_feature_holds(p, span) for p in parts[1:])
+        return all(_feature_holds(ex, p, span) for p in parts[1:])
     if head == "or":
-        return any(_feature_holds(p, span) for p in parts[1:])
+        return any(_feature_holds(ex, p, span) for p in parts[1:])
     if head == "not" and len(parts) == 2:
-        return not _feature_holds(parts[1], span)
-    if head == "library":
-        name = strip(parts[1]) if len(parts) == 2 else Nil
-        return name.__class__ is Pair and is_keyword(name.car, "scheme")
+        return not _feature_holds(ex, parts[1], span)
+    if head == "library" and len(parts) == 2:
+        return ex.libraries.exists(library_name(parts[1], span))
     raise SchemeSyntaxError(f"cond-expand: unknown requirement form {head}", span)
 
 
-@special("cond-expand", rewrites=True)
-def _cond_expand(ex: Expander, form, scope, span):
+def chosen_clause(ex: Expander, form, span) -> list:
+    """The body of the first cond-expand clause whose requirement holds (none: empty)."""
     for clause in elements(form.cdr, "cond-expand", span):
         parts = elements(clause, "cond-expand clause", span) if clause.__class__ is Pair else []
         if not parts:
             raise SchemeSyntaxError("cond-expand: each clause must be (requirement body …)", span)
-        if _feature_holds(parts[0], span):
-            return syntax_list(keyword("begin"), *parts[1:], span=span)
-    return syntax_list(keyword("begin"), span=span)
+        if _feature_holds(ex, parts[0], span):
+            return parts[1:]
+    return []
+
+
+@special("cond-expand", rewrites=True)
+def _cond_expand(ex: Expander, form, scope, span):
+    return syntax_list(keyword("begin"), *chosen_clause(ex, form, span), span=span)
+
+
+def included_data(form, span, fold_case: bool = False) -> list:
+    """The forms (datum, span) of the files an include names, relative to the including file."""
+    from .files import read_text
+    items = elements(form, "include", span)
+    what = base_symbol(form.car).name
+    data = []
+    base = Path(span.file).parent if span is not None and not span.file.startswith("<") else Path.cwd()
+    for name in items[1:]:
+        if not isinstance(name, str):
+            raise SchemeSyntaxError(f"{what}: expected file names (strings)", span)
+        path = base / name
+        try:
+            text = read_text(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchemeSyntaxError(f"{what}: cannot read {name}: {error}", span) from None
+        if fold_case:
+            text = "#!fold-case " + text      # a space, not a newline: the lines keep their numbers
+        try:
+            data += read_all(text, str(path))
+        except ReadError as error:
+            raise SchemeSyntaxError(f"{what}: {error}", span) from None
+    return data
 
 
 @special("include", rewrites=True)
 def _include(ex: Expander, form, scope, span):
-    items = elements(form, "include", span)
-    forms = []
-    base = Path(span.file).parent if span is not None and not span.file.startswith("<") else Path.cwd()
-    for name in items[1:]:
-        if not isinstance(name, str):
-            raise SchemeSyntaxError("include: expected file names (strings)", span)
-        path = base / name
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SchemeSyntaxError(f"include: cannot read {name}: {error}", span) from None
-        try:
-            forms += [datum for datum, _ in read_all(text, str(path))]
-        except ReadError as error:
-            raise SchemeSyntaxError(f"include: {error}", span) from None
-    return syntax_list(keyword("begin"), *forms, span=span)
+    return syntax_list(keyword("begin"), *(datum for datum, _ in included_data(form, span)), span=span)
 

@@ -203,7 +203,8 @@ def python_error_message(error: BaseException) -> str | None:
             return f"{match[1]}: variable used before its definition"
         match = _UNBOUND_GLOBAL.match(text)
         if match:
-            return f"unbound variable: {match[1]}"
+            from .libraries import display_name
+            return f"unbound variable: {display_name(match[1])}"
         return None
     if isinstance(error, TypeError):
         return call_error_message(text)

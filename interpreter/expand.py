@@ -13,6 +13,7 @@ from ..lang.printer import write_string
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
 from .errors import SchemeSyntaxError
+from .libraries import Environment
 from .syntax_rules import Alias, Macro, base_symbol, is_identifier, strip
 
 
@@ -108,24 +109,37 @@ class _NamedLambda:
 
 
 class Expander:
-    def __init__(self, global_syntax: dict, on_global_definition):
-        self.global_syntax = global_syntax        # Symbol → Special | Macro
+    def __init__(self, env: Environment, on_global_definition, libraries=None):
+        self.env = env                            # the top-level environment being expanded
         self.on_global_definition = on_global_definition
+        self.libraries = libraries
+
+    def expand_in(self, env: Environment, data: list) -> list:
+        """The forms (datum, span) expanded at the top level of ``env``."""
+        outer, self.env = self.env, env
+        try:
+            return [self.expand_toplevel(datum, span) for datum, span in data]
+        finally:
+            self.env = outer
 
     # -- identifiers -----------------------------------------------------------------------------
 
     def resolve(self, identifier, scope: Scope | None):
         while True:
             s = scope
+            top = self.env
             while s is not None:
                 binding = s.bindings.get(identifier)
                 if binding is not None:
                     return binding
+                if s.__class__ is Environment:     # a macro's, defined at a library's top level
+                    top = s
+                    break
                 s = s.parent
             if identifier.__class__ is Alias:
                 identifier, scope = identifier.symbol, identifier.env
                 continue
-            return self.global_syntax.get(identifier, identifier)
+            return top.lookup(identifier)
 
     def reference(self, identifier, scope: Scope | None, span) -> Node:
         binding = self.resolve(identifier, scope)
@@ -316,7 +330,9 @@ class Expander:
                 if len(parts) != 2 or parts[0].__class__ is not Pair:
                     raise SchemeSyntaxError(f"{name}: each rule must be (pattern template)", span_of(rule, span))
                 rules.append((parts[0].cdr, parts[1]))
-            return Macro(name, ellipsis, literals, rules, scope, span)
+            # at the top level, the environment itself: a macro exported by a library or the
+            # prelude means its names there, wherever it is used
+            return Macro(name, ellipsis, literals, rules, scope if scope is not None else self.env, span)
         if binding.__class__ is Macro and spec.__class__ is not Pair:
             return binding
         if is_identifier(spec):
@@ -346,19 +362,19 @@ class Expander:
             if name == "define":
                 target, value_form = self.parse_define(form, span)
                 symbol = base_symbol(target)
-                existing = self.global_syntax.get(symbol)
-                if existing.__class__ is Special:
+                existing = self.env.bindings.get(symbol)
+                if existing.__class__ is Special and not self.env.closed:
                     raise SchemeSyntaxError(f"define: cannot redefine the syntax keyword {symbol.name}", span)
-                self.global_syntax.pop(symbol, None)
-                self.on_global_definition(symbol.name)
+                global_name = self.env.define_variable(symbol)
+                self.on_global_definition(global_name)
                 value = self.expand(value_form, None, span)
                 if isinstance(value, Lambda):
                     value.name = value.name or symbol.name
-                    value.self_global = symbol.name
-                return SetGlobal(symbol.name, value, span, is_definition=True)
+                    value.self_global = global_name
+                return SetGlobal(global_name, value, span, is_definition=True)
             if name == "define-syntax":
                 self.define_syntax(form, None, span,
-                                   lambda ident, macro: self.global_syntax.__setitem__(base_symbol(ident), macro))
+                                   lambda ident, macro: self.env.bindings.__setitem__(base_symbol(ident), macro))
                 return Const(None, span)
             if binding.rewrites:
                 form = binding.handler(self, form, None, span)

@@ -27,6 +27,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      python_error_message)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
+from .libraries import Environment, Libraries, display_name, is_import_form
 from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 
@@ -54,9 +55,12 @@ class Interpreter:
         self.user_defined: set[str] = set()
         self.handlers: list = []
         self.loading: list[Path] = []
-        self.global_syntax = {Symbol(name): Special(name, handler, definition, rewrites)
-                              for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()}
-        self.expander = Expander(self.global_syntax, self.user_defined.add)
+        self.default_env = Environment()
+        self.default_env.bindings.update({Symbol(name): Special(name, handler, definition, rewrites)
+                                          for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()})
+        self.global_syntax = self.default_env.bindings
+        self.libraries = Libraries(self)
+        self.expander = Expander(self.default_env, self.user_defined.add, self.libraries)
         self.compiler = Compiler(self.spans, self.helpers, self._is_builtin_procedure,
                                  self._is_builtin_name, TAIL_BUILDERS.__contains__)
         self.compiler.count_steps = max_steps is not None
@@ -68,6 +72,9 @@ class Interpreter:
             self._load_stdlib("prelude.scm")
         self.user_defined.clear()
         self.prelude_names = set(self.globals)
+        self.libraries.install_builtin(self.default_env, self.globals,
+                                       [name for name in self.globals if name != "__builtins__" and " " not in name]
+                                       + [symbol.name for symbol in self.global_syntax])
 
     # -- what the compiler may assume ------------------------------------------------------------
 
@@ -82,7 +89,7 @@ class Interpreter:
     def _install_helpers(self):
         def check_set(name):
             if name not in self.globals:
-                fail(f"set!: unbound variable: {name}")
+                fail(f"set!: unbound variable: {display_name(name)}")
 
         def define_global(value):
             code = getattr(value, "__code__", None)
@@ -131,8 +138,11 @@ class Interpreter:
         return self.compile_data(data)
 
     def compile_data(self, data: list):
+        return self._compile_in(self.expander.env, data)
+
+    def _compile_in(self, env: Environment, data: list):
         try:
-            nodes = [self.expander.expand_toplevel(datum, span) for datum, span in data]
+            nodes = self.expander.expand_in(env, data)
             return list(zip(self.compiler.compile_forms(nodes, self.globals), (span for _, span in data)))
         except NablispError:
             raise
@@ -193,10 +203,13 @@ class Interpreter:
                 raise translated from None
             raise translated from error
 
-    def load(self, path) -> object:
+    def load(self, path, program: bool = False) -> object:
+        """Evaluate the file at ``path`` in the default environment; as a program (``program``:
+        see `run_program`) for a script."""
+        from .files import read_text
         path = Path(path)
         try:
-            source = path.read_text(encoding="utf-8")
+            source = read_text(path)
         except FileNotFoundError:
             raise SchemeError(ErrorObject(f"load: no such file: {path}", kind="file")) from None
         except UnicodeDecodeError:
@@ -205,7 +218,44 @@ class Interpreter:
             raise SchemeError(ErrorObject(f"load: cannot read {path}: {error.strerror}", kind="file")) from None
         self.loading.append(path.resolve())
         try:
-            return self.evaluate(source, str(path))
+            return self.run_program(source, str(path)) if program else self.evaluate(source, str(path))
+        finally:
+            self.loading.pop()
+
+    def run_program(self, source: str, filename: str):
+        """Run a script: a program that begins with `import` has a top level of its own, which
+        sees only what it imports (R7RS §5.1); any other script runs in the default
+        environment, which has the whole language."""
+        try:
+            data = read_all(source, filename)
+        except ReadError as error:
+            raise SchemeReadError(error.message, error.span) from None
+        if data and is_import_form(data[0][0], self.default_env):
+            return self.run_nodes(self._compile_in(self._closed_top_level("[program]"), data))
+        return self.run_nodes(self.compile_data(data))
+
+    def _closed_top_level(self, prefix: str) -> Environment:
+        env = Environment(prefix)
+        for keyword in ("import", "define-library"):     # the declarations of a program or file
+            env.bindings[Symbol(keyword)] = self.default_env.bindings[Symbol(keyword)]
+        return env
+
+    def load_library_file(self, path: Path, span):
+        """Read a file that defines libraries (found by `import`); its forms are expanded, at
+        once, so that the libraries it defines are known."""
+        from .files import read_text
+        try:
+            source = read_text(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchemeSyntaxError(f"import: cannot read {path}: {getattr(error, 'strerror', None) or error}",
+                                    span) from None
+        try:
+            data = read_all(source, str(path))
+        except ReadError as error:
+            raise SchemeReadError(error.message, error.span) from None
+        self.loading.append(path.resolve())
+        try:
+            self.run_nodes(self._compile_in(self._closed_top_level("[" + str(path) + "]"), data))
         finally:
             self.loading.pop()
 

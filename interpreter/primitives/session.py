@@ -10,22 +10,34 @@ from ...ad.tags import plain
 from ...lang.datum import MutableString, Symbol, make_list
 from ...lang.printer import write_string
 from .. import runtime
-from ..errors import ErrorObject, SchemeError, SchemeExit, condition_of, fail
-
-
-class Environment:
-    """What `interaction-environment` returns: nablisp has one global environment."""
-
-    def scheme_repr(self, write: bool) -> str:
-        return "#<environment>"
+from ..errors import ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail
+from ..libraries import Environment
 
 
 def session_primitives(interp) -> dict:
     handlers = interp.handlers
-    environment = Environment()
+
+    def environment(*specs):
+        """A closed environment that sees what the import sets give (R7RS 6.12)."""
+        env = Environment("[eval]")
+        try:
+            runtime_libraries = interp.libraries.import_into(env, list(specs), None)
+        except SchemeSyntaxError as error:
+            fail(f"environment: {error.message}")
+        interp.libraries.instantiate(runtime_libraries)
+        return env
+
+    def r5rs_environment(version=5):
+        if plain(version) != 5:
+            fail(f"scheme-report-environment: only version 5 is known, got {write_string(version)}")
+        return environment(make_list([Symbol("scheme"), Symbol("r5rs")]))
 
     def eval_(expression, env=None):
-        compiled = interp.compile_data([(expression, None)])
+        if env is None:
+            env = interp.default_env
+        elif env.__class__ is not Environment:
+            fail(f"eval: expected an environment, got {write_string(env)}")
+        compiled = interp._compile_in(env, [(expression, None)])
         function, _ = compiled[0]
         result = function()
         while result.__class__ is runtime.TailCall:
@@ -119,10 +131,10 @@ def session_primitives(interp) -> dict:
         "command-line": command_line,
         "features": features,
         "render-dot": render_dot,
-        "interaction-environment": lambda: environment,
-        "scheme-report-environment": lambda version=7: environment,
-        "null-environment": lambda version=7: environment,
-        "environment": lambda *specs: environment,
+        "interaction-environment": lambda: interp.default_env,
+        "scheme-report-environment": r5rs_environment,
+        "null-environment": r5rs_environment,
+        "environment": environment,
         "current-second": lambda: time.time(),
         "current-jiffy": lambda: time.perf_counter_ns() // 1000,
         "jiffies-per-second": lambda: 1_000_000,
