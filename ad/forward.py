@@ -180,18 +180,34 @@ class Forward:
                 if (leaf.__class__ is Dual or leaf.__class__ is Tracked) and not leaf.tag.live:
                     leaf = live_value(leaf)     # delta's perturbation may lie under a closed one
                 if leaf.__class__ is Dual and leaf.tag is delta:
-                    value, coefficients = leaf.primal, leaf.tangent.coefficients
+                    return self._record_lifted(tape_tag, inputs, leaf.primal, leaf.tangent.coefficients)
                 elif is_procedure(leaf):
                     raise DifferentiationError(f"{who}: a procedure returned by a derivative, called inside "
                                                "a gradient, returned a procedure; only numbers (and lists "
                                                "and vectors of them) can be recorded on the gradient's tape")
-                else:
-                    return self._part(delta, leaf, who, want_tangent=False) \
-                        if leaf.__class__ is Dual or leaf.__class__ is Tracked else leaf
-                return self._record(tape_tag, inputs, value, coefficients)
+                return self._part(delta, leaf, who, want_tangent=False) \
+                    if leaf.__class__ is Dual or leaf.__class__ is Tracked else leaf
             return map_structure(recorded, y, who)
         finally:
             delta.close()
+
+    def _record_lifted(self, tape_tag, inputs, value, coefficients):
+        """An output of a lifted call as an entry of the tape: its partials with respect to the
+        arguments' numbers are ``coefficients``.  A closure among the arguments may have brought
+        in other numbers of the same tape; they show in ``value`` (then an entry of its own,
+        through which the output depends on them with partial 1) and in the coefficients, which
+        the tape needs only as numbers."""
+        def off_tape(x):
+            if (x.__class__ is Dual or x.__class__ is Tracked) and not x.tag.live:
+                x = live_value(x)
+            return x.primal if x.__class__ is Tracked and x.tag is tape_tag else x
+        coefficients = {index: off_tape(c) for index, c in coefficients.items()}
+        value = live_value(value) if (value.__class__ is Dual or value.__class__ is Tracked) else value
+        if value.__class__ is Tracked and value.tag is tape_tag:
+            inputs = inputs + [value.node]
+            coefficients[len(inputs) - 1] = 1
+            value = value.primal
+        return self._record(tape_tag, inputs, value, coefficients)
 
     def _transformed_tracked(self, x, transform, who):
         """transform(x) for a value x on a live tape younger than the tags ``transform`` acts on

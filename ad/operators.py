@@ -416,11 +416,14 @@ def make_differentiable(apply, function, partials, name: str, parameters=None):
                                              f"when differentiated, got {got}")
 
     def differentiable(*args):
-        if len(args) != len(partial_functions):
-            raise DifferentiationError(f"{name}: expected {len(partial_functions)} argument"
-                                       f"{'s' if len(partial_functions) != 1 else ''}, got {len(args)}")
         for arg in args:
             if (arg.__class__ is Dual or arg.__class__ is Tracked) and arg.tag.live:
+                if len(args) != len(partial_functions):
+                    # a procedure of several arities keeps them all; the rule covers one
+                    count = len(partial_functions)
+                    raise DifferentiationError(f"{name}: its derivative rule is for {count} argument"
+                                               f"{'s' if count != 1 else ''}, but it was differentiated "
+                                               f"with {len(args)}")
                 return lift(lifted, partial_functions, args)
         return apply(function, [live_value(arg) for arg in args])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..lang.datum import Nil, Pair, Symbol, gensym, make_list, make_pair
+from ..lang.datum import Nil, Pair, Symbol, gensym, list_to_python, make_list, make_pair
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
 from . import runtime
@@ -275,13 +275,9 @@ def _do(ex: Expander, form, scope, span):
 # -- quasiquote ---------------------------------------------------------------------------------
 
 def _qq_append(front, back):
-    items = []
-    node = front
-    while node.__class__ is Pair:
-        items.append(node.car)
-        node = node.cdr
-    if node is not Nil:
-        fail("unquote-splicing: expected a list, got " + _write(front))
+    items = list_to_python(front)
+    if items is None:
+        fail("unquote-splicing: expected a proper list, got " + _write(front))
     return make_list(items, back)
 
 
@@ -290,11 +286,9 @@ def _qq_cons(a, b):
 
 
 def _qq_vector(items):
-    out = []
-    node = items
-    while node.__class__ is Pair:
-        out.append(node.car)
-        node = node.cdr
+    out = list_to_python(items)
+    if out is None:
+        fail("quasiquote: a vector's elements must form a proper list")
     return out
 
 

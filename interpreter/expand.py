@@ -83,9 +83,15 @@ def elements(form, what: str, span) -> list:
     """The elements of a form that must be a proper list."""
     items = []
     node = form
+    mark, steps, limit = None, 0, 1     # Brent's cycle check: eval may be given a circular list
     while node.__class__ is Pair:
         items.append(node.car)
         node = node.cdr
+        if node is mark:
+            raise SchemeSyntaxError(f"bad syntax in {what}: a circular list", span)
+        steps += 1
+        if steps == limit:
+            mark, steps, limit = node, 0, limit * 2
     if node is not Nil:
         raise SchemeSyntaxError(f"bad syntax in {what}: not a proper list", span)
     return items

@@ -384,6 +384,7 @@ def sum_of_list(items):
     values = []
     plain_numbers = True
     node = items
+    mark, steps, limit = None, 0, 1     # Brent's cycle check, as lists.pairs
     while node.__class__ is Pair:
         value = node.car
         cls = value.__class__
@@ -391,6 +392,11 @@ def sum_of_list(items):
             plain_numbers = False
         values.append(value)
         node = node.cdr
+        if node is mark:
+            fail("sum: expected a proper list, got a circular list")
+        steps += 1
+        if steps == limit:
+            mark, steps, limit = node, 0, limit * 2
     if node is not Nil:
         fail(f"sum: expected a list, got {write_string(items)}")
     if plain_numbers:

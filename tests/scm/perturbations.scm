@@ -256,3 +256,60 @@
 (check-error (hessian (lambda (v) (vector-ref (car v) 0)) '(1.5)) "vector-ref: expected a vector, got 1.5")
 (check-error (D (lambda (x) (x 1)) 3) "not a procedure")
 (check-error (gradient (lambda (x) (string-append "a" x)) 3) "string-append: expected a string, got 3")
+
+;; -- a gradient calls a procedure a derivative returned, with a closure over the tape --------
+;; The closure brings the tape's numbers into the lifted call; they count (forward twin: D).
+(define app ((D (lambda (u) (lambda (f y) (* u (f y))))) 5))          ; app f y = f(y)
+(define (c-squared c) (app (lambda (x) (* c x)) c))                  ; c·c
+(check ((gradient c-squared) 3) => 6)
+(check ((D c-squared) 3) => 6)
+(check (gradient (lambda (v) (app (lambda (x) (* (car v) x)) (cadr v))) '(3 4)) => '(4 3))
+(check (hessian (lambda (v) (app (lambda (x) (* (car v) x)) (cadr v))) '(3 4)) => '((0 1) (1 0)))
+(check (jacobian-reverse (lambda (v) (list (app (lambda (x) (* (car v) x)) (cadr v)))) '(3 4))
+       => '((4 3)))
+(define shift-derivative (D (lambda (u) (lambda (f) (lambda (x) (f (+ x u))))) 0))   ; f ↦ f′
+(check ((gradient (lambda (c) ((shift-derivative (lambda (x) (* x x c))) c))) 3) => 12)   ; 2c² → 4c
+(check (gradient (lambda (v) ((shift-derivative (lambda (x) (* x x (car v)))) (cadr v))) '(2 3))
+       => '(6 4))                                                       ; 2ab
+(check (hessian (lambda (v) ((shift-derivative (lambda (x) (* x x (car v)))) (* (car v) (cadr v))))
+                '(2 3))
+       => '((12 8) (8 0)))                                              ; 2a²b
+(check ((D (gradient (lambda (c) ((shift-derivative (lambda (x) (* x x x c))) c)))) 2) => 36)  ; 3c³
+(check-approx ((gradient (lambda (c) ((shift-derivative (lambda (x) (sin (* x c)))) c))) 0.5)
+              => (- (cos 0.25) (* 2 0.25 (sin 0.25))))                  ; d/dc c·cos(c²)
+(define twice-scaled ((D (lambda (u) (lambda (f y) (* u (f (f y)))))) 0))
+(check ((gradient (lambda (c) (twice-scaled (lambda (x) (* c x)) c))) 3) => 27)   ; c³
+
+;; State a returned procedure keeps is part of the function differentiated: a value kept from
+;; one call and read in the next depends on x as the program computes it (finite differences
+;; of the whole program agree).
+(define (stateful-run x)
+  (define saved 0)
+  (define (g y) (let ((r (+ (* x y) saved))) (set! saved (* x y)) r))
+  (g 4)
+  (g 5))                                                               ; 5x + 4x
+(define saved-derivative #f)
+(define G ((D (lambda (x) (lambda (y) (let ((r (+ (* x y) (if saved-derivative saved-derivative 0))))
+                                         (set! saved-derivative (* x y))
+                                         r)))) 3))
+(check (G 4) => 4)
+(check-approx (G 5) => (/ (- (stateful-run 3.001) (stateful-run 2.999)) 0.002))     ; 9
+
+;; a custom rule covers one arity; the procedure's other arities still work without derivatives
+(define (add-all . xs) (apply + xs))
+(define-derivative (add-all x y) 1 1)
+(check (add-all 1 2 3) => 6)
+(check (add-all) => 0)
+(check (D (lambda (x) (add-all x 2)) 1) => 1)
+(check (gradient (lambda (x) (add-all x x)) 1) => 2)
+(check-error (D (lambda (x) (add-all x 2 3)) 1) "add-all: its derivative rule is for 2 arguments, but it was differentiated with 3")
+
+;; circular lists: an error, not a hang, in sum, a splice and eval
+(define ring (list 1 2 3))
+(set-cdr! (cddr ring) ring)
+(check-error (sum ring) "sum: expected a proper list, got a circular list")
+(check-error `(0 ,@ring) "unquote-splicing: expected a proper list")
+(check-error (eval ring (interaction-environment)) "a circular list")
+(define ring-call (list '+ 1 2))
+(set-cdr! (cddr ring-call) ring-call)
+(check-error (eval ring-call (interaction-environment)) "bad syntax in procedure call: a circular list")
