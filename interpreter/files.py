@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def file_exists(path) -> bool:
+def is_file(path) -> bool:
     return Path(path).is_file()
 
 

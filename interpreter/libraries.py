@@ -199,19 +199,19 @@ class Libraries:
         return paths
 
     def exists(self, name: tuple) -> bool:
-        from .files import file_exists
-        return name in self.known or any(file_exists(path) for path in self.candidates(name))
+        from .files import is_file
+        return name in self.known or any(is_file(path) for path in self.candidates(name))
 
     def find(self, name: tuple, span) -> Library:
         library = self.known.get(name)
         if library is not None:
             return library
-        from .files import file_exists
+        from .files import is_file
         if name in self.loading:
             raise SchemeSyntaxError(f"import: {library_text(name)} imports itself (through "
                                     f"{', '.join(library_text(n) for n in self.loading)})", span)
         for path in self.candidates(name):
-            if file_exists(path):
+            if is_file(path):
                 self.loading.append(name)
                 try:
                     self.interp.load_library_file(path, span)
