@@ -240,6 +240,21 @@ SAMPLES = {
     "close-input-port": ["(close-input-port ^1)"], "close-output-port": ["(close-output-port ^1)"],
     "current-input-port": ["(current-input-port ^1)"], "current-output-port": ["(current-output-port ^1)"],
     "current-error-port": ["(current-error-port ^1)"],
+    # bytevectors
+    "bytevector?": ["(bytevector? ^1.5)"],
+    "make-bytevector": ["(make-bytevector @3 @7)", "(make-bytevector ^1.5)", "(make-bytevector @2 @256)"],
+    "bytevector": ["(bytevector @1 @255)", "(bytevector ^1.5)", "(bytevector @-1)"],
+    "bytevector-u8-ref": ["(bytevector-u8-ref (bytevector 1 2 3) @1)",
+                          "(* ^1.5 (bytevector-u8-ref (bytevector 1 2 3) @2))",
+                          "(bytevector-u8-ref (bytevector 1 2 3) @3)"],
+    "bytevector-u8-set!": ["(let ((b (make-bytevector 3 0))) (bytevector-u8-set! b @1 @200) b)",
+                           "(bytevector-u8-set! (make-bytevector 3 0) @1 ^1.5)"],
+    "bytevector-length": ["(bytevector-length ^1.5)", "(* ^1.5 (bytevector-length (bytevector 1 2)))"],
+    "bytevector-copy": ["(bytevector-copy (bytevector 1 2 3) @1 @2)"],
+    "bytevector-copy!": ["(let ((b (make-bytevector 4 0))) (bytevector-copy! b @1 (bytevector 7 8 9) @1) b)"],
+    "bytevector-append": ["(bytevector-append (bytevector @1) (bytevector @2))", "(bytevector-append ^1.5)"],
+    "utf8->string": ["(utf8->string (bytevector 65 66 67) @1 @2)"],
+    "string->utf8": ["(string->utf8 \"abc\" @1)"],
     # the session
     "eval": ["(eval (list '* ^1.5 ^2.5))", "(eval (list 'sin ^1.5) (interaction-environment))"],
     "load": ["(load ^1)"], "exit": ["(exit @3)"], "emergency-exit": ["(emergency-exit @4)"],
@@ -388,6 +403,8 @@ def observe(value, number, out):
         return [f"error {value.message}("] + [t for item in value.irritants for t in observe(item, number, out)] + [")"]
     if cls is MutableString:
         return [f"string {str(value)!r}"]
+    if cls is bytearray:
+        return [f"bytevector {bytes(value)!r}"]
     if cls in (str, bool, Char, Symbol) or value is None or value is Nil:
         if cls is Symbol and value.name.startswith("g"):     # gensym: a new name each time
             return ["symbol"]

@@ -19,7 +19,8 @@ EXCLUDED = {"exit", "emergency-exit", "load", "read", "read-line", "read-char", 
             "show-tape", "display", "write", "write-shared", "write-simple", "write-string",
             "write-char", "newline", "fresh-line", "flush-output-port", "expt", "exact-integer-sqrt",
             "command-line", "features", "eval", "environment", "interaction-environment",
-            "scheme-report-environment", "null-environment", "with-exception-handler"}
+            "scheme-report-environment", "null-environment", "with-exception-handler",
+            "make-bytevector"}
 
 _session = Interpreter()
 PROCEDURES = sorted(name for name, value in _session.globals.items()
