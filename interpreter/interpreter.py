@@ -27,7 +27,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      python_error_message)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
-from .primitives import (bytevectors, control, equivalence,  # noqa: F401
+from .primitives import (binary_ports, bytevectors, control, equivalence,  # noqa: F401
                          lists, numbers, ports, text, vectors)
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 

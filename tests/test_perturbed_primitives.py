@@ -240,7 +240,8 @@ SAMPLES = {
     "close-input-port": ["(close-input-port ^1)"], "close-output-port": ["(close-output-port ^1)"],
     "current-input-port": ["(current-input-port ^1)"], "current-output-port": ["(current-output-port ^1)"],
     "current-error-port": ["(current-error-port ^1)"],
-    # bytevectors
+    "call-with-port": ["(call-with-port (open-input-string \"x\") (lambda (p) (* ^1.5 ^2.5)))"],
+    # bytevectors and binary ports
     "bytevector?": ["(bytevector? ^1.5)"],
     "make-bytevector": ["(make-bytevector @3 @7)", "(make-bytevector ^1.5)", "(make-bytevector @2 @256)"],
     "bytevector": ["(bytevector @1 @255)", "(bytevector ^1.5)", "(bytevector @-1)"],
@@ -255,6 +256,16 @@ SAMPLES = {
     "bytevector-append": ["(bytevector-append (bytevector @1) (bytevector @2))", "(bytevector-append ^1.5)"],
     "utf8->string": ["(utf8->string (bytevector 65 66 67) @1 @2)"],
     "string->utf8": ["(string->utf8 \"abc\" @1)"],
+    "open-input-bytevector": ["(open-input-bytevector ^1)"], "open-output-bytevector": ["(open-output-bytevector ^1)"],
+    "get-output-bytevector": ["(let ((p (open-output-bytevector))) (write-u8 @7 p) (get-output-bytevector p))"],
+    "read-u8": ["(* ^1.5 (read-u8 (open-input-bytevector (bytevector 2))))", "(read-u8 ^1)"],
+    "peek-u8": ["(peek-u8 ^1)"], "u8-ready?": ["(u8-ready? ^1)"],
+    "read-bytevector": ["(read-bytevector @2 (open-input-bytevector (bytevector 1 2 3)))"],
+    "read-bytevector!": ["(let ((b (make-bytevector 3 0))) (read-bytevector! b (open-input-bytevector (bytevector 5 6)) @1) b)"],
+    "write-u8": ["(let ((p (open-output-bytevector))) (write-u8 @255 p) (get-output-bytevector p))", "(write-u8 ^1.5)"],
+    "write-bytevector": ["(let ((p (open-output-bytevector))) (write-bytevector (bytevector 1 2 3) p @1 @2) "
+                         "(get-output-bytevector p))"],
+    "binary-port?": ["(binary-port? ^1.5)"],
     # the session
     "eval": ["(eval (list '* ^1.5 ^2.5))", "(eval (list 'sin ^1.5) (interaction-environment))"],
     "load": ["(load ^1)"], "exit": ["(exit @3)"], "emergency-exit": ["(emergency-exit @4)"],
