@@ -11,7 +11,7 @@ from pathlib import Path
 from ..lang.datum import Nil, Pair, Symbol, gensym, make_list, make_pair
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
-from . import runtime
+from . import files, runtime
 from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
 from .errors import SchemeSyntaxError, fail
 from .expand import (Expander, Literal, Scope, elements, keyword, span_of, special,
@@ -716,8 +716,8 @@ def _include(ex: Expander, form, scope, span):
             raise SchemeSyntaxError("include: expected file names (strings)", span)
         path = base / name
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            text = files.read_text(path)
+        except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
             raise SchemeSyntaxError(f"include: cannot read {name}: {error}", span) from None
         try:
             forms += [datum for datum, _ in read_all(text, str(path))]

@@ -27,7 +27,8 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      python_error_message)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
-from .primitives import (binary_ports, bytevectors, control, equivalence,  # noqa: F401
+from . import files
+from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
                          lists, numbers, ports, text, vectors)
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 
@@ -197,13 +198,15 @@ class Interpreter:
     def load(self, path) -> object:
         path = Path(path)
         try:
-            source = path.read_text(encoding="utf-8")
+            source = files.read_text(path)
         except FileNotFoundError:
             raise SchemeError(ErrorObject(f"load: no such file: {path}", kind="file")) from None
         except UnicodeDecodeError:
             raise SchemeError(ErrorObject(f"load: {path} is not UTF-8 text", kind="file")) from None
         except OSError as error:
             raise SchemeError(ErrorObject(f"load: cannot read {path}: {error.strerror}", kind="file")) from None
+        except ValueError:      # a NUL character in the name
+            raise SchemeError(ErrorObject(f"load: {str(path)!r} is not a valid file name", kind="file")) from None
         self.loading.append(path.resolve())
         try:
             return self.evaluate(source, str(path))

@@ -266,6 +266,15 @@ SAMPLES = {
     "write-bytevector": ["(let ((p (open-output-bytevector))) (write-bytevector (bytevector 1 2 3) p @1 @2) "
                          "(get-output-bytevector p))"],
     "binary-port?": ["(binary-port? ^1.5)"],
+    # files (names that are not strings: no file is touched)
+    "open-input-file": ["(open-input-file ^1)"], "open-output-file": ["(open-output-file ^1)"],
+    "open-binary-input-file": ["(open-binary-input-file ^1)"],
+    "open-binary-output-file": ["(open-binary-output-file ^1)"],
+    "call-with-input-file": ["(call-with-input-file ^1 read)"],
+    "call-with-output-file": ["(call-with-output-file ^1 write)"],
+    "with-input-from-file": ["(with-input-from-file ^1 read)"],
+    "with-output-to-file": ["(with-output-to-file ^1 newline)"],
+    "file-exists?": ["(file-exists? ^1)"], "delete-file": ["(delete-file ^1)"],
     # the session
     "eval": ["(eval (list '* ^1.5 ^2.5))", "(eval (list 'sin ^1.5) (interaction-environment))"],
     "load": ["(load ^1)"], "exit": ["(exit @3)"], "emergency-exit": ["(emergency-exit @4)"],

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...ad.tags import plain
 from ...lang.datum import MutableString, Symbol, make_list
 from ...lang.printer import write_string
-from .. import runtime
+from .. import files, runtime
 from ..errors import ErrorObject, SchemeError, SchemeExit, condition_of, fail
 
 
@@ -98,10 +98,14 @@ def session_primitives(interp) -> dict:
             fail("tape->svg: Graphviz's dot program is not installed (apt-get install graphviz, "
                  "brew install graphviz, or https://graphviz.org/download); tape->dot gives the DOT "
                  "text without it")
-        result = subprocess.run([program, "-Tsvg", "-o", filename], input=dot_text, text=True,
+        result = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
                                 capture_output=True, timeout=60)
         if result.returncode != 0:
-            fail(f"tape->svg: dot failed: {result.stderr.strip()}")
+            fail(f"tape->svg: dot failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        try:
+            files.write_bytes(filename, result.stdout)
+        except (OSError, ValueError) as error:
+            raise files.file_error("tape->svg", "write", filename, error) from None
         return filename
 
     def features():
