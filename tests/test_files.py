@@ -12,6 +12,7 @@ import pytest
 
 from nablisp.interpreter import Interpreter, NablispError
 from nablisp.interpreter import files
+from nablisp.interpreter.errors import SchemeExit
 from nablisp.lang.datum import Char
 from nablisp.lang.printer import write_string
 
@@ -284,6 +285,17 @@ def test_file_ports_left_open_are_closed_when_the_program_ends(tmp_path, ending)
     assert "Traceback" not in result.stderr
     assert (tmp_path / "left.txt").read_text() == "kept"
     assert (tmp_path / "left.bin").read_bytes() == b"A"
+
+
+def test_emergency_exit_skips_dynamic_wind_after_thunks(interp):
+    interp.evaluate("(define log '())")
+    for procedure, expected in [("exit", ["after"]), ("emergency-exit", [])]:
+        interp.evaluate("(set! log '())")
+        with pytest.raises(SchemeExit) as caught:
+            interp.evaluate(f"(dynamic-wind (lambda () #f) (lambda () ({procedure} 4))"
+                            "  (lambda () (set! log (cons \"after\" log))))")
+        assert caught.value.code == 4
+        assert interp.eval("log") == expected
 
 
 def test_tape_svg_writes_its_file_through_the_gate(interp, tmp_path, monkeypatch):

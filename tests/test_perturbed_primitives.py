@@ -279,6 +279,8 @@ SAMPLES = {
     "eval": ["(eval (list '* ^1.5 ^2.5))", "(eval (list 'sin ^1.5) (interaction-environment))"],
     "load": ["(load ^1)"], "exit": ["(exit @3)"], "emergency-exit": ["(emergency-exit @4)"],
     "command-line": ["(command-line ^1)"], "features": ["(features ^1)"],
+    "get-environment-variable": ["(get-environment-variable ^1)"],
+    "get-environment-variables": ["(get-environment-variables ^1)"],
     "current-second": ["(current-second ^1)"], "current-jiffy": ["(current-jiffy ^1)"],
     "jiffies-per-second": ["(jiffies-per-second ^1)"], "runtime": ["(runtime ^1)"],
     "interaction-environment": ["(interaction-environment ^1)"], "environment": ["(environment @1)"],
