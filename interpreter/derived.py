@@ -11,7 +11,7 @@ from pathlib import Path
 from ..lang.datum import Nil, Pair, Symbol, gensym, list_to_python, make_list, make_pair
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
-from . import runtime
+from . import files, runtime
 from .core import Call, Const, If, Lambda, Let, LocalRef, Seq, Variable
 from .errors import SchemeSyntaxError, fail
 from .libraries import library_name
@@ -720,7 +720,6 @@ def _cond_expand(ex: Expander, form, scope, span):
 
 def included_data(form, span, fold_case: bool = False) -> list:
     """The forms (datum, span) of the files an include names, relative to the including file."""
-    from .files import read_text
     items = elements(form, "include", span)
     what = base_symbol(form.car).name
     data = []
@@ -730,8 +729,8 @@ def included_data(form, span, fold_case: bool = False) -> list:
             raise SchemeSyntaxError(f"{what}: expected file names (strings)", span)
         path = base / name
         try:
-            text = read_text(path)
-        except (OSError, UnicodeDecodeError) as error:
+            text = files.read_text(path)
+        except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
             raise SchemeSyntaxError(f"{what}: cannot read {name}: {error}", span) from None
         if fold_case:
             text = "#!fold-case " + text      # a space, not a newline: the lines keep their numbers

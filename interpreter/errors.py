@@ -111,9 +111,10 @@ class SchemeExit(BaseException):
     """`(exit n)`: unwinds to the front end, which exits with ``code``.  A BaseException, so that
     no handler for errors (`guard`, `with-exception-handler`) stops it."""
 
-    def __init__(self, code: int):
+    def __init__(self, code: int, emergency: bool = False):
         super().__init__(code)
         self.code = code
+        self.emergency = emergency    # `emergency-exit`: no dynamic-wind `after` runs on the way
 
 
 class ContinuationInvoked(BaseException):

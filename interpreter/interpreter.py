@@ -27,8 +27,11 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      python_error_message)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
+from . import files
 from .libraries import Environment, Libraries, display_name, is_import_form
-from .primitives import control, equivalence, lists, numbers, ports, text, vectors  # noqa: F401
+from . import files
+from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
+                         lists, numbers, ports, text, vectors)
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 
 # stdlib/ sits next to interpreter/ both in the source tree and once installed as nablisp.stdlib
@@ -206,16 +209,17 @@ class Interpreter:
     def load(self, path, program: bool = False) -> object:
         """Evaluate the file at ``path`` in the default environment; as a program (``program``:
         see `run_program`) for a script."""
-        from .files import read_text
         path = Path(path)
         try:
-            source = read_text(path)
+            source = files.read_text(path)
         except FileNotFoundError:
             raise SchemeError(ErrorObject(f"load: no such file: {path}", kind="file")) from None
         except UnicodeDecodeError:
             raise SchemeError(ErrorObject(f"load: {path} is not UTF-8 text", kind="file")) from None
         except OSError as error:
             raise SchemeError(ErrorObject(f"load: cannot read {path}: {error.strerror}", kind="file")) from None
+        except ValueError:      # a NUL character in the name
+            raise SchemeError(ErrorObject(f"load: {str(path)!r} is not a valid file name", kind="file")) from None
         self.loading.append(path.resolve())
         try:
             return self.run_program(source, str(path)) if program else self.evaluate(source, str(path))
@@ -243,10 +247,9 @@ class Interpreter:
     def load_library_file(self, path: Path, span):
         """Read a file that defines libraries (found by `import`); its forms are expanded, at
         once, so that the libraries it defines are known."""
-        from .files import read_text
         try:
-            source = read_text(path)
-        except (OSError, UnicodeDecodeError) as error:
+            source = files.read_text(path)
+        except (OSError, ValueError) as error:
             raise SchemeSyntaxError(f"import: cannot read {path}: {getattr(error, 'strerror', None) or error}",
                                     span) from None
         try:

@@ -92,6 +92,8 @@ def atom_to_string(value, write: bool) -> str:
         return _write_char(value) if write else chr(value.code)
     if value is Nil:
         return "()"
+    if cls is bytearray:
+        return "#u8(" + " ".join(map(str, value)) + ")"
     if value is None:
         return "#<unspecified>"
     custom = getattr(value, "scheme_repr", None)

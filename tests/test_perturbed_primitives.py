@@ -240,10 +240,47 @@ SAMPLES = {
     "close-input-port": ["(close-input-port ^1)"], "close-output-port": ["(close-output-port ^1)"],
     "current-input-port": ["(current-input-port ^1)"], "current-output-port": ["(current-output-port ^1)"],
     "current-error-port": ["(current-error-port ^1)"],
+    "call-with-port": ["(call-with-port (open-input-string \"x\") (lambda (p) (* ^1.5 ^2.5)))"],
+    # bytevectors and binary ports
+    "bytevector?": ["(bytevector? ^1.5)"],
+    "make-bytevector": ["(make-bytevector @3 @7)", "(make-bytevector ^1.5)", "(make-bytevector @2 @256)"],
+    "bytevector": ["(bytevector @1 @255)", "(bytevector ^1.5)", "(bytevector @-1)"],
+    "bytevector-u8-ref": ["(bytevector-u8-ref (bytevector 1 2 3) @1)",
+                          "(* ^1.5 (bytevector-u8-ref (bytevector 1 2 3) @2))",
+                          "(bytevector-u8-ref (bytevector 1 2 3) @3)"],
+    "bytevector-u8-set!": ["(let ((b (make-bytevector 3 0))) (bytevector-u8-set! b @1 @200) b)",
+                           "(bytevector-u8-set! (make-bytevector 3 0) @1 ^1.5)"],
+    "bytevector-length": ["(bytevector-length ^1.5)", "(* ^1.5 (bytevector-length (bytevector 1 2)))"],
+    "bytevector-copy": ["(bytevector-copy (bytevector 1 2 3) @1 @2)"],
+    "bytevector-copy!": ["(let ((b (make-bytevector 4 0))) (bytevector-copy! b @1 (bytevector 7 8 9) @1) b)"],
+    "bytevector-append": ["(bytevector-append (bytevector @1) (bytevector @2))", "(bytevector-append ^1.5)"],
+    "utf8->string": ["(utf8->string (bytevector 65 66 67) @1 @2)"],
+    "string->utf8": ["(string->utf8 \"abc\" @1)"],
+    "open-input-bytevector": ["(open-input-bytevector ^1)"], "open-output-bytevector": ["(open-output-bytevector ^1)"],
+    "get-output-bytevector": ["(let ((p (open-output-bytevector))) (write-u8 @7 p) (get-output-bytevector p))"],
+    "read-u8": ["(* ^1.5 (read-u8 (open-input-bytevector (bytevector 2))))", "(read-u8 ^1)"],
+    "peek-u8": ["(peek-u8 ^1)"], "u8-ready?": ["(u8-ready? ^1)"],
+    "read-bytevector": ["(read-bytevector @2 (open-input-bytevector (bytevector 1 2 3)))"],
+    "read-bytevector!": ["(let ((b (make-bytevector 3 0))) (read-bytevector! b (open-input-bytevector (bytevector 5 6)) @1) b)"],
+    "write-u8": ["(let ((p (open-output-bytevector))) (write-u8 @255 p) (get-output-bytevector p))", "(write-u8 ^1.5)"],
+    "write-bytevector": ["(let ((p (open-output-bytevector))) (write-bytevector (bytevector 1 2 3) p @1 @2) "
+                         "(get-output-bytevector p))"],
+    "binary-port?": ["(binary-port? ^1.5)"],
+    # files (names that are not strings: no file is touched)
+    "open-input-file": ["(open-input-file ^1)"], "open-output-file": ["(open-output-file ^1)"],
+    "open-binary-input-file": ["(open-binary-input-file ^1)"],
+    "open-binary-output-file": ["(open-binary-output-file ^1)"],
+    "call-with-input-file": ["(call-with-input-file ^1 read)"],
+    "call-with-output-file": ["(call-with-output-file ^1 write)"],
+    "with-input-from-file": ["(with-input-from-file ^1 read)"],
+    "with-output-to-file": ["(with-output-to-file ^1 newline)"],
+    "file-exists?": ["(file-exists? ^1)"], "delete-file": ["(delete-file ^1)"],
     # the session
     "eval": ["(eval (list '* ^1.5 ^2.5))", "(eval (list 'sin ^1.5) (interaction-environment))"],
     "load": ["(load ^1)"], "exit": ["(exit @3)"], "emergency-exit": ["(emergency-exit @4)"],
     "command-line": ["(command-line ^1)"], "features": ["(features ^1)"],
+    "get-environment-variable": ["(get-environment-variable ^1)"],
+    "get-environment-variables": ["(get-environment-variables ^1)"],
     "current-second": ["(current-second ^1)"], "current-jiffy": ["(current-jiffy ^1)"],
     "jiffies-per-second": ["(jiffies-per-second ^1)"], "runtime": ["(runtime ^1)"],
     "interaction-environment": ["(interaction-environment ^1)"], "environment": ["(environment @1)"],
@@ -388,6 +425,8 @@ def observe(value, number, out):
         return [f"error {value.message}("] + [t for item in value.irritants for t in observe(item, number, out)] + [")"]
     if cls is MutableString:
         return [f"string {str(value)!r}"]
+    if cls is bytearray:
+        return [f"bytevector {bytes(value)!r}"]
     if cls in (str, bool, Char, Symbol) or value is None or value is Nil:
         if cls is Symbol and value.name.startswith("g"):     # gensym: a new name each time
             return ["symbol"]

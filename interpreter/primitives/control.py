@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...lang.datum import MultipleValues, Nil, Pair, is_string, list_to_python, make_list
 from ...lang.printer import write_string
 from .. import runtime
-from ..errors import ErrorObject, SchemeError, fail
+from ..errors import ErrorObject, SchemeError, SchemeExit, fail
 from ..runtime import TailCall, apply_procedure, check_procedure, is_procedure, tail_call, values_of
 from .registry import define
 
@@ -173,9 +173,16 @@ def dynamic_wind(before, thunk, after):
         check_procedure("dynamic-wind", proc)
     apply_procedure(before, ())
     try:
-        return apply_procedure(thunk, ())
-    finally:
+        result = apply_procedure(thunk, ())
+    except SchemeExit as request:
+        if not request.emergency:
+            apply_procedure(after, ())
+        raise
+    except BaseException:
         apply_procedure(after, ())
+        raise
+    apply_procedure(after, ())
+    return result
 
 
 @define("force")

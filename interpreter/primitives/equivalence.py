@@ -82,6 +82,9 @@ def equal(a, b):
         elif cls is MutableString:
             if x.chars != y.chars:
                 return False
+        elif cls is bytearray:
+            if x != y:
+                return False
         else:
             return False
     return True

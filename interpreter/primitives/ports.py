@@ -1,54 +1,125 @@
-"""Textual ports (a subset of R7RS §6.13): output to the console and to strings, input from
-strings and standard input, `display`/`write`/`read`."""
+"""Ports (R7RS §6.13): the four kinds of port object, the current ports, and the textual
+procedures — output to the console, strings and files, input from strings, files and standard
+input, `display`/`write`/`read`.  Binary input and output are in binary_ports.py, opening files
+in file_ports.py.
+
+A port is textual or binary, input or output, and open until closed; a procedure of one kind
+refuses a port of another, and every procedure refuses a closed port.  A port over a file owns
+its Python stream and closes it when it is closed — at the latest when the process exits.
+"""
 
 from __future__ import annotations
 
+import atexit
 import sys
+import weakref
 
 from ...ad.tags import plain
 from ...lang.datum import EOF, Char, EofObject
 from ...lang.printer import display_string, write_string
 from ...lang.reader import ReadError, read_all
 from ..errors import ErrorObject, SchemeError, fail
-from ..runtime import Parameter
+from ..files import file_error
+from ..runtime import Parameter, apply_procedure, check_procedure
 from .registry import define
 from .text import check_char, check_string, text_range
 
 
-class OutputPort:
-    def __init__(self, stream=None):
+class Port:
+    """What every port has: whether it is open, and the Python stream under it, if any.
+    ``path`` names the file of a file port (None for the other ports); such a port owns its
+    stream."""
+
+    stream = None
+    path: str | None = None
+    who = "port"        # the procedure using the port, for the message of a failing read or write
+
+    def close(self):
+        if not self.open:
+            return
+        self.open = False
+        if self.path is not None:
+            try:
+                self.stream.close()
+            except OSError as error:
+                raise file_error("close-port", "close", self.path, error) from None
+
+    def describe(self, kind: str, memory: str) -> str:
+        if self.path is not None:
+            return f"#<{kind} {write_string(self.path)}>"
+        if self.stream is not None:
+            return f"#<{kind} {self.stream.name}>"
+        return f"#<{memory}>"
+
+
+# File ports still open when the process exits are closed then, so that what was written to
+# them reaches the file even if the program never closed them.
+_FILE_PORTS: weakref.WeakSet = weakref.WeakSet()
+
+
+def register_file_port(port: Port) -> Port:
+    _FILE_PORTS.add(port)
+    return port
+
+
+@atexit.register
+def close_file_ports():
+    for port in list(_FILE_PORTS):
+        try:
+            port.close()
+        except SchemeError:
+            pass
+
+
+class OutputPort(Port):
+    """Textual output: to a Python stream (the console, a file), or collected (a string port)."""
+
+    def __init__(self, stream=None, path: str | None = None):
         self.stream = stream        # None: a string port
+        self.path = path
         self.parts: list[str] = []
         self.open = True
         self.column = 0
 
     def write(self, text: str):
-        if not self.open:
-            fail("write: the port is closed")
         if self.stream is None:
             self.parts.append(text)
         else:
-            self.stream.write(text)
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                raise
+            except OSError as error:
+                raise file_error(self.who, "write to", self.path or self.stream.name, error) from None
         if text:
             newline = text.rfind("\n")
             self.column = len(text) - newline - 1 if newline >= 0 else self.column + len(text)
 
     def flush(self):
         if self.stream is not None:
-            self.stream.flush()
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as error:
+                raise file_error(self.who, "write to", self.path or self.stream.name, error) from None
 
     def text(self) -> str:
         return "".join(self.parts)
 
     def scheme_repr(self, write: bool) -> str:
-        return "#<output-port>" if self.stream is not None else "#<string-output-port>"
+        return self.describe("output-port", "string-output-port")
 
 
-class InputPort:
-    def __init__(self, text: str | None = None, stream=None, name="<string>"):
+class InputPort(Port):
+    """Textual input: from a string, or line by line from a Python stream (standard input, a
+    file)."""
+
+    def __init__(self, text: str | None = None, stream=None, name="<string>", path: str | None = None):
         self.buffer = text if text is not None else ""
         self.position = 0
         self.stream = stream
+        self.path = path
         self.exhausted = stream is None
         self.open = True
         self.name = name
@@ -56,7 +127,10 @@ class InputPort:
     def _fill(self) -> bool:
         if self.exhausted:
             return False
-        line = self.stream.readline()
+        try:
+            line = self.stream.readline()
+        except (OSError, UnicodeDecodeError) as error:
+            raise file_error(self.who, "read", self.path or self.name, error) from None
         if not line:
             self.exhausted = True
             return False
@@ -94,27 +168,116 @@ class InputPort:
         return text
 
     def scheme_repr(self, write: bool) -> str:
-        return "#<input-port>"
+        return self.describe("input-port", "string-input-port")
+
+
+class BinaryInputPort(Port):
+    """Binary input: from a bytevector, or in blocks from a Python stream (a file)."""
+
+    BLOCK = 65536
+
+    def __init__(self, data: bytes = b"", stream=None, path: str | None = None):
+        self.buffer = bytes(data)
+        self.position = 0
+        self.stream = stream
+        self.path = path
+        self.exhausted = stream is None
+        self.open = True
+
+    def _fill(self) -> bool:
+        if self.exhausted:
+            return False
+        try:
+            block = self.stream.read(self.BLOCK)
+        except OSError as error:
+            raise file_error(self.who, "read", self.path, error) from None
+        if not block:
+            self.exhausted = True
+            return False
+        self.buffer = self.buffer[self.position:] + block
+        self.position = 0
+        return True
+
+    def peek(self):
+        while self.position >= len(self.buffer):
+            if not self._fill():
+                return EOF
+        return self.buffer[self.position]
+
+    def read_byte(self):
+        byte = self.peek()
+        if byte is not EOF:
+            self.position += 1
+        return byte
+
+    def read(self, count: int) -> bytes:
+        """Up to ``count`` bytes: fewer only at the end of the input."""
+        while len(self.buffer) - self.position < count and self._fill():
+            pass
+        data = self.buffer[self.position:self.position + count]
+        self.position += len(data)
+        return data
+
+    def scheme_repr(self, write: bool) -> str:
+        return self.describe("binary-input-port", "bytevector-input-port")
+
+
+class BinaryOutputPort(Port):
+    """Binary output: to a Python stream (a file), or collected (a bytevector port)."""
+
+    def __init__(self, stream=None, path: str | None = None):
+        self.stream = stream
+        self.path = path
+        self.data = bytearray()
+        self.open = True
+
+    def write(self, data):
+        if self.stream is None:
+            self.data += data
+            return
+        try:
+            self.stream.write(data)
+        except OSError as error:
+            raise file_error(self.who, "write to", self.path, error) from None
+
+    def flush(self):
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as error:
+                raise file_error(self.who, "write to", self.path, error) from None
+
+    def scheme_repr(self, write: bool) -> str:
+        return self.describe("binary-output-port", "bytevector-output-port")
+
+
+INPUT_PORTS = (InputPort, BinaryInputPort)
+OUTPUT_PORTS = (OutputPort, BinaryOutputPort)
+PORTS = INPUT_PORTS + OUTPUT_PORTS
 
 
 def _output(port, who) -> OutputPort:
+    """The open textual output port a procedure writes to (the current one by default)."""
     if port is None:
         port = CURRENT_OUTPUT.value
-    if not isinstance(port, OutputPort):
-        fail(f"{who}: expected an output port, got {write_string(port)}")
-    return port
+    if port.__class__ is not OutputPort:
+        fail(f"{who}: expected a textual output port, got {write_string(port)}")
+    return check_open(port, who)
 
 
 def _input(port, who) -> InputPort:
+    """The open textual input port a procedure reads from (the current one by default)."""
     if port is None:
         port = CURRENT_INPUT.value
-    if not isinstance(port, InputPort):
-        fail(f"{who}: expected an input port, got {write_string(port)}")
-    return port
+    if port.__class__ is not InputPort:
+        fail(f"{who}: expected a textual input port, got {write_string(port)}")
+    return check_open(port, who)
 
 
 class _StdoutProxy:
     """Writes to whatever sys.stdout is at the time (tests and the REPL replace it)."""
+
+    name = "stdout"
 
     def write(self, text):
         sys.stdout.write(text)
@@ -124,6 +287,8 @@ class _StdoutProxy:
 
 
 class _StderrProxy:
+    name = "stderr"
+
     def write(self, text):
         sys.stderr.write(text)
 
@@ -132,6 +297,8 @@ class _StderrProxy:
 
 
 class _StdinProxy:
+    name = "stdin"
+
     def readline(self):
         return sys.stdin.readline()
 
@@ -177,7 +344,9 @@ def write_char(char, port=None):
 
 @define("flush-output-port")
 def flush_output_port(port=None):
-    _output(port, "flush-output-port").flush()
+    if port is None:
+        port = CURRENT_OUTPUT.value
+    check_open(any_output(port, "flush-output-port"), "flush-output-port").flush()
 
 
 @define("fresh-line")
@@ -274,26 +443,88 @@ def eof_object_p(x):
 
 @define("input-port?")
 def input_port_p(x):
-    return isinstance(x, InputPort)
+    return isinstance(x, INPUT_PORTS)
 
 
 @define("output-port?")
 def output_port_p(x):
-    return isinstance(x, OutputPort)
+    return isinstance(x, OUTPUT_PORTS)
 
 
-@define("textual-port?", "port?")
+@define("textual-port?")
+def textual_port_p(x):
+    return x.__class__ is InputPort or x.__class__ is OutputPort
+
+
+@define("binary-port?")
+def binary_port_p(x):
+    return x.__class__ is BinaryInputPort or x.__class__ is BinaryOutputPort
+
+
+@define("port?")
 def port_p(x):
-    return isinstance(x, (InputPort, OutputPort))
+    return isinstance(x, PORTS)
 
 
-@define("close-port", "close-input-port", "close-output-port")
+def any_port(port, who) -> Port:
+    if not isinstance(port, PORTS):
+        fail(f"{who}: expected a port, got {write_string(port)}")
+    return port
+
+
+def any_input(port, who) -> Port:
+    if not isinstance(port, INPUT_PORTS):
+        fail(f"{who}: expected an input port, got {write_string(port)}")
+    return port
+
+
+def any_output(port, who) -> Port:
+    if not isinstance(port, OUTPUT_PORTS):
+        fail(f"{who}: expected an output port, got {write_string(port)}")
+    return port
+
+
+def check_open(port: Port, who: str) -> Port:
+    if not port.open:
+        fail(f"{who}: the port {write_string(port)} is closed")
+    port.who = who
+    return port
+
+
+# Closing a closed port does nothing (R7RS); closing an input port with close-output-port is an
+# error, as chibi and Racket make it, rather than a silent no-op that hides the mistake.
+
+@define("close-port")
 def close_port(port):
-    if not isinstance(port, (InputPort, OutputPort)):
-        fail(f"close-port: expected a port, got {write_string(port)}")
-    port.open = False
+    any_port(port, "close-port").close()
 
 
-@define("input-port-open?", "output-port-open?")
-def port_open_p(port):
-    return bool(getattr(port, "open", False))
+@define("close-input-port")
+def close_input_port(port):
+    any_input(port, "close-input-port").close()
+
+
+@define("close-output-port")
+def close_output_port(port):
+    any_output(port, "close-output-port").close()
+
+
+@define("input-port-open?")
+def input_port_open_p(port):
+    return isinstance(any_port(port, "input-port-open?"), INPUT_PORTS) and port.open
+
+
+@define("output-port-open?")
+def output_port_open_p(port):
+    return isinstance(any_port(port, "output-port-open?"), OUTPUT_PORTS) and port.open
+
+
+@define("call-with-port")
+def call_with_port(port, proc):
+    """proc's values; the port is closed when proc returns (not when it escapes: R7RS leaves
+    the port open then, as a program may still hold it)."""
+    any_port(port, "call-with-port")
+    check_procedure("call-with-port", proc)
+    result = apply_procedure(proc, (port,))
+    port.close()
+    return result

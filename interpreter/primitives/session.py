@@ -1,15 +1,16 @@
 """Primitives that belong to one interpreter: evaluation, loading, exceptions with their handler
-stack, the program's command line, exiting, time."""
+stack, the program's command line and environment variables, exiting, time."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 from ...ad.tags import plain
-from ...lang.datum import MutableString, Symbol, make_list
+from ...lang.datum import MutableString, Symbol, make_list, make_pair
 from ...lang.printer import write_string
-from .. import runtime
+from .. import files, runtime
 from ..errors import ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail
 from ..libraries import Environment
 
@@ -84,15 +85,21 @@ def session_primitives(interp) -> dict:
         finally:
             handlers.append(handler)
 
-    def exit_(code=True):
+    def exit_status(code) -> int:
         code = plain(code)
         if code is True:
-            raise SchemeExit(0)
+            return 0
         if code is False:
-            raise SchemeExit(1)
+            return 1
         if code.__class__ is int:
-            raise SchemeExit(code & 0xFF if code >= 0 else 1)
-        raise SchemeExit(0)
+            return code & 0xFF if code >= 0 else 1
+        return 0
+
+    def exit_(code=True):
+        raise SchemeExit(exit_status(code))
+
+    def emergency_exit(code=True):
+        raise SchemeExit(exit_status(code), emergency=True)
 
     def command_line():
         return make_list(interp.argv)
@@ -110,11 +117,25 @@ def session_primitives(interp) -> dict:
             fail("tape->svg: Graphviz's dot program is not installed (apt-get install graphviz, "
                  "brew install graphviz, or https://graphviz.org/download); tape->dot gives the DOT "
                  "text without it")
-        result = subprocess.run([program, "-Tsvg", "-o", filename], input=dot_text, text=True,
+        result = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
                                 capture_output=True, timeout=60)
         if result.returncode != 0:
-            fail(f"tape->svg: dot failed: {result.stderr.strip()}")
+            fail(f"tape->svg: dot failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        try:
+            files.write_bytes(filename, result.stdout)
+        except (OSError, ValueError) as error:
+            raise files.file_error("tape->svg", "write", filename, error) from None
         return filename
+
+    def get_environment_variable(name):
+        if name.__class__ is MutableString:
+            name = str(name)
+        if name.__class__ is not str:
+            fail(f"get-environment-variable: expected a string, got {write_string(name)}")
+        return os.environ.get(name, False)
+
+    def get_environment_variables():
+        return make_list(make_pair(name, value) for name, value in os.environ.items())
 
     def features():
         from ..derived import FEATURES
@@ -127,8 +148,10 @@ def session_primitives(interp) -> dict:
         "raise": raise_,
         "raise-continuable": raise_continuable,
         "exit": exit_,
-        "emergency-exit": exit_,
+        "emergency-exit": emergency_exit,
         "command-line": command_line,
+        "get-environment-variable": get_environment_variable,
+        "get-environment-variables": get_environment_variables,
         "features": features,
         "render-dot": render_dot,
         "interaction-environment": lambda: interp.default_env,
