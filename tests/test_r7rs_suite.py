@@ -102,7 +102,7 @@ def run_suite(version: str, tmp_path: Path) -> tuple[Counter, Counter, list[str]
     text, _ = without_complex_numbers((SUITE / version).read_text(encoding="utf-8"))
     script = tmp_path / version
     script.write_text(text, encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "nablisp", "-I", str(SUITE), str(script)],
+    result = subprocess.run([sys.executable, "-m", "nablisp.interpreter.cli", "-I", str(SUITE), str(script)],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
     passed, failed, failures = Counter(), Counter(), []
     for line in result.stdout.splitlines():
