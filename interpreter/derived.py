@@ -21,11 +21,11 @@ from .syntax_rules import base_symbol, is_identifier, strip
 
 
 def is_keyword(value, name: str, ex: Expander | None = None, scope=None) -> bool:
-    """Whether ``value`` is the auxiliary keyword ``name`` (`else`, `=>`): not when a local
-    variable of that name shadows it."""
+    """Whether ``value`` is the auxiliary keyword ``name`` (`else`, `=>`): by binding, as
+    R7RS matches literals, so not where a local variable or macro of that name shadows it."""
     if not is_identifier(value) or base_symbol(value).name != name:
         return False
-    return ex is None or ex.resolve(value, scope).__class__ is not Variable
+    return ex is None or ex.resolve(value, scope) is Symbol(name)
 
 
 def _body(ex: Expander, forms, scope, span, what):
@@ -236,6 +236,9 @@ def _case(ex: Expander, form, scope, span):
                 raise SchemeSyntaxError("case: else must be the last clause", clause_span)
             result = body
             continue
+        if parts[0] is not Nil and parts[0].__class__ is not Pair:
+            raise SchemeSyntaxError("case: a clause starts with a list of datums or else, got "
+                                    + _write(strip(parts[0])), clause_span)
         datums = tuple(strip(d) for d in elements(parts[0], "case datums", clause_span))
         test = Call(Const(case_matches), [LocalRef(key), Const(datums)], clause_span)
         result = If(test, body, result, clause_span)
@@ -607,7 +610,7 @@ def _guard(ex: Expander, form, scope, span):
         raise SchemeSyntaxError("guard: expected (guard (variable clause …) body …)", span)
     variable = items[1].car
     clauses = elements(items[1].cdr, "guard clauses", span)
-    has_else = bool(clauses) and clauses[-1].__class__ is Pair and is_keyword(clauses[-1].car, "else")
+    has_else = bool(clauses) and clauses[-1].__class__ is Pair and is_keyword(clauses[-1].car, "else", ex, scope)
     if not has_else:
         clauses = clauses + [syntax_list(keyword("else"), Literal(runtime.NO_CLAUSE_MATCHED))]
     handler = syntax_list(keyword("lambda"), syntax_list(variable),

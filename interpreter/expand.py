@@ -174,7 +174,7 @@ class Expander:
                         continue
                     return binding.handler(self, x, scope, span)
                 if binding.__class__ is Macro:
-                    x = binding.transform(x, span)
+                    x = binding.transform(x, span, self, scope)
                     continue
             return self.application(x, scope, span)
 
@@ -225,7 +225,7 @@ class Expander:
             form, form_span = queue.pop()
             binding = self.head_binding(form, scope)
             if binding.__class__ is Macro:
-                queue.append((binding.transform(form, form_span), form_span))
+                queue.append((binding.transform(form, form_span, self, scope), form_span))
                 continue
             if binding.__class__ is Special:
                 name = binding.name
@@ -332,7 +332,7 @@ class Expander:
             binding = self.head_binding(form, None)
             span = span_of(form, span)
             if binding.__class__ is Macro:
-                form = binding.transform(form, span)
+                form = binding.transform(form, span, self, None)
                 continue
             if binding.__class__ is not Special:
                 return self.expand(form, None, span)
