@@ -710,21 +710,27 @@ def _cond_expand(ex: Expander, form, scope, span):
 
 
 @special("include", rewrites=True)
-def _include(ex: Expander, form, scope, span):
-    items = elements(form, "include", span)
+def _include(ex: Expander, form, scope, span, fold_case: bool = False):
+    who = "include-ci" if fold_case else "include"
+    items = elements(form, who, span)
     forms = []
     base = Path(span.file).parent if span is not None and not span.file.startswith("<") else Path.cwd()
     for name in items[1:]:
         if not isinstance(name, str):
-            raise SchemeSyntaxError("include: expected file names (strings)", span)
+            raise SchemeSyntaxError(f"{who}: expected file names (strings)", span)
         path = base / name
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise SchemeSyntaxError(f"include: cannot read {name}: {error}", span) from None
+            raise SchemeSyntaxError(f"{who}: cannot read {name}: {error}", span) from None
         try:
-            forms += [datum for datum, _ in read_all(text, str(path))]
+            forms += [datum for datum, _ in read_all(text, str(path), fold_case)]
         except ReadError as error:
-            raise SchemeSyntaxError(f"include: {error}", span) from None
+            raise SchemeSyntaxError(f"{who}: {error}", span) from None
     return syntax_list(keyword("begin"), *forms, span=span)
+
+
+@special("include-ci", rewrites=True)
+def _include_ci(ex: Expander, form, scope, span):
+    return _include(ex, form, scope, span, fold_case=True)
 

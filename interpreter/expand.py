@@ -437,6 +437,17 @@ def _er(ex, form, scope, span):
     raise SchemeSyntaxError("er-macro-transformer is not supported; use syntax-rules", span)
 
 
+@special("syntax-error")
+def _syntax_error(ex, form, scope, span):
+    """R7RS 4.3.3: a macro reports misuse by expanding into this; the error is raised while the
+    program is expanded, at the macro's use."""
+    items = elements(form, "syntax-error", span)
+    if len(items) < 2 or not isinstance(items[1], str):
+        raise SchemeSyntaxError("syntax-error: expected (syntax-error \"message\" irritant …)", span)
+    irritants = "".join(" " + write_string(strip(item)) for item in items[2:])
+    raise SchemeSyntaxError(str(items[1]) + irritants, span)
+
+
 def _let_syntax(ex: Expander, form, scope, span, recursive: bool):
     items = elements(form, "let-syntax", span)
     if len(items) < 3:

@@ -113,6 +113,57 @@ class Macro:
         self.rules = rules     # (pattern, template) with the keyword position dropped
         self.env = env
         self.span = span
+        for literal in literals:
+            if not is_identifier(literal):
+                raise SchemeSyntaxError(f"{name}: a syntax-rules literal must be an identifier, got "
+                                        f"{_short(strip(literal))}", span)
+        for pattern, template in rules:
+            self._check_pattern(pattern, _span_of(pattern, span))
+            self._check_template(template, _span_of(template, span))
+
+    # -- checks made once, when the macro is defined -------------------------------------------
+
+    def _check_pattern(self, pattern, span):
+        """A pattern has at most one ellipsis in each list, after a subpattern, and binds
+        each pattern variable once."""
+        variables: set = set()
+        stack = [pattern]
+        while stack:
+            item = stack.pop()
+            if is_identifier(item):
+                if self._is_ellipsis(item):
+                    raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subpattern in a list", span)
+                if item in self.literal_set or base_symbol(item).name == "_":
+                    continue
+                if item in variables:
+                    raise SchemeSyntaxError(f"{self.name}: pattern variable {base_symbol(item).name} "
+                                            "appears twice in one pattern", span)
+                variables.add(item)
+            elif item.__class__ is Pair or item.__class__ is list:
+                items, tail = _spine(item) if item.__class__ is Pair else (item, Nil)
+                positions = [i for i, p in enumerate(items) if self._is_ellipsis(p)]
+                if len(positions) > 1:
+                    raise SchemeSyntaxError(f"{self.name}: more than one ellipsis in one list of a pattern", span)
+                if positions == [0]:
+                    raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subpattern in a list", span)
+                stack.extend(p for p in items if not self._is_ellipsis(p))
+                stack.append(tail)
+
+    def _check_template(self, template, span):
+        """An ellipsis in a template follows a subtemplate, and `(... template)` escapes one."""
+        stack = [template]
+        while stack:
+            item = stack.pop()
+            if self._is_ellipsis(item):
+                raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subtemplate in a list", span)
+            if item.__class__ is Pair and self._is_ellipsis(item.car):
+                if item.cdr.__class__ is not Pair or item.cdr.cdr is not Nil:
+                    raise SchemeSyntaxError(f"{self.name}: the escape (... template) takes one template", span)
+                continue   # inside it, the ellipsis stands for itself
+            if item.__class__ is Pair or item.__class__ is list:
+                items, tail = _spine(item) if item.__class__ is Pair else (item, Nil)
+                stack.extend(p for p in items if not self._is_ellipsis(p))
+                stack.append(tail)
 
     def transform(self, form: Pair, span, expander, scope):
         """The expansion of ``form``, a use of this macro in ``scope``; ``expander`` resolves
@@ -267,6 +318,11 @@ class Macro:
                 env[v] = bindings[v].items[index]
             result.append(env)
         return result
+
+
+def _span_of(datum, fallback):
+    span = datum.span if datum.__class__ is Pair else None
+    return span if span is not None else fallback
 
 
 def _spine(value):
