@@ -333,6 +333,9 @@ _SPECIAL_FLOATS = {"+inf.0": float("inf"), "-inf.0": float("-inf"),
                    "+nan.0": float("nan"), "-nan.0": float("nan")}
 
 
+_MAX_EXACT_EXPONENT = 100_000     # #e1e100000 has 332,000 bits; a bigger exponent is refused
+
+
 def parse_number(text: str, radix: int = 10):
     """The number ``text`` denotes, or None.  Raises ZeroDivisionError for `n/0`."""
     exactness = None
@@ -345,18 +348,24 @@ def parse_number(text: str, radix: int = 10):
         else:
             return None
         text = text[2:]
+    if exactness == "e" and radix == 10 and _DECIMAL.fullmatch(text):
+        # the decimal itself, not the float nearest it: #e1.2 is 6/5, #e1e400 is 10⁴⁰⁰
+        if abs(int((_DECIMAL.fullmatch(text).group(2) or "e0")[1:])) > _MAX_EXACT_EXPONENT:
+            return None
+        value = Fraction(text)
+        return int(value) if value.denominator == 1 else value
     value = _parse_real(text, radix)
     if value is None:
         return None
     if exactness == "e":
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                return None
-            value = Fraction(text) if _DECIMAL.fullmatch(text) and radix == 10 else Fraction(value)
-            return int(value) if value.denominator == 1 else value
+            return None       # +inf.0, +nan.0: no exact number
         return value
     if exactness == "i":
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:      # an exact number beyond the floats' range
+            return float("inf") if value > 0 else float("-inf")
     return value
 
 

@@ -211,3 +211,10 @@ def test_fold_case_directives_and_option():
     with pytest.raises(ReadError, match="must be followed by a datum"):
         read_all("'#!fold-case")
 
+
+def test_exact_decimals_are_the_decimal_not_the_nearest_float():
+    assert read_one("#e1e400") == 10 ** 400
+    assert read_one("#e-1.5e-2") == Fraction(-3, 200)
+    assert read_one("#i" + "1" * 400) == float("inf")
+    with pytest.raises(ReadError, match="bad number"):
+        read_one("#e1e1000000")
