@@ -72,6 +72,8 @@ def _mixed(operation, a, b):
     With ±inf.0 or NaN, IEEE arithmetic on the exact number's float."""
     inexact, other = (a, b) if a.__class__ is float else (b, a)
     if inexact - inexact != 0:
+        if operation is _python_truediv:
+            return _float_quotient(inexact_of(a), inexact_of(b))
         return operation(inexact_of(a), inexact_of(b))
     result = operation(Fraction(a), Fraction(b))
     if result == 0:     # a zero float times or over the exact number: a signed zero
@@ -907,9 +909,16 @@ def lcm(*args):
     return _result(result, inexact)
 
 
+def _check_rational(who, x):
+    x = plain(check_number(who, x))
+    if x.__class__ is float and x - x != 0:
+        fail(f"{who}: expected a rational number, got {write_string(x)}")
+    return x
+
+
 @define("numerator")
 def numerator(x):
-    x = plain(check_number("numerator", x))
+    x = _check_rational("numerator", x)
     if x.__class__ is float:
         return float(Fraction(x).numerator)
     return x.numerator if x.__class__ is Fraction else x
@@ -917,9 +926,9 @@ def numerator(x):
 
 @define("denominator")
 def denominator(x):
-    x = plain(check_number("denominator", x))
+    x = _check_rational("denominator", x)
     if x.__class__ is float:
-        return float(Fraction(x).denominator)
+        return inexact_of(Fraction(x).denominator)     # a subnormal's is 2¹⁰⁷⁴: +inf.0
     return x.denominator if x.__class__ is Fraction else 1
 
 
@@ -1214,7 +1223,8 @@ def expt(base, power):
         fail(f"expt: {write_string(base)} to a non-integer power (complex numbers are not supported)")
     fbase, fpower = inexact_of(base), inexact_of(power)
     negative = (fbase < 0 or (fbase == 0 and math.copysign(1.0, fbase) < 0)) and _is_odd(power)
-    if base.__class__ is not float and power.__class__ is not int and _beyond_floats(base, fbase):
+    if base.__class__ is not float and power.__class__ is not int and fpower - fpower == 0 and \
+            _beyond_floats(base, fbase):
         magnitude = _power_beyond_floats(base, fpower)
     else:
         try:

@@ -39,6 +39,16 @@
 (check (min big 1.0) => 1.0)
 (check (rationalize big 1.0) => +inf.0)
 
+;; what a fuzz of every numeric primitive found raising Python errors
+(check (/ +inf.0 (/ 1 big)) => +inf.0)
+(check (expt big +inf.0) => +inf.0)
+(check (expt big -inf.0) => 0.0)
+(check (nan? (expt big +nan.0)) => #t)
+(check (denominator 5e-324) => +inf.0)
+(check (numerator 0.5) => 1.0)
+(check-error (numerator +inf.0) "numerator: expected a rational number, got +inf.0")
+(check-error (denominator +nan.0) "denominator: expected a rational number, got +nan.0")
+
 ;; comparisons are exact, never through a float
 (check (< 1e300 big) => #t)
 (check (> 1e300 big) => #f)
