@@ -32,6 +32,13 @@
          (let ((else #f)) (guard (e (else 'inner)) (raise 'x))))
        => '(outer x))
 (check-error (let ((else #f)) (case 1 (else 1))) "a clause starts with a list of datums or else")
+;; Hygiene both ways: a template's else means what it meant where the macro was defined.
+(define-syntax if-by-cond (syntax-rules () ((_ c a b) (cond (c a) (else b)))))
+(check (let ((else #f)) (if-by-cond #f 1 2)) => 2)
+(define-syntax case-other (syntax-rules () ((_ k) (case k ((1) 'one) (else 'other)))))
+(check (let ((else #f)) (case-other 5)) => 'other)
+(check (let ((else #f)) (let-syntax ((m (syntax-rules () ((_ x) (cond (x 1) (else 2)))))) (m #f)))
+       => (if #f #f))
 
 ;; A literal spelled like the ellipsis takes priority over it; a custom ellipsis frees `...`.
 (define-syntax elli-lit (syntax-rules ... (...) ((_ x) '(x ...))))
