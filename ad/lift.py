@@ -58,7 +58,10 @@ def scaled(partial, direction):
     products = {}
     for index, coefficient in direction.coefficients.items():
         if plain_partial and (coefficient.__class__ is float or coefficient.__class__ is int):
-            products[index] = partial * coefficient
+            try:
+                products[index] = partial * coefficient
+            except OverflowError:
+                products[index] = G.mul(partial, coefficient)
         else:
             products[index] = G.mul(partial, coefficient)
     return bundle(products)
@@ -89,7 +92,10 @@ def tangent_sum(tangent, term):
     (bundles merged, anything else by the generic +)."""
     if (term.__class__ is float or term.__class__ is int) and \
             (tangent.__class__ is float or tangent.__class__ is int):
-        return tangent + term
+        try:
+            return tangent + term
+        except OverflowError:
+            pass            # an exact number beyond the floats' range met a float: G.add takes it
     return summed(tangent, term)
 
 
@@ -98,7 +104,7 @@ def combined(y, dx, x, dy):
     scaled(x, dy)), built in one dict when y and x are floats and every coefficient a plain
     number — a Hessian's inner level, where every product of its pass and of its backward pass
     comes here."""
-    if y.__class__ is float and x.__class__ is float:
+    if y.__class__ is float and x.__class__ is float and not _has_huge_integer(dx, dy):
         total = {}
         for index, coefficient in dx.coefficients.items():
             cls = coefficient.__class__
@@ -115,6 +121,13 @@ def combined(y, dx, x, dy):
             else:
                 return bundle(total)
     return summed(scaled(y, dx), scaled(x, dy))
+
+
+def _has_huge_integer(*bundles) -> bool:
+    """Whether a coefficient is an exact integer beyond the floats' range (Python's float
+    operators raise on it; the generic operations take it as ±inf.0)."""
+    return any(c.__class__ is int and c.bit_length() > 1000
+               for b in bundles for c in b.coefficients.values())
 
 
 class SingularPartial:
@@ -263,7 +276,10 @@ def lift1(function, partials, a, kernel=None, tower=None):
     if partial is not None:
         p = partial(x)
     if (cls is float or cls is int) and (p.__class__ is float or p.__class__ is int):
-        tangent = p * direction
+        try:
+            tangent = p * direction
+        except OverflowError:       # an exact number beyond the floats' range met a float
+            tangent = G.mul(p, direction)
     else:
         tangent = scaled(p, direction)
     if tangent.__class__ is int and tangent == 0:
@@ -319,7 +335,10 @@ def _tangent_term(partial, direction):
     """partial · direction as lift1 forms it: plain numbers multiplied directly."""
     cls = direction.__class__
     if (cls is float or cls is int) and (partial.__class__ is float or partial.__class__ is int):
-        return partial * direction
+        try:
+            return partial * direction
+        except OverflowError:       # an exact number beyond the floats' range met a float
+            return G.mul(partial, direction)
     return scaled(partial, direction)
 
 
@@ -379,7 +398,10 @@ def lift2(function, partials, a, b, kernel=None):
     cx, cy = x.__class__, y.__class__
     if kernel is not None and (cx is float or cy is float) and (cx is float or cx is int) \
             and (cy is float or cy is int):
-        out = kernel(x, y)
+        try:
+            out = kernel(x, y)
+        except OverflowError:       # an exact operand beyond the floats' range: the rule decides
+            out = None
     else:
         out = None
     if out is None:
@@ -416,7 +438,10 @@ def lift2(function, partials, a, b, kernel=None):
             if out is None and pa.__class__ is not int:
                 pa = pa(x, y)
             if (cls is float or cls is int) and (pa.__class__ is float or pa.__class__ is int):
-                tangent = pa * direction
+                try:
+                    tangent = pa * direction
+                except OverflowError:
+                    tangent = G.mul(pa, direction)
             else:
                 tangent = scaled(pa, direction)
     if on_b:
@@ -426,7 +451,10 @@ def lift2(function, partials, a, b, kernel=None):
             if out is None and pb.__class__ is not int:
                 pb = pb(x, y)
             if (cls is float or cls is int) and (pb.__class__ is float or pb.__class__ is int):
-                term = pb * direction
+                try:
+                    term = pb * direction
+                except OverflowError:
+                    term = G.mul(pb, direction)
             else:
                 term = scaled(pb, direction)
             tangent = term if tangent is None else tangent_sum(tangent, term)

@@ -47,15 +47,25 @@ class Tape:
     def backward(self, seeds: dict, trace=None) -> list:
         """Adjoints of every entry, given the adjoints ``seeds`` {entry: cotangent} of outputs.
         ``trace(node, parent, partial, contribution, new adjoint)`` sees every update (teaching)."""
+        try:
+            return self._backward(seeds, trace, False)
+        except OverflowError:
+            if trace is not None:
+                raise
+            # An exact partial beyond the floats' range met a float adjoint, which Python's
+            # operators refuse: again, with the generic operations only (they take it as ±inf.0).
+            return self._backward(seeds, None, True)
+
+    def _backward(self, seeds: dict, trace, generic_only: bool) -> list:
         entries = self.entries
         adjoints = [None] * len(entries)
         for node, seed in seeds.items():
             adjoints[node] = seed if adjoints[node] is None else G.add(adjoints[node], seed)
         top = max(seeds, default=-1)
-        if trace is None and self.plain and \
+        if trace is None and self.plain and not generic_only and \
                 all(seed.__class__ is float or seed.__class__ is int for seed in seeds.values()):
             return self._backward_plain(adjoints, top)
-        return self._backward_general(adjoints, top, trace)
+        return self._backward_general(adjoints, top, trace, generic_only=generic_only)
 
     def _backward_plain(self, adjoints, top):
         """The backward pass over floats and exact numbers, where + and · are Python's."""
@@ -131,12 +141,13 @@ class Tape:
         adjoints[parent] = contribution if previous is None else G.add(previous, contribution)
         return contribution
 
-    def _backward_general(self, adjoints, top, trace, undefined=None):
+    def _backward_general(self, adjoints, top, trace, undefined=None, generic_only=False):
         """The backward pass over anything the generic operations take (an outer derivative's
         perturbed values, exact rationals); floats still meet here and there and are taken
         directly.  An undefined partial (SingularPartial) that a nonzero adjoint reaches is an
         error if its argument varies with the inputs (see _varies); with ``undefined``, a list,
-        such meetings are collected there instead and contribute nothing."""
+        such meetings are collected there instead and contribute nothing.  With
+        ``generic_only``, floats too take the generic operations."""
         entries = self.entries
         known = None
         for node in range(top, -1, -1):
@@ -144,7 +155,7 @@ class Tape:
             entry = entries[node]
             if adjoint is None or not entry or is_zero(adjoint):
                 continue
-            plain_adjoint = adjoint.__class__ is float
+            plain_adjoint = adjoint.__class__ is float and not generic_only
             unit_adjoint = adjoint.__class__ is int and adjoint == 1
             for k in range(0, len(entry), 2):
                 parent, partial = entry[k], entry[k + 1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..lang.datum import Nil, Pair, Symbol, gensym, list_to_python, make_list, make_pair
+from ..lang.printer import write_string
 from ..lang.reader import ReadError, read_all
 from ..ad.operators import make_differentiable
 from . import files, runtime
@@ -22,11 +23,11 @@ from .syntax_rules import base_symbol, is_identifier, strip
 
 
 def is_keyword(value, name: str, ex: Expander | None = None, scope=None) -> bool:
-    """Whether ``value`` is the auxiliary keyword ``name`` (`else`, `=>`): not when a local
-    variable of that name shadows it."""
+    """Whether ``value`` is the auxiliary keyword ``name`` (`else`, `=>`): by binding, as
+    R7RS matches literals, so not where a local variable or macro of that name shadows it."""
     if not is_identifier(value) or base_symbol(value).name != name:
         return False
-    return ex is None or ex.resolve(value, scope).__class__ is not Variable
+    return ex is None or ex.resolve(value, scope) is Symbol(name)
 
 
 def _body(ex: Expander, forms, scope, span, what):
@@ -237,6 +238,9 @@ def _case(ex: Expander, form, scope, span):
                 raise SchemeSyntaxError("case: else must be the last clause", clause_span)
             result = body
             continue
+        if parts[0] is not Nil and parts[0].__class__ is not Pair:
+            raise SchemeSyntaxError("case: a clause starts with a list of datums or else, got "
+                                    + _write(strip(parts[0])), clause_span)
         datums = tuple(strip(d) for d in elements(parts[0], "case datums", clause_span))
         test = Call(Const(case_matches), [LocalRef(key), Const(datums)], clause_span)
         result = If(test, body, result, clause_span)
@@ -602,7 +606,7 @@ def _guard(ex: Expander, form, scope, span):
         raise SchemeSyntaxError("guard: expected (guard (variable clause …) body …)", span)
     variable = items[1].car
     clauses = elements(items[1].cdr, "guard clauses", span)
-    has_else = bool(clauses) and clauses[-1].__class__ is Pair and is_keyword(clauses[-1].car, "else")
+    has_else = bool(clauses) and clauses[-1].__class__ is Pair and is_keyword(clauses[-1].car, "else", ex, scope)
     if not has_else:
         clauses = clauses + [syntax_list(keyword("else"), Literal(runtime.NO_CLAUSE_MATCHED))]
     handler = syntax_list(keyword("lambda"), syntax_list(variable),
@@ -731,17 +735,23 @@ def included_data(form, span, fold_case: bool = False) -> list:
         try:
             text = files.read_text(path)
         except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
-            raise SchemeSyntaxError(f"{what}: cannot read {name}: {error}", span) from None
-        if fold_case:
-            text = "#!fold-case " + text      # a space, not a newline: the lines keep their numbers
+            reason = getattr(error, "strerror", None) or ("not UTF-8 text" if isinstance(error, UnicodeDecodeError)
+                                                          else str(error))
+            raise SchemeSyntaxError(f"{what}: cannot read {write_string(name)}: {reason}", span) from None
         try:
-            data += read_all(text, str(path))
+            data += read_all(text, str(path), fold_case)
         except ReadError as error:
             raise SchemeSyntaxError(f"{what}: {error}", span) from None
     return data
 
 
 @special("include", rewrites=True)
-def _include(ex: Expander, form, scope, span):
-    return syntax_list(keyword("begin"), *(datum for datum, _ in included_data(form, span)), span=span)
+def _include(ex: Expander, form, scope, span, fold_case: bool = False):
+    data = included_data(form, span, fold_case)
+    return syntax_list(keyword("begin"), *(datum for datum, _ in data), span=span)
+
+
+@special("include-ci", rewrites=True)
+def _include_ci(ex: Expander, form, scope, span):
+    return _include(ex, form, scope, span, fold_case=True)
 

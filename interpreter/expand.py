@@ -194,7 +194,7 @@ class Expander:
                         continue
                     return binding.handler(self, x, scope, span)
                 if binding.__class__ is Macro:
-                    x = binding.transform(x, span)
+                    x = binding.transform(x, span, self, scope)
                     continue
             return self.application(x, scope, span)
 
@@ -245,7 +245,7 @@ class Expander:
             form, form_span = queue.pop()
             binding = self.head_binding(form, scope)
             if binding.__class__ is Macro:
-                queue.append((binding.transform(form, form_span), form_span))
+                queue.append((binding.transform(form, form_span, self, scope), form_span))
                 continue
             if binding.__class__ is Special:
                 name = binding.name
@@ -354,7 +354,7 @@ class Expander:
             binding = self.head_binding(form, None)
             span = span_of(form, span)
             if binding.__class__ is Macro:
-                form = binding.transform(form, span)
+                form = binding.transform(form, span, self, None)
                 continue
             if binding.__class__ is not Special:
                 return self.expand(form, None, span)
@@ -457,6 +457,17 @@ def _syntax_rules(ex, form, scope, span):
 @special("er-macro-transformer")
 def _er(ex, form, scope, span):
     raise SchemeSyntaxError("er-macro-transformer is not supported; use syntax-rules", span)
+
+
+@special("syntax-error")
+def _syntax_error(ex, form, scope, span):
+    """R7RS 4.3.3: a macro reports misuse by expanding into this; the error is raised while the
+    program is expanded, at the macro's use."""
+    items = elements(form, "syntax-error", span)
+    if len(items) < 2 or not isinstance(items[1], str):
+        raise SchemeSyntaxError("syntax-error: expected (syntax-error \"message\" irritant …)", span)
+    irritants = "".join(" " + write_string(strip(item)) for item in items[2:])
+    raise SchemeSyntaxError(str(items[1]) + irritants, span)
 
 
 def _let_syntax(ex: Expander, form, scope, span, recursive: bool):

@@ -4,6 +4,13 @@ Hygiene by renaming: every identifier a template introduces becomes an `Alias` m
 that expansion.  A binding form that binds an alias binds that alias only, so it never captures
 a user's variable of the same name; an alias that is not bound by the expansion means what its
 name meant where the macro was defined (see `expand.resolve`).
+
+Identifiers are compared in two ways (R7RS 4.3.2).  Whether a pattern's identifier is one of the
+literals is a question of the macro's own text: the same identifier object, so that a literal a
+macro-writing macro introduced is not confused with a pattern variable of the user's spelled the
+same.  Whether an input identifier matches a literal is a question of meaning: both resolve to
+the same binding (or both are unbound with one name), so that a local variable named `else`
+is not the `else` of a `cond`-like macro.
 """
 
 from __future__ import annotations
@@ -97,16 +104,76 @@ class EllipsisMatch:
 class Macro:
     def __init__(self, name: str, ellipsis, literals: list, rules: list, env, span):
         self.name = name
+        # A literal spelled like the ellipsis takes priority: then nothing is an ellipsis.
+        if ellipsis is not None and any(base_symbol(literal) is ellipsis for literal in literals):
+            ellipsis = None
         self.ellipsis = ellipsis
         self.literals = literals
+        self.literal_set = frozenset(literals)
         self.rules = rules     # (pattern, template) with the keyword position dropped
         self.env = env
         self.span = span
+        for literal in literals:
+            if not is_identifier(literal):
+                raise SchemeSyntaxError(f"{name}: a syntax-rules literal must be an identifier, got "
+                                        f"{_short(strip(literal))}", span)
+        for pattern, template in rules:
+            self._check_pattern(pattern, _span_of(pattern, span))
+            self._check_template(template, _span_of(template, span))
 
-    def transform(self, form: Pair, span):
+    # -- checks made once, when the macro is defined -------------------------------------------
+
+    def _check_pattern(self, pattern, span):
+        """A pattern has at most one ellipsis in each list, after a subpattern, and binds
+        each pattern variable once."""
+        variables: set = set()
+        stack = [pattern]
+        while stack:
+            item = stack.pop()
+            if is_identifier(item):
+                if self._is_ellipsis(item):
+                    raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subpattern in a list", span)
+                if item in self.literal_set or base_symbol(item).name == "_":
+                    continue
+                if item in variables:
+                    raise SchemeSyntaxError(f"{self.name}: pattern variable {base_symbol(item).name} "
+                                            "appears twice in one pattern", span)
+                variables.add(item)
+            elif item.__class__ is Pair or item.__class__ is list:
+                items, tail = _spine(item) if item.__class__ is Pair else (item, Nil)
+                positions = [i for i, p in enumerate(items) if self._is_ellipsis(p)]
+                if len(positions) > 1:
+                    raise SchemeSyntaxError(f"{self.name}: more than one ellipsis in one list of a pattern", span)
+                if positions == [0]:
+                    raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subpattern in a list", span)
+                stack.extend(p for p in items if not self._is_ellipsis(p))
+                stack.append(tail)
+
+    def _check_template(self, template, span):
+        """An ellipsis in a template follows a subtemplate, and `(... template)` escapes one."""
+        stack = [template]
+        while stack:
+            item = stack.pop()
+            if self._is_ellipsis(item):
+                raise SchemeSyntaxError(f"{self.name}: an ellipsis must follow a subtemplate in a list", span)
+            if item.__class__ is Pair and self._is_ellipsis(item.car):
+                if item.cdr.__class__ is not Pair or item.cdr.cdr is not Nil:
+                    raise SchemeSyntaxError(f"{self.name}: the escape (... template) takes one template", span)
+                continue   # inside it, the ellipsis stands for itself
+            if item.__class__ is Pair or item.__class__ is list:
+                items, tail = _spine(item) if item.__class__ is Pair else (item, Nil)
+                stack.extend(p for p in items if not self._is_ellipsis(p))
+                stack.append(tail)
+
+    def transform(self, form: Pair, span, expander, scope):
+        """The expansion of ``form``, a use of this macro in ``scope``; ``expander`` resolves
+        identifiers, to compare input identifiers with literals by binding."""
+        resolve, env = expander.resolve, self.env
+        def denotes(identifier, literal) -> bool:
+            return resolve(identifier, scope) is resolve(literal, env)
         for pattern, template in self.rules:
             bindings: dict = {}
-            if self._match(pattern, form.cdr, bindings):
+            if self._match(pattern, form.cdr, bindings, denotes):
                 renames: dict = {}
                 return self._instantiate(template, bindings, renames, span)
         raise SchemeSyntaxError(f"{self.name}: no syntax-rules pattern matches "
@@ -117,34 +184,33 @@ class Macro:
     def _is_ellipsis(self, value) -> bool:
         return self.ellipsis is not None and is_identifier(value) and base_symbol(value) is self.ellipsis
 
-    def _match(self, pattern, form, bindings) -> bool:
+    def _match(self, pattern, form, bindings, denotes) -> bool:
         if is_identifier(pattern):
-            name = base_symbol(pattern)
-            if any(base_symbol(literal) is name for literal in self.literals):
-                return is_identifier(form) and base_symbol(form) is name
-            if name.name != "_":
+            if pattern in self.literal_set:
+                return is_identifier(form) and denotes(form, pattern)
+            if base_symbol(pattern).name != "_":
                 bindings[pattern] = form
             return True
         if pattern.__class__ is Pair:
-            return self._match_sequence(*_spine(pattern), *_spine(form), bindings)
+            return self._match_sequence(*_spine(pattern), *_spine(form), bindings, denotes)
         if pattern.__class__ is list:
             if form.__class__ is not list:
                 return False
-            return self._match_sequence(pattern, Nil, form, Nil, bindings)
+            return self._match_sequence(pattern, Nil, form, Nil, bindings, denotes)
         if pattern is Nil:
             return form is Nil
         return _equal_datum(pattern, form)
 
-    def _match_sequence(self, patterns, pattern_tail, items, form_tail, bindings) -> bool:
+    def _match_sequence(self, patterns, pattern_tail, items, form_tail, bindings, denotes) -> bool:
         ellipsis_at = next((i for i, p in enumerate(patterns) if self._is_ellipsis(p)), None)
         if ellipsis_at is None:
             if len(items) < len(patterns):
                 return False
             for pattern, item in zip(patterns, items):
-                if not self._match(pattern, item, bindings):
+                if not self._match(pattern, item, bindings, denotes):
                     return False
             rest = _rebuild(items[len(patterns):], form_tail)
-            return self._match(pattern_tail, rest, bindings) if pattern_tail is not Nil else rest is Nil
+            return self._match(pattern_tail, rest, bindings, denotes) if pattern_tail is not Nil else rest is Nil
         before = patterns[:ellipsis_at - 1]
         repeated = patterns[ellipsis_at - 1]
         after = patterns[ellipsis_at + 1:]
@@ -152,31 +218,30 @@ class Macro:
         if count < 0:
             return False
         for pattern, item in zip(before, items):
-            if not self._match(pattern, item, bindings):
+            if not self._match(pattern, item, bindings, denotes):
                 return False
         matches = []
         for item in items[len(before):len(before) + count]:
             sub: dict = {}
-            if not self._match(repeated, item, sub):
+            if not self._match(repeated, item, sub, denotes):
                 return False
             matches.append(sub)
         for variable in self._pattern_variables(repeated):
             bindings[variable] = EllipsisMatch([m[variable] for m in matches])
         for pattern, item in zip(after, items[len(before) + count:]):
-            if not self._match(pattern, item, bindings):
+            if not self._match(pattern, item, bindings, denotes):
                 return False
         if pattern_tail is Nil:
             return form_tail is Nil
-        return self._match(pattern_tail, form_tail, bindings)
+        return self._match(pattern_tail, form_tail, bindings, denotes)
 
     def _pattern_variables(self, pattern) -> list:
         found, stack = [], [pattern]
         while stack:
             item = stack.pop()
             if is_identifier(item):
-                name = base_symbol(item)
-                if not self._is_ellipsis(item) and name.name != "_" and \
-                        not any(base_symbol(literal) is name for literal in self.literals):
+                if not self._is_ellipsis(item) and base_symbol(item).name != "_" and \
+                        item not in self.literal_set:
                     found.append(item)
             elif item.__class__ is Pair:
                 stack.append(item.car)
@@ -253,6 +318,11 @@ class Macro:
                 env[v] = bindings[v].items[index]
             result.append(env)
         return result
+
+
+def _span_of(datum, fallback):
+    span = datum.span if datum.__class__ is Pair else None
+    return span if span is not None else fallback
 
 
 def _spine(value):

@@ -123,8 +123,10 @@ def is_complete(text: str) -> bool:
     return scan.unclosed is None and not scan.openers
 
 
-def read_all(text: str, file: str = "<string>") -> list[tuple[object, Span]]:
-    """Every datum of ``text`` with the span where it starts."""
+def read_all(text: str, file: str = "<string>", fold_case: bool = False) -> list[tuple[object, Span]]:
+    """Every datum of ``text`` with the span where it starts.  With ``fold_case`` (what
+    `include-ci` asks), identifiers and character names are read case-folded from the start;
+    the directives `#!fold-case` and `#!no-fold-case` in the text switch it on and off (R7RS 2.1)."""
     scan = _Scan(text)
     if scan.unclosed is not None:
         what, offset = scan.unclosed
@@ -133,7 +135,7 @@ def read_all(text: str, file: str = "<string>") -> list[tuple[object, Span]]:
         tree = _get_parser().parse(scan.blanked)
     except UnexpectedInput as error:
         raise _translate(error, text, scan, file) from None
-    return _Builder(file).build(tree)
+    return _Builder(file, fold_case).build(tree)
 
 
 def read_one(text: str, file: str = "<string>"):
@@ -181,9 +183,13 @@ _DOT = object()
 _ABBREVIATIONS = {"'": "quote", "`": "quasiquote", ",": "unquote", ",@": "unquote-splicing"}
 
 
+_FOLD_CASE_DIRECTIVES = {"#!fold-case": True, "#!no-fold-case": False}
+
+
 class _Builder:
-    def __init__(self, file: str):
+    def __init__(self, file: str, fold_case: bool = False):
         self.file = file
+        self.fold_case = fold_case   # tokens arrive in text order, so a directive acts on what follows
 
     def span_of(self, item) -> Span:
         if isinstance(item, Token):
@@ -217,6 +223,8 @@ class _Builder:
                     raise ReadError("unexpected '.'", span)
             return items
         if kind == "abbreviation":
+            if len(items) < 2:
+                raise ReadError(f"{items[0][0]} must be followed by a datum", items[0][1])
             (mark, span), (value, _) = items[0], items[-1]
             return make_pair(Symbol(_ABBREVIATIONS[mark]), make_pair(value, Nil, span), span)
         if kind == "vector":
@@ -245,13 +253,22 @@ class _Builder:
     def token(self, token: Token):
         kind, text = token.type, str(token)
         if kind == "ATOM":
-            return parse_atom(text, Span(self.file, token.line, token.column))
+            if text[:2] == "#!" and text.lower() in _FOLD_CASE_DIRECTIVES:
+                self.fold_case = _FOLD_CASE_DIRECTIVES[text.lower()]
+                return _SKIP
+            value = parse_atom(text, Span(self.file, token.line, token.column))
+            if self.fold_case and value.__class__ is Symbol:
+                value = Symbol(value.name.casefold())
+            return value
         if kind == "STRING":
             return _unescape(text[1:-1], Span(self.file, token.line, token.column), '"')
         if kind == "SYMBOL_BARS":
             return Symbol(_unescape(text[1:-1], Span(self.file, token.line, token.column), "|"))
         if kind == "CHARACTER":
-            return parse_character(text[2:], Span(self.file, token.line, token.column))
+            name = text[2:]
+            if self.fold_case and len(name) > 1:
+                name = name.casefold()
+            return parse_character(name, Span(self.file, token.line, token.column))
         if kind == "DOT":
             return _DOT
         return text  # ABBREV, VECTOR_OPEN: consumed by combine
@@ -316,6 +333,9 @@ _SPECIAL_FLOATS = {"+inf.0": float("inf"), "-inf.0": float("-inf"),
                    "+nan.0": float("nan"), "-nan.0": float("nan")}
 
 
+_MAX_EXACT_EXPONENT = 100_000     # #e1e100000 has 332,000 bits; a bigger exponent is refused
+
+
 def parse_number(text: str, radix: int = 10):
     """The number ``text`` denotes, or None.  Raises ZeroDivisionError for `n/0`."""
     exactness = None
@@ -328,18 +348,24 @@ def parse_number(text: str, radix: int = 10):
         else:
             return None
         text = text[2:]
+    if exactness == "e" and radix == 10 and _DECIMAL.fullmatch(text):
+        # the decimal itself, not the float nearest it: #e1.2 is 6/5, #e1e400 is 10⁴⁰⁰
+        if abs(int((_DECIMAL.fullmatch(text).group(2) or "e0")[1:])) > _MAX_EXACT_EXPONENT:
+            return None
+        value = Fraction(text)
+        return int(value) if value.denominator == 1 else value
     value = _parse_real(text, radix)
     if value is None:
         return None
     if exactness == "e":
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                return None
-            value = Fraction(text) if _DECIMAL.fullmatch(text) and radix == 10 else Fraction(value)
-            return int(value) if value.denominator == 1 else value
+            return None       # +inf.0, +nan.0: no exact number
         return value
     if exactness == "i":
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:      # an exact number beyond the floats' range
+            return float("inf") if value > 0 else float("-inf")
     return value
 
 

@@ -199,3 +199,22 @@ def test_arbitrary_text_reads_or_raises_a_read_error(text):
 def test_odd_symbols_are_written_with_bars():
     for name in [".", "", "a b", "1+", "#foo", "|", "x;y"]:
         assert read_one(write_string(Symbol(name))) is Symbol(name)
+
+
+def test_fold_case_directives_and_option():
+    """R7RS 2.1: `#!fold-case` folds identifiers and character names that follow it, never
+    strings or |symbols|; `#!no-fold-case` stops it; `fold_case=True` (include-ci) starts folded."""
+    data = [d for d, _ in read_all('ABC #!fold-case ABC #\\SPACE #\\A "Str" |Bar| #!NO-FOLD-CASE XY')]
+    assert data == [Symbol("ABC"), Symbol("abc"), Char(32), Char(ord("A")), "Str", Symbol("Bar"), Symbol("XY")]
+    (datum, _), = read_all("(Define X #\\NewLine)", fold_case=True)
+    assert equal(datum, make_list([Symbol("define"), Symbol("x"), Char(10)]))
+    with pytest.raises(ReadError, match="must be followed by a datum"):
+        read_all("'#!fold-case")
+
+
+def test_exact_decimals_are_the_decimal_not_the_nearest_float():
+    assert read_one("#e1e400") == 10 ** 400
+    assert read_one("#e-1.5e-2") == Fraction(-3, 200)
+    assert read_one("#i" + "1" * 400) == float("inf")
+    with pytest.raises(ReadError, match="bad number"):
+        read_one("#e1e1000000")

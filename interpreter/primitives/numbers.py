@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import reduce
-from operator import add as _python_add
+from operator import add as _python_add, mul as _python_mul, sub as _python_sub, truediv as _python_truediv
 
 from ...ad.lift import G, combined, is_zero, lift, lift1, lift2, scaled, summed, with_tangent
 from ...ad.rules import KERNELS, RULES, TOWER_RULES
@@ -26,6 +26,68 @@ from .registry import BUILTINS, define
 
 _ABSENT = object()
 EXACT = (int, Fraction)
+
+
+def inexact_of(x) -> float:
+    """A plain number as a float, as `inexact` and R7RS's inexact contagion convert it: an
+    exact number beyond the floats' range rounds to ±inf.0 (where Python raises OverflowError)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _beyond_floats(x, value: float) -> bool:
+    """Whether the exact nonzero ``x`` lost its magnitude as the float ``value`` (overflow to
+    ±inf.0, or underflow to zero or a subnormal): then a function of it is computed exactly."""
+    return x != 0 and not 2.2250738585072014e-308 <= abs(value) < math.inf
+
+
+_LN2 = math.log(2)
+
+
+def exact_log(x) -> float:
+    """The natural logarithm of an exact positive number of any size, from the bit length (as
+    Racket does): log(n) = log(n / 2ᵏ) + k·log 2 with n / 2ᵏ a 53-bit integer."""
+    if x.__class__ is Fraction:
+        return exact_log(x.numerator) - exact_log(x.denominator)
+    shift = x.bit_length() - 53
+    if shift <= 0:
+        return math.log(x)
+    return math.log(x >> shift) + shift * _LN2
+
+
+def _plain_op(operation, a, b):
+    """a op b of plain numbers, a rational among them: exact, or a float where one is a float."""
+    try:
+        return normalize(operation(a, b))
+    except OverflowError:
+        return _mixed(operation, a, b)
+
+
+def _mixed(operation, a, b):
+    """a op b (+ − × /) of a float and an exact number beyond the floats' range, where Python's
+    operator raises.  With a finite float, the exact result rounded once: (* 0.0 10⁴⁰⁰) is 0.0
+    and (* 1e-300 10⁴⁰⁰) is 1e100, where converting 10⁴⁰⁰ first would give +nan.0 and +inf.0.
+    With ±inf.0 or NaN, IEEE arithmetic on the exact number's float."""
+    inexact, other = (a, b) if a.__class__ is float else (b, a)
+    if inexact - inexact != 0:
+        if operation is _python_truediv:
+            return _float_quotient(inexact_of(a), inexact_of(b))
+        return operation(inexact_of(a), inexact_of(b))
+    result = operation(Fraction(a), Fraction(b))
+    if result == 0:     # a zero float times or over the exact number: a signed zero
+        return math.copysign(0.0, math.copysign(1.0, inexact) * (1 if other > 0 else -1))
+    return inexact_of(result)
+
+
+def _float_quotient(x: float, y: float) -> float:
+    """x / y in IEEE arithmetic, where Python raises for a zero divisor."""
+    if y == 0.0:
+        if x != x or x == 0:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
 
 
 def check_number(who: str, value):
@@ -80,7 +142,10 @@ def _numbers(who, args):
 def add2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
-        return a + b
+        try:
+            return a + b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_add, a, b)
     if ca is Dual and cb is Dual and a.tag is b.tag:
         x, y, dx, dy = a.primal, b.primal, a.tangent, b.tangent
         if x.__class__ is float and y.__class__ is float and (dx.__class__ is float or dx.__class__ is int) \
@@ -109,13 +174,16 @@ def add2(a, b):
             if on_tape is not None:
                 return on_tape
         return lift2(add2, _ADD2_RULE, a, b, _ADD2_KERNEL)
-    return normalize(a + b)
+    return _plain_op(_python_add, a, b)
 
 
 def sub2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
-        return a - b
+        try:
+            return a - b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_sub, a, b)
     if ca is Dual and cb is Dual and a.tag is b.tag and a.tangent.__class__ is Bundle \
             and b.tangent.__class__ is Bundle and any(a.tangent.coefficients.values()) \
             and any(b.tangent.coefficients.values()):
@@ -130,13 +198,16 @@ def sub2(a, b):
             if on_tape is not None:
                 return on_tape
         return lift2(sub2, _SUB2_RULE, a, b, _SUB2_KERNEL)
-    return normalize(a - b)
+    return _plain_op(_python_sub, a, b)
 
 
 def mul2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
-        return a * b
+        try:
+            return a * b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_mul, a, b)
     if ca is Dual and cb is Dual and a.tag is b.tag:
         x, y, dx, dy = a.primal, b.primal, a.tangent, b.tangent
         if x.__class__ is float and y.__class__ is float and (dx.__class__ is float or dx.__class__ is int) \
@@ -166,7 +237,7 @@ def mul2(a, b):
             if on_tape is not None:
                 return on_tape
         return lift2(mul2, _MUL2_RULE, a, b, _MUL2_KERNEL)
-    return normalize(a * b)
+    return _plain_op(_python_mul, a, b)
 
 
 def _on_one_tape(a, b, ca, cb, operation, partial_a, partial_b):
@@ -255,7 +326,10 @@ def _sum(*args):
     for value in args[1:]:
         ct, cv = total.__class__, value.__class__
         if (ct is float or ct is int) and (cv is float or cv is int):
-            total = total + value
+            try:
+                total = total + value
+            except OverflowError:
+                total = add2(total, value)
         else:
             total = add2(total, value)
     return total
@@ -274,7 +348,10 @@ def _plain_sum(args):
     """x₁ + … + xₙ of plain numbers, left to right, checking each as it comes; _TAGGED when one
     carries a perturbation (the caller lifts)."""
     if _FLOAT_OR_INT.issuperset(map(type, args)):
-        return reduce(_python_add, args)        # what the loop below does, in C
+        try:
+            return reduce(_python_add, args)        # what the loop below does, in C
+        except OverflowError:                       # an exact number beyond the floats met a float
+            return reduce(add2, args)
     total = 0
     first = True
     for value in args:
@@ -283,7 +360,10 @@ def _plain_sum(args):
             if first:
                 total = value
             elif total.__class__ is float or total.__class__ is int:
-                total = total + value
+                try:
+                    total = total + value
+                except OverflowError:
+                    total = add2(total, value)
             else:
                 total = add2(total, value)
         elif cls is Fraction:
@@ -337,7 +417,10 @@ def _sum_on_one_tape(args):
 def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
-        return a + b
+        try:
+            return a + b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_add, a, b)
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
         entries = tag.inline_entries
@@ -348,18 +431,26 @@ def add(a=_ABSENT, b=_ABSENT, *more):
                     entries.append((a.node, 1, b.node, 1))
                     return tracked(tag, x + y, len(entries) - 1)
             elif cb is float or cb is int:
+                try:
+                    value = x + b
+                except OverflowError:        # an exact number beyond the floats
+                    value = _mixed(_python_add, x, b)
                 entries.append((a.node, 1))
-                return tracked(tag, x + b, len(entries) - 1)
+                return tracked(tag, value, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
         entries = tag.inline_entries
         if entries is not None and y.__class__ is float:
+            try:
+                value = a + y
+            except OverflowError:        # an exact number beyond the floats
+                value = _mixed(_python_add, a, y)
             entries.append((b.node, 1))
-            return tracked(tag, a + y, len(entries) - 1)
+            return tracked(tag, value, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return add2(a, b)
-        return normalize(a + b)
+        return _plain_op(_python_add, a, b)
     if b is _ABSENT:
         if a is _ABSENT:
             return 0
@@ -400,7 +491,10 @@ def sum_of_list(items):
     if node is not Nil:
         fail(f"sum: expected a list, got {write_string(items)}")
     if plain_numbers:
-        return reduce(_python_add, values) if values else 0     # + of plain numbers, left to right
+        try:
+            return reduce(_python_add, values) if values else 0     # + of plain numbers, left to right
+        except OverflowError:                                       # as in _plain_sum
+            return reduce(add2, values)
     return add(*values)
 
 
@@ -408,7 +502,10 @@ def sum_of_list(items):
 def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
-        return a * b
+        try:
+            return a * b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_mul, a, b)
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
         entries = tag.inline_entries
@@ -419,18 +516,26 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
                     entries.append((a.node, y, b.node, x))
                     return tracked(tag, x * y, len(entries) - 1)
             elif cb is float or cb is int:
+                try:
+                    value = x * b
+                except OverflowError:        # an exact number beyond the floats
+                    value = _mixed(_python_mul, x, b)
                 entries.append((a.node, b))
-                return tracked(tag, x * b, len(entries) - 1)
+                return tracked(tag, value, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
         entries = tag.inline_entries
         if entries is not None and y.__class__ is float:
+            try:
+                value = a * y
+            except OverflowError:        # an exact number beyond the floats
+                value = _mixed(_python_mul, a, y)
             entries.append((b.node, a))
-            return tracked(tag, a * y, len(entries) - 1)
+            return tracked(tag, value, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return mul2(a, b)
-        return normalize(a * b)
+        return _plain_op(_python_mul, a, b)
     if b is _ABSENT:
         if a is _ABSENT:
             return 1
@@ -447,7 +552,10 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
 def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
-        return a - b
+        try:
+            return a - b
+        except OverflowError:        # an exact number beyond the floats met a float
+            return _mixed(_python_sub, a, b)
     if ca is Tracked and not more:
         tag, x = a.tag, a.primal
         entries = tag.inline_entries
@@ -458,18 +566,26 @@ def subtract(a, b=_ABSENT, *more):
                     entries.append((a.node, 1, b.node, -1))
                     return tracked(tag, x - y, len(entries) - 1)
             elif cb is float or cb is int:
+                try:
+                    value = x - b
+                except OverflowError:        # an exact number beyond the floats
+                    value = _mixed(_python_sub, x, b)
                 entries.append((a.node, 1))
-                return tracked(tag, x - b, len(entries) - 1)
+                return tracked(tag, value, len(entries) - 1)
     elif cb is Tracked and (ca is float or ca is int) and not more:
         tag, y = b.tag, b.primal
         entries = tag.inline_entries
         if entries is not None and y.__class__ is float:
+            try:
+                value = a - y
+            except OverflowError:        # an exact number beyond the floats
+                value = _mixed(_python_sub, a, y)
             entries.append((b.node, -1))
-            return tracked(tag, a - y, len(entries) - 1)
+            return tracked(tag, value, len(entries) - 1)
     if not more and ca in _NUMERIC and cb in _NUMERIC:
         if ca is Dual or ca is Tracked or cb is Dual or cb is Tracked:
             return sub2(a, b)
-        return normalize(a - b)
+        return _plain_op(_python_sub, a, b)
     if b is _ABSENT:
         check_number("-", a)
         return negate(a)
@@ -486,16 +602,13 @@ def divide2(a, b):
         if plain(b) == 0 and plain(b).__class__ is not float:
             fail(f"/: division by zero ({write_string(plain(a))} / 0)")
         return lift2(divide2, _DIV_RULE, a, b, _DIV_KERNEL)
-    if b.__class__ is float:
-        if b == 0.0:
-            if a != a or a == 0:
-                return math.nan
-            return math.copysign(math.inf, a) * math.copysign(1.0, b)
-        return a / b
-    if b == 0:
+    if b.__class__ is not float and b == 0:
         fail(f"/: division by zero ({write_string(a)} / 0)")
-    if a.__class__ is float:
-        return a / b
+    if b.__class__ is float or a.__class__ is float:
+        exact = a if b.__class__ is float else b
+        if b != 0 and exact.__class__ is not float and _beyond_floats(exact, inexact_of(exact)):
+            return _mixed(_python_truediv, a, b)
+        return _float_quotient(inexact_of(a), inexact_of(b))
     return normalize(Fraction(a) / b)
 
 
@@ -503,7 +616,10 @@ def divide2(a, b):
 def divide(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if ca is float and (cb is float or cb is int) and b and not more:
-        return a / b
+        try:
+            return a / b
+        except OverflowError:        # an exact divisor beyond the floats
+            return _mixed(_python_truediv, a, b)
     if ca is Tracked and cb is Tracked and not more:      # as for + - *, the rule of _DIV_KERNEL
         tag, x, y = a.tag, a.primal, b.primal
         entries = tag.inline_entries
@@ -728,7 +844,7 @@ def _integer_pair(who, a, b):
 
 
 def _result(value, inexact):
-    return float(value) if inexact else value
+    return inexact_of(value) if inexact else value
 
 
 @define("floor/")
@@ -799,9 +915,16 @@ def lcm(*args):
     return _result(result, inexact)
 
 
+def _check_rational(who, x):
+    x = plain(check_number(who, x))
+    if x.__class__ is float and x - x != 0:
+        fail(f"{who}: expected a rational number, got {write_string(x)}")
+    return x
+
+
 @define("numerator")
 def numerator(x):
-    x = plain(check_number("numerator", x))
+    x = _check_rational("numerator", x)
     if x.__class__ is float:
         return float(Fraction(x).numerator)
     return x.numerator if x.__class__ is Fraction else x
@@ -809,9 +932,9 @@ def numerator(x):
 
 @define("denominator")
 def denominator(x):
-    x = plain(check_number("denominator", x))
+    x = _check_rational("denominator", x)
     if x.__class__ is float:
-        return float(Fraction(x).denominator)
+        return inexact_of(Fraction(x).denominator)     # a subnormal's is 2¹⁰⁷⁴: +inf.0
     return x.denominator if x.__class__ is Fraction else 1
 
 
@@ -840,14 +963,15 @@ def rationalize(x, y):
     x = plain(check_number("rationalize", x))
     y = plain(check_number("rationalize", y))
     inexact = x.__class__ is float or y.__class__ is float
-    if inexact and (not math.isfinite(x) or not math.isfinite(y)):
+    if inexact and (not math.isfinite(inexact_of(x)) or not math.isfinite(inexact_of(y))):
+        x, y = inexact_of(x), inexact_of(y)
         if math.isinf(y) and math.isfinite(x):
             return 0.0
         return math.nan if math.isnan(x) or math.isnan(y) else x
     fx, fy = Fraction(x), abs(Fraction(y))
     low, high = fx - fy, fx + fy
     result = _simplest_between(low, high)
-    return float(result) if inexact else normalize(result)
+    return inexact_of(result) if inexact else normalize(result)
 
 
 def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
@@ -881,13 +1005,13 @@ def _simplest_positive(low: Fraction, high: Fraction) -> Fraction:
 
 def _float_of(who, x) -> float:
     check_number(who, x)
-    try:
-        return float(x)
-    except OverflowError:
-        fail(f"{who}: {write_string(x)} is too large for an inexact number")
+    return inexact_of(x)
 
 
-def _unary(name, function, domain=None):
+def _unary(name, function, domain=None, beyond_floats=None):
+    """The primitive ``name`` computing ``function`` of a float.  ``beyond_floats(x)`` computes
+    it of an exact number that has no float of its magnitude, where the float's ±inf.0 or 0.0
+    would give the wrong answer (asinh of 10⁴⁰⁰ is finite)."""
     rule = RULES[name]
     kernel = KERNELS.get(name)
     tower = TOWER_RULES.get(name)
@@ -909,6 +1033,8 @@ def _unary(name, function, domain=None):
         elif cls is Dual or cls is Tracked:
             return lift1(transcendental, rule, x, kernel, tower)
         value = _float_of(name, x)
+        if beyond_floats is not None and cls is not float and _beyond_floats(x, value):
+            return beyond_floats(x)
         if domain is not None and not domain(value):
             fail(f"{name}: {write_string(x)} is outside the domain (complex numbers are not supported)")
         try:
@@ -928,17 +1054,36 @@ def _exp(x):
         return math.inf
 
 
+def _periodic(function):
+    """sin, cos, tan of ±inf.0 are NaN in IEEE arithmetic (Python raises instead)."""
+    def periodic(x):
+        return function(x) if x - x == 0 else math.nan
+    return periodic
+
+
+def _asinh_beyond_floats(x):
+    # asinh x = sign(x)·log(|x| + sqrt(x² + 1)), and sqrt(x² + 1) is |x| to the last bit here
+    magnitude = exact_log(abs(x)) + _LN2 if abs(x) > 1 else inexact_of(x)
+    return magnitude if x > 0 else -magnitude
+
+
+def _acosh_beyond_floats(x):
+    if x < 1:
+        fail(f"acosh: {write_string(x)} is outside the domain (complex numbers are not supported)")
+    return exact_log(x) + _LN2
+
+
 _unary("exp", _exp)
-_unary("sin", math.sin)
-_unary("cos", math.cos)
-_unary("tan", math.tan)
+_unary("sin", _periodic(math.sin))
+_unary("cos", _periodic(math.cos))
+_unary("tan", _periodic(math.tan))
 _unary("asin", math.asin, lambda v: -1 <= v <= 1 or math.isnan(v))
 _unary("acos", math.acos, lambda v: -1 <= v <= 1 or math.isnan(v))
 _unary("sinh", math.sinh)
 _unary("cosh", math.cosh)
 _unary("tanh", math.tanh)
-_unary("asinh", math.asinh)
-_unary("acosh", math.acosh, lambda v: v >= 1 or math.isnan(v))
+_unary("asinh", math.asinh, beyond_floats=_asinh_beyond_floats)
+_unary("acosh", math.acosh, lambda v: v >= 1 or math.isnan(v), beyond_floats=_acosh_beyond_floats)
 _unary("atanh", math.atanh, lambda v: -1 < v < 1 or math.isnan(v))
 
 
@@ -952,8 +1097,13 @@ def atan2(y, x):
     if is_tagged(y) or is_tagged(x):
         return lift(atan2, RULES["atan2"], (y, x))
     fy, fx = _float_of("atan", y), _float_of("atan", x)
-    if y.__class__ is not float and x.__class__ is not float and y == 0 and x == 0:
-        fail("atan: (atan 0 0) is undefined")
+    if y.__class__ is not float and x.__class__ is not float:
+        if y == 0 and x == 0:
+            fail("atan: (atan 0 0) is undefined")
+        if _beyond_floats(y, fy) or _beyond_floats(x, fx):
+            # only the ratio matters: scaled exactly into [-1, 1], both have floats
+            largest = max(abs(Fraction(y)), abs(Fraction(x)))
+            fy, fx = float(y / largest), float(x / largest)
     return math.atan2(fy, fx)
 
 
@@ -964,12 +1114,12 @@ def atan(y, x=_ABSENT):
 
 def _log1(x, who="log"):
     value = _float_of(who, x)
+    if x < 0:
+        fail(f"{who}: {write_string(x)} is negative (complex numbers are not supported)")
+    if x.__class__ is not float and _beyond_floats(x, value):
+        return exact_log(x)
     if value == 0:
         return -math.inf
-    if value < 0:
-        fail(f"{who}: {write_string(x)} is negative (complex numbers are not supported)")
-    if x.__class__ is int and value == math.inf:
-        return math.log(x)
     return math.log(value)
 
 
@@ -1031,7 +1181,20 @@ def sqrt(x):
         root = _exact_root(x)
         if root is not None:
             return root
-    return math.sqrt(_float_of("sqrt", x))
+        value = inexact_of(x)
+        if _beyond_floats(x, value):
+            return _inexact_root(x)
+        return math.sqrt(value)
+    return math.sqrt(x)
+
+
+def _inexact_root(x) -> float:
+    """The square root, as a float, of an exact positive number without a float of its
+    magnitude: the integer square root of x·4ˢ, with s giving the root 64 bits or more, over 2ˢ."""
+    x = Fraction(x)
+    p, q = x.numerator, x.denominator
+    s = max(0, 64 - (p.bit_length() - q.bit_length()) // 2)
+    return inexact_of(Fraction(math.isqrt((p << (2 * s)) // q), 1 << s))
 
 
 @define("exact-integer-sqrt")
@@ -1054,6 +1217,7 @@ def expt(base, power):
     if power.__class__ is int and base.__class__ is not float:
         if base == 0 and power < 0:
             fail("expt: division by zero (0 raised to a negative power)")
+        _check_exact_power(base, power)
         return normalize(Fraction(base) ** power) if power < 0 or base.__class__ is Fraction else base ** power
     if power.__class__ is Fraction and base.__class__ is not float and base >= 0:
         root = _exact_root(Fraction(base)) if power.denominator == 2 else None
@@ -1061,14 +1225,57 @@ def expt(base, power):
             return expt(normalize(root), power.numerator)
     if base == 0 and power.__class__ is not int and power < 0:
         return math.inf
-    if base < 0 and not float(power).is_integer():
+    if base < 0 and not _is_integer(power):
         fail(f"expt: {write_string(base)} to a non-integer power (complex numbers are not supported)")
+    fbase, fpower = inexact_of(base), inexact_of(power)
+    negative = (fbase < 0 or (fbase == 0 and math.copysign(1.0, fbase) < 0)) and _is_odd(power)
+    if base.__class__ is not float and power.__class__ is not int and fpower - fpower == 0 and \
+            _beyond_floats(base, fbase):
+        magnitude = _power_beyond_floats(base, fpower)
+    else:
+        try:
+            magnitude = abs(fbase) ** fpower
+        except (OverflowError, ZeroDivisionError):          # IEEE: +inf.0 (0.0 to a negative power too)
+            magnitude = math.inf
+    return -magnitude if negative else magnitude
+
+
+def _power_beyond_floats(base, p: float) -> float:
+    """|base|ᵖ for an exact base without a float of its magnitude.  With |base| = m·2ᵏ, m in
+    [1, 2), it is mᵖ·2^(k·p), k·p split exactly into a whole and a fraction: a float's error,
+    where exp(p·log|base|) would multiply log's error by hundreds."""
+    x = abs(Fraction(base))
+    k = x.numerator.bit_length() - x.denominator.bit_length()
+    m = x / Fraction(2) ** k
+    if m < 1:
+        m, k = m * 2, k - 1
+    e = Fraction(p) * k
+    if abs(e) > 2200:               # far beyond every float's exponent, whatever mᵖ adds
+        return math.inf if e > 0 else 0.0
+    whole = math.floor(e)
     try:
-        return float(base) ** float(power)
+        return math.ldexp(float(m) ** p * 2.0 ** float(e - whole), whole)
     except OverflowError:
-        return math.inf if base > 0 or float(power) % 2 == 0 else -math.inf
-    except ZeroDivisionError:
         return math.inf
+
+
+_MAX_EXACT_BITS = 1 << 30      # 128 MiB of digits: an exact power beyond is an error, not a hang
+
+
+def _check_exact_power(base, power: int):
+    if power in (0, 1, -1) or abs(base) in (0, 1):
+        return
+    size = max(base.numerator.bit_length(), base.denominator.bit_length())
+    if (size - 1) * abs(power) > _MAX_EXACT_BITS:
+        fail(f"expt: the exact result would have more than {_MAX_EXACT_BITS} bits")
+
+
+def _is_integer(x) -> bool:
+    return x.__class__ is int or (x.__class__ is float and x.is_integer())
+
+
+def _is_odd(x) -> bool:
+    return _is_integer(x) and x % 2 == 1
 
 
 @define("exact", "inexact->exact")
