@@ -117,6 +117,7 @@ class _NamedLambda:
 class Expander:
     def __init__(self, env: Environment, on_global_definition, libraries=None):
         self.env = env                            # the top-level environment being expanded
+        self.default_env = env
         self.on_global_definition = on_global_definition
         self.libraries = libraries
 
@@ -131,9 +132,10 @@ class Expander:
     # -- identifiers -----------------------------------------------------------------------------
 
     def resolve(self, identifier, scope: Scope | None):
+        top_level = self.env
         while True:
             s = scope
-            top = self.env
+            top = top_level
             while s is not None:
                 binding = s.bindings.get(identifier)
                 if binding is not None:
@@ -144,6 +146,8 @@ class Expander:
                 s = s.parent
             if identifier.__class__ is Alias:
                 identifier, scope = identifier.symbol, identifier.env
+                if scope is None:       # a keyword() a derived form wrote: the built-in meaning
+                    top_level = self.default_env
                 continue
             return top.lookup(identifier)
 

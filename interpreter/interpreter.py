@@ -16,6 +16,7 @@ from ..ad.lift import G, lift
 from ..ad.operators import Operators
 from ..ad.tags import DifferentiationError, Dual, Tracked
 from ..lang.datum import Span, Symbol
+from ..lang.printer import write_string
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
 from . import runtime
@@ -28,7 +29,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from . import files
-from .libraries import Environment, Libraries, display_name, is_import_form
+from .libraries import Environment, Libraries, display_name, is_program_start
 from . import files
 from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
                          lists, numbers, ports, text, vectors)
@@ -234,7 +235,7 @@ class Interpreter:
             data = read_all(source, filename)
         except ReadError as error:
             raise SchemeReadError(error.message, error.span) from None
-        if data and is_import_form(data[0][0], self.default_env):
+        if data and is_program_start(data[0][0], self.default_env):
             return self.run_nodes(self._compile_in(self._closed_top_level("[program]"), data))
         return self.run_nodes(self.compile_data(data))
 
@@ -256,6 +257,10 @@ class Interpreter:
             data = read_all(source, str(path))
         except ReadError as error:
             raise SchemeReadError(error.message, error.span) from None
+        for datum, where in data:
+            if not is_program_start(datum, self.default_env) or datum.car.name != "define-library":
+                raise SchemeSyntaxError("a library file holds define-library forms only, not "
+                                        f"{write_string(datum)}", where)
         self.loading.append(path.resolve())
         try:
             self.run_nodes(self._compile_in(self._closed_top_level("[" + str(path) + "]"), data))

@@ -91,11 +91,12 @@ class Library:
         self.state = "ready" if body is None else "not run"
 
 
-def is_import_form(datum, env: Environment) -> bool:
+def is_program_start(datum, env: Environment) -> bool:
+    """Whether a file starting with ``datum`` is an R7RS program (or a file of libraries)."""
     if datum.__class__ is not Pair or datum.car.__class__ is not Symbol:
         return False
     binding = env.bindings.get(datum.car)
-    return getattr(binding, "name", None) == "import"
+    return getattr(binding, "name", None) in ("import", "define-library")
 
 
 def library_text(name: tuple) -> str:
@@ -186,7 +187,7 @@ class Libraries:
     def directories(self) -> list[Path]:
         found = list(self.search_path)
         if self.interp.loading:
-            found.append(self.interp.loading[-1].parent)
+            found.append(self.interp.loading[0].parent)     # the script's directory
         found.append(Path.cwd())
         return found
 
