@@ -1,7 +1,8 @@
-"""The names of the R7RS-small standard libraries (R7RS, appendix A).  Each library exports
-the built-in binding of each of its names; base and r5rs hold syntax keywords as well."""
+"""The names of the R7RS-small standard libraries (R7RS, appendix A), and of the SRFIs whose
+whole content R7RS-small adopted.  Each library exports the built-in binding of each of its
+names; base and r5rs hold syntax keywords as well."""
 
-STANDARD_LIBRARIES: dict[tuple[str, ...], str] = {
+STANDARD_LIBRARIES: dict[tuple, str] = {
     ("scheme", "base"): (
         "* + - ... / < <= = => > >= _ abs and append apply assoc assq assv begin binary-port? "
         "boolean=? boolean? bytevector bytevector-append bytevector-copy bytevector-copy! "
@@ -107,4 +108,12 @@ STANDARD_LIBRARIES: dict[tuple[str, ...], str] = {
         "write-char zero? "
     ),
     ("scheme", "case-lambda"): "case-lambda",
+    # the SRFIs R7RS-small took in whole: the same bindings under their SRFI names
+    ("srfi", 6): "open-input-string open-output-string get-output-string",
+    ("srfi", 8): "receive",
+    ("srfi", 9): "define-record-type",
+    ("srfi", 11): "let-values let*-values",
+    ("srfi", 16): "case-lambda",
+    ("srfi", 23): "error",
+    ("srfi", 39): "make-parameter parameterize",
 }

@@ -269,3 +269,16 @@ def test_derivatives_tail_calls_and_rules_through_a_library():
     """
     assert program(source) == [[8, 4], [[4, 4], [4, 0]], Symbol("done"), 12, 12]
 
+
+
+def test_every_standard_name_but_complex_numbers_is_there():
+    missing = Interpreter().libraries.missing
+    assert {name for _, name in missing} == {"angle", "imag-part", "make-polar", "make-rectangular", "real-part"}
+
+
+def test_the_srfis_r7rs_adopted_import_by_number():
+    assert program("(import (scheme base) (srfi 8) (srfi 9) (srfi 39))"
+                   "(define-record-type point (make-point x) point? (x point-x))"
+                   "(define p (make-parameter 2))"
+                   "(receive (a . rest) (values 1 2 3) (list a rest (point-x (make-point 4)) (p)))") == \
+        [1, [2, 3], 4, 2]
