@@ -206,31 +206,31 @@ class Operators:
                                            "a number (nor a list, vector or procedure of numbers)")
         return y, rows      # y for its shape only
 
-    def jacobian_forward(self, f, xs):
+    def jacobian_forward(self, f, xs, who="jacobian"):
         if not xs:
-            raise DifferentiationError("jacobian: expected at least one argument")
-        found = self._bundle_rows("jacobian", f, xs)
+            raise DifferentiationError(f"{who}: expected at least one argument")
+        found = self._bundle_rows(who, f, xs)
         if found is not None:
             y, rows = found
             return self._matrix(xs, y, rows) if rows and rows[0] else Nil
-        columns = self._forward_columns("jacobian", f, xs)
+        columns = self._forward_columns(who, f, xs)
         if not columns:
             return Nil
         rows = [list(row) for row in zip(*[leaves(c) for c in columns])]
         return self._matrix(xs, columns[0], rows)
 
-    def jvp(self, f, args):
+    def jvp(self, f, args, who="jvp"):
         if len(args) != 2:
-            raise DifferentiationError(f"jvp: expected a point and a tangent, got {len(args)} arguments")
+            raise DifferentiationError(f"{who}: expected a point and a tangent, got {len(args)} arguments")
         x, v = args
-        directions = iter(self._matching("jvp", x, v, "tangent", "point"))
+        directions = iter(self._matching(who, x, v, "tangent", "point"))
         tag = self.tags.fresh()
         try:
             def leaf(number):
                 if not is_number(number):
-                    raise DifferentiationError(f"jvp: expected numbers in the point, got {write_string(number)}")
+                    raise DifferentiationError(f"{who}: expected numbers in the point, got {write_string(number)}")
                 return dual(tag, number, next(directions))
-            return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x, "jvp")]), "jvp")
+            return self.forward.tangent(tag, self.apply(f, [map_structure(leaf, x, who)]), who)
         finally:
             tag.close()
 
@@ -366,10 +366,10 @@ class Operators:
         if len(xs) != 1:
             raise DifferentiationError(f"hessian: expects one argument (a number or a list or vector of "
                                        f"numbers), got {len(xs)}")
-        return self.jacobian_forward(self.operator("gradient", self.gradient)(f), xs)
+        return self.jacobian_forward(self.operator("gradient", self.gradient)(f), xs, "hessian")
 
     def hvp(self, f, args):
-        return self.jvp(self.operator("gradient", self.gradient)(f), args)
+        return self.jvp(self.operator("gradient", self.gradient)(f), args, "hvp")
 
     # -- shapes ----------------------------------------------------------------------------------
 

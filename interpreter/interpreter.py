@@ -39,6 +39,7 @@ from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
 STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
 
 _RUNTIME_FILES = {runtime.__file__}
+_STDLIB_PREFIX = str(STDLIB)
 
 
 class Interpreter:
@@ -392,7 +393,15 @@ class Interpreter:
                     trace.append((None, self.spans[pending.site]))
         located = [item for item in trace if item[1] is not None]
         if error.span is None:
-            error.span = located[-1][1] if located else fallback
+            # where the user's code went wrong: a prelude procedure's check (iota of -1) is
+            # reported at the call that gave it, and the backtrace still shows the prelude's frames
+            users = [span for _, span in located if not span.file.startswith(_STDLIB_PREFIX)]
+            if users:
+                error.span = users[-1]
+            elif fallback is not None and not fallback.file.startswith(_STDLIB_PREFIX):
+                error.span = fallback       # the form that ran: its tail calls left no frames
+            else:
+                error.span = located[-1][1] if located else fallback
         if not error.backtrace:
             error.backtrace = _condense([(name, span) for name, span in trace if name is not None])
         return error

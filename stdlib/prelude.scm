@@ -85,10 +85,10 @@
 (define (last l) (car (last-pair l)))
 
 (define (take l k)
-  (let loop ((l l) (k (check-count 'take k)) (out '()))
-    (if (= k 0) (reverse out)
-        (if (pair? l) (loop (cdr l) (- k 1) (cons (car l) out))
-            (error "take: the list is shorter than" k)))))
+  (let loop ((rest l) (n (check-count 'take k)) (out '()))
+    (if (= n 0) (reverse out)
+        (if (pair? rest) (loop (cdr rest) (- n 1) (cons (car rest) out))
+            (error "take: the list has fewer elements than" k l)))))
 
 (define (drop l k) (list-tail l k))
 

@@ -32,6 +32,11 @@ def error_of(interp, source, filename="t.scm") -> NablispError:
     ("(5 3)", "t.scm:1:1: error: not a procedure: an integer cannot be applied"),
     ("(apply car '(1 2))", "t.scm:1:1: error: car: expected 1 argument, got 2"),
     ("(exact +inf.0)", "t.scm:1:1: error: exact: +inf.0 has no exact representation"),
+    # a prelude procedure's complaint is located at the user's call, not inside the prelude
+    ("(define (f n)\n  (list (iota n)))\n(f -1)",
+     "t.scm:2:9: error: iota: expected an exact non-negative integer, got -1"),
+    ("(define (f n)\n  (take (list 1 2) n))\n(f 5)",
+     "t.scm:3:1: error: take: the list has fewer elements than 5 (1 2)"),
 ])
 def test_runtime_errors(interp, source, located):
     error = error_of(interp, source)

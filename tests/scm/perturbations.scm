@@ -313,3 +313,7 @@
 (define ring-call (list '+ 1 2))
 (set-cdr! (cddr ring-call) ring-call)
 (check-error (eval ring-call (interaction-environment)) "bad syntax in procedure call: a circular list")
+
+;; an operator built on another names itself in its errors
+(check-error (hvp (lambda (v) (car v)) '(3 4) '(1)) "hvp: the tangent (1) does not have the shape of the point (3 4)")
+(check-error (hessian (lambda (v) (car v)) '(a b)) "hessian: expected numbers in the arguments, got a")
