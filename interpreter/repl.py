@@ -24,7 +24,7 @@ from pathlib import Path
 from .. import __version__
 from ..lang.datum import MultipleValues
 from ..lang.printer import write_string
-from ..lang.reader import _Scan, is_complete
+from ..lang.reader import is_complete, open_brackets
 from .errors import NablispError, SchemeExit
 
 BANNER = (f"nablisp {__version__} — Scheme with first-class derivatives.  "
@@ -290,7 +290,7 @@ def history_path() -> Path | None:
 
 def indentation(text: str) -> int:
     """Two spaces for every bracket still open in ``text``."""
-    return 2 * len(_Scan(text).openers)
+    return 2 * open_brackets(text)
 
 
 class SchemeCompleter:

@@ -1,4 +1,4 @@
-"""The nablisp language's text: grammar, reader, data and printer."""
+"""The nablisp language's text: reader, data and printer."""
 
 import sys
 

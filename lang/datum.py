@@ -163,6 +163,9 @@ class EofObject:
     def __repr__(self) -> str:
         return "#<eof>"
 
+    def scheme_repr(self, write: bool) -> str:
+        return "#<eof>"
+
 
 EOF = EofObject()
 

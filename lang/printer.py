@@ -2,7 +2,8 @@
 
 Printing runs on an explicit work stack, so a list nested 100,000 deep prints without Python
 recursion.  Circular structure is written with datum labels (`#0=(1 . #0#)`), as R7RS asks of
-`write`, so printing never hangs.
+`write` and `display`, so printing never hangs; `write-shared` labels all shared structure and
+`write-simple` none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ CHAR_WRITE_NAMES = {7: "alarm", 8: "backspace", 127: "delete", 27: "escape", 10:
                     0: "null", 13: "return", 32: "space", 9: "tab"}
 _STRING_WRITE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r",
                          "\a": "\\a", "\b": "\\b", "\0": "\\x0;"}
-_SYMBOL_DELIMITERS = set(" \t\n\r()[]\";'`,|")
 
 
 def number_to_string(value, radix: int = 10) -> str:
@@ -27,7 +27,9 @@ def number_to_string(value, radix: int = 10) -> str:
         if math.isinf(value):
             return "+inf.0" if value > 0 else "-inf.0"
         text = repr(value)
-        return text
+        mantissa, e, exponent = text.partition("e")
+        # Python writes 5e-324; a Scheme decimal keeps its point (5.0e-324), as R7RS's suite asks
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
     if value.__class__ is Fraction:
         return f"{_integer_to_string(value.numerator, radix)}/{_integer_to_string(value.denominator, radix)}"
     return _integer_to_string(value, radix)
@@ -46,19 +48,21 @@ def _integer_to_string(value: int, radix: int) -> str:
     return sign + "".join(reversed(out))
 
 
-def _write_symbol(name: str) -> str:
-    from .reader import ReadError, Span, parse_atom
+# A symbol is written bare when R7RS's reader would read the same text back as that symbol:
+# no delimiter, bar, backslash or '#' in it, not '.', and not the start of a number (R7RS's
+# numbers include `+i` and `+inf.0`, which nablisp's reader only refuses).
+_BARE_SYMBOL = re.compile(r"[^\s()\[\]\";'`,|\\#]+")
+_NUMBER_START = re.compile(r"[+-]?\.?\d|[+-]i$|[+-](?:inf|nan)\.0", re.I)
+_SYMBOL_ESCAPES = {"|": "\\|", "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n",
+                   "\r": "\\r"}
 
-    needs_bars = not name or name == "." or any(c in _SYMBOL_DELIMITERS or not c.isprintable() for c in name)
-    if not needs_bars:
-        try:
-            needs_bars = parse_atom(name, Span("", 0, 0)) is not Symbol(name)
-        except ReadError:
-            needs_bars = True
-    if not needs_bars:
+
+def _write_symbol(name: str) -> str:
+    if (_BARE_SYMBOL.fullmatch(name) and name != "." and not _NUMBER_START.match(name)
+            and name.isprintable()):
         return name
-    escaped = "".join("\\|" if c == "|" else "\\\\" if c == "\\" else
-                      c if c.isprintable() else f"\\x{ord(c):x};" for c in name)
+    escaped = "".join(_SYMBOL_ESCAPES.get(c) or (c if c.isprintable() or c == " " else f"\\x{ord(c):x};")
+                      for c in name)
     return f"|{escaped}|"
 
 
@@ -111,7 +115,9 @@ def _children(value):
 
 
 def _cyclic_nodes(root) -> set[int]:
-    """ids of the containers that lie on a cycle (each needs a datum label)."""
+    """ids of containers that close a cycle (each needs a datum label): the targets of the
+    back edges of a depth-first walk.  Every cycle holds a back edge, so labelling their
+    targets cuts every cycle, and the printer, which unfolds the rest, terminates."""
     if root.__class__ is not Pair and root.__class__ is not list:
         return set()
     on_path: set[int] = set()
@@ -142,9 +148,40 @@ def _cyclic_nodes(root) -> set[int]:
     return labelled
 
 
-def to_string(value, write: bool = True) -> str:
-    labelled = _cyclic_nodes(value)
-    labels: dict[int, int] = {}
+def _shared_nodes(root) -> set[int]:
+    """ids of containers reached more than once: what `write-shared` labels."""
+    seen: set[int] = set()
+    labelled: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.__class__ is not Pair and node.__class__ is not list:
+            continue
+        key = id(node)
+        if key in seen:
+            labelled.add(key)
+            continue
+        seen.add(key)
+        stack.extend(_children(node))
+    return labelled
+
+
+class CircularDatumError(ValueError):
+    """`write-simple` was asked to print circular structure, which it can print only forever."""
+
+
+def to_string(value, write: bool = True, labels: str = "cycles") -> str:
+    """The text of ``value``: written (readable back) or displayed.  ``labels`` says which
+    containers get datum labels: those on a cycle ("cycles", R7RS's `write` and `display`),
+    every shared one ("shared", `write-shared`) or none ("none", `write-simple`, which raises
+    CircularDatumError rather than print a cycle forever)."""
+    if labels == "shared":
+        labelled = _shared_nodes(value)
+    else:
+        labelled = _cyclic_nodes(value)
+        if labels == "none" and labelled:
+            raise CircularDatumError("the datum is circular")
+    labels_given: dict[int, int] = {}
     out: list[str] = []
     stack: list = [value]
     text_marker = _Text
@@ -159,11 +196,11 @@ def to_string(value, write: bool = True) -> str:
             continue
         key = id(item)
         if key in labelled:
-            if key in labels:
-                out.append(f"#{labels[key]}#")
+            if key in labels_given:
+                out.append(f"#{labels_given[key]}#")
                 continue
-            labels[key] = len(labels)
-            out.append(f"#{labels[key]}=")
+            labels_given[key] = len(labels_given)
+            out.append(f"#{labels_given[key]}=")
         if cls is list:
             out.append("#(")
             pending = [_Text(")")]
@@ -207,3 +244,11 @@ def write_string(value) -> str:
 
 def display_string(value) -> str:
     return to_string(value, write=False)
+
+
+def write_shared_string(value) -> str:
+    return to_string(value, write=True, labels="shared")
+
+
+def write_simple_string(value) -> str:
+    return to_string(value, write=True, labels="none")

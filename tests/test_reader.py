@@ -208,7 +208,7 @@ def test_fold_case_directives_and_option():
     assert data == [Symbol("ABC"), Symbol("abc"), Char(32), Char(ord("A")), "Str", Symbol("Bar"), Symbol("XY")]
     (datum, _), = read_all("(Define X #\\NewLine)", fold_case=True)
     assert equal(datum, make_list([Symbol("define"), Symbol("x"), Char(10)]))
-    with pytest.raises(ReadError, match="must be followed by a datum"):
+    with pytest.raises(ReadError, match="the input ends where a datum must follow"):
         read_all("'#!fold-case")
 
 
@@ -218,3 +218,187 @@ def test_exact_decimals_are_the_decimal_not_the_nearest_float():
     assert read_one("#i" + "1" * 400) == float("inf")
     with pytest.raises(ReadError, match="bad number"):
         read_one("#e1e1000000")
+
+
+# -- one datum at a time (what `read` does) ------------------------------------------------------
+
+from nablisp.lang.datum import EOF, Pair  # noqa: E402
+from nablisp.lang.reader import Reader, open_brackets  # noqa: E402
+
+
+def _read_in_pieces(text: str, cuts: list[int]) -> list:
+    """Every datum of ``text``, read by a Reader that is given the text in pieces."""
+    bounds = sorted({0, len(text), *(c for c in cuts if 0 < c < len(text))})
+    pieces = iter([text[a:b] for a, b in zip(bounds, bounds[1:])])
+    reader = Reader(next(pieces, ""), more=lambda: next(pieces, ""), spans=False)
+    data = []
+    while (datum := reader.read()) is not EOF:
+        data.append(datum)
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_data(), max_size=4), st.lists(st.integers(0, 200), max_size=6))
+def test_a_stream_in_pieces_reads_like_the_whole_text(data, cuts):
+    text = " ".join(write_string(datum) for datum in data) + " ; end"
+    assert equal(make_list(_read_in_pieces(text, cuts)), make_list(d for d, _ in read_all(text)))
+
+
+def test_the_reader_stops_where_the_datum_ends():
+    for text, end in [("abc def", 3), ("(a b)c", 5), ('"s"x', 3), ("abc)def", 3), ("'x y", 2),
+                      ("#;1 2 3", 5), ("#u8(1) 2", 6), ("#0=(a . #0#) b", 12)]:
+        reader = Reader(text, spans=False)
+        reader.read()
+        assert reader.position == end, text
+
+
+def test_a_stream_is_asked_for_no_more_than_the_datum_needs():
+    lines = iter(["(a\n", " b) c\n", "d\n"])
+    asked = []
+
+    def more():
+        asked.append(1)
+        return next(lines, "")
+    reader = Reader("", more=more, spans=False)
+    assert write_string(reader.read()) == "(a b)"
+    assert len(asked) == 2
+    assert reader.read() is Symbol("c") and len(asked) == 2
+
+
+def test_reading_many_data_takes_time_proportional_to_their_number():
+    import time
+    text = " ".join(str(i) for i in range(20_000))
+    reader = Reader(text, spans=False)
+    started = time.perf_counter()
+    count = 0
+    while reader.read() is not EOF:
+        count += 1
+    assert count == 20_000
+    assert time.perf_counter() - started < 5      # a quadratic reader takes minutes here
+
+
+def test_read_from_stream_ports_counts_lines_across_reads():
+    import io
+
+    from nablisp.interpreter.primitives.ports import InputPort, read, read_char, read_line
+    from nablisp.interpreter.errors import SchemeError
+    port = InputPort(stream=io.StringIO('first line\n(a\n b) "x\ny" 7\n  (c]\n'), name="data.txt")
+    assert read_line(port) == "first line"
+    assert write_string(read(port)) == "(a b)"
+    assert read(port) == "x\ny"
+    assert read_char(port) is Char(32)
+    assert read(port) == 7
+    with pytest.raises(SchemeError) as info:
+        read(port)
+    assert info.value.payload.kind == "read"
+    assert info.value.message == "read: data.txt:5:5: ']' does not match the opening '(' at 5:3"
+    assert read(port) is EOF
+
+
+def test_deep_nesting_of_a_hundred_thousand_reads():
+    depth = 100_000
+    for datum in (read_one("(" * depth + ")" * depth),
+                  Reader("(" * depth + ")" * depth, spans=False).read()):
+        for _ in range(depth - 1):
+            datum = datum.car
+        assert datum is Nil
+    with pytest.raises(ReadError) as info:
+        read_all("(" * depth)
+    assert info.value.message == f"missing ')' to close '(' opened at 1:{depth}"
+    assert info.value.open_brackets == depth
+
+
+# -- R7RS syntax beyond the s-expression core -------------------------------------------------------
+
+def test_datum_labels_make_shared_and_circular_structure():
+    cycle = read_one("#0=(a b . #0#)")
+    assert cycle.cdr.cdr is cycle
+    shared = read_one("(#0=(1 2) #0# #0#)")
+    assert shared.car is shared.cdr.car is shared.cdr.cdr.car
+    vector = read_one("#7=#(1 #7#)")
+    assert vector[1] is vector
+    nested = read_one("#0=(a #1=(b #0#) #1#)")
+    assert nested.cdr.car.cdr.car is nested and nested.cdr.car is nested.cdr.cdr.car
+    # a label's scope is its top-level datum
+    with pytest.raises(ReadError, match="datum label #0# is not defined"):
+        read_all("#0=(a) #0#")
+
+
+def test_circular_code_is_refused_but_circular_quoted_data_is_not():
+    assert read_all("(define x '#0=(a . #0#))")
+    assert read_all("(quote #0=(quote . #0#))")
+    assert read_all("(f (list '#0=(1 . #0#) '#0#))")
+    for text in ["#0=(begin . #0#)", "`(1 #0=(2 . #0#))", "(list 'a . #0=(quote . #0#))"]:
+        with pytest.raises(ReadError, match="circular code") as info:
+            read_all("\n" + text, "c.scm")
+        assert (info.value.span.line, info.value.span.column) == (2, 1)
+
+
+def test_fold_case_directives():
+    data = [d for d, _ in read_all("#!fold-case ABC #\\NewLine |Bar| #!no-fold-case Def")]
+    assert data == [Symbol("abc"), Char(10), Symbol("Bar"), Symbol("Def")]
+
+
+def test_a_script_s_interpreter_line_is_skipped_only_at_the_start():
+    data = read_all("#!/usr/bin/env nablisp\n(display 1)\n", "s.scm")
+    assert [(write_string(d), s.line, s.column) for d, s in data] == [("(display 1)", 2, 1)]
+    assert [d for d, _ in read_all("#! /bin/nablisp -q\n42")] == [42]
+    with pytest.raises(ReadError, match="unknown directive"):
+        read_all("1\n#!/usr/bin/env nablisp\n")
+
+
+def test_bytevector_literals():
+    value = read_one("#u8(0 1 #xff)")
+    assert value.__class__ is bytearray and value == bytearray([0, 1, 255])
+    assert write_string(value) == "#u8(0 1 255)"
+    assert write_string(make_list([bytearray(), bytearray(b"\x07")])) == "(#u8() #u8(7))"
+    for bad in ["#u8(256)", "#u8(-1)", "#u8(1.0)", "#u8(a)", "#u8(#t)", "#u8(1 . 2)"]:
+        with pytest.raises(ReadError):
+            read_all(bad)
+
+
+def test_symbols_are_written_with_bars_when_they_need_them():
+    cases = {".": "|.|", "": "||", "a b": "|a b|", "a|b": "|a\\|b|", "\\123": "|\\\\123|",
+             "123": "|123|", "1x": "|1x|", "+i": "|+i|", "-inf.0": "|-inf.0|", "+NaN.0abc": "|+NaN.0abc|",
+             "tab\t": "|tab\\t|", "nul\0": "|nul\\x0;|", "a": "a", "...": "...", "+": "+", "-in": "-in",
+             "λx": "λx", "a.b": "a.b", "#foo": "|#foo|"}
+    for name, text in cases.items():
+        assert write_string(Symbol(name)) == text, name
+        assert read_one(text) is Symbol(name)
+
+
+def test_chars_and_strings_reject_what_is_not_a_unicode_scalar_value():
+    for bad in [r"#\xD800", r'"\xDFFF;"', r"|\x110000;|", r'"\x;"']:
+        with pytest.raises(ReadError):
+            read_all(bad)
+
+
+def test_complex_numbers_are_refused_by_name():
+    for text in ["1+2i", "+i", "-2.5i", "1@2", "+inf.0i", "#x10+11i"]:
+        with pytest.raises(ReadError, match="complex numbers are not supported"):
+            read_all(text)
+    for name in ["a-i", "abc+i", "-in", "x@y"]:
+        assert read_one(name) is Symbol(name)
+
+
+def test_write_shared_and_write_simple():
+    from nablisp.lang.printer import CircularDatumError, write_shared_string, write_simple_string
+    shared = make_list([1])
+    pair = make_list([shared, shared])
+    assert write_string(pair) == "((1) (1))"
+    assert write_shared_string(pair) == "(#0=(1) #0#)"
+    assert write_simple_string(pair) == "((1) (1))"
+    cycle = read_one("#0=(1 . #0#)")
+    assert write_shared_string(cycle) == "#0=(1 . #0#)"
+    with pytest.raises(CircularDatumError):
+        write_simple_string(cycle)
+
+
+def test_open_brackets_for_indenting():
+    assert open_brackets("(define (f x)\n  (let ((y") == 4
+    assert open_brackets('(a "(((') == 1
+    assert open_brackets("(a) (b)") == 0
+    assert open_brackets("#(1 #u8(2") == 2
+    assert not is_complete("'")
+    assert not is_complete("(a #;")
+    assert is_complete("(a))")

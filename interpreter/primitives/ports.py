@@ -16,8 +16,9 @@ import weakref
 
 from ...ad.tags import plain
 from ...lang.datum import EOF, Char, EofObject
-from ...lang.printer import display_string, write_string
-from ...lang.reader import ReadError, read_all
+from ...lang.printer import (CircularDatumError, display_string, write_shared_string,
+                              write_simple_string, write_string)
+from ...lang.reader import Reader, ReadError
 from ..errors import ErrorObject, SchemeError, fail
 from ..files import file_error
 from ..runtime import Parameter, apply_procedure, check_procedure
@@ -123,6 +124,8 @@ class InputPort(Port):
         self.exhausted = stream is None
         self.open = True
         self.name = name
+        self.line_base = 0          # lines dropped from the front of the buffer (for `read`)
+        self.fold_case = False      # set by #!fold-case in what `read` read
 
     def _fill(self) -> bool:
         if self.exhausted:
@@ -134,6 +137,7 @@ class InputPort(Port):
         if not line:
             self.exhausted = True
             return False
+        self.line_base += self.buffer.count("\n", 0, self.position)
         self.buffer = self.buffer[self.position:] + line
         self.position = 0
         return True
@@ -315,14 +319,25 @@ def display(value, port=None):
     _output(port, "display").write(value if value.__class__ is str else display_string(value))
 
 
-@define("write", "write-shared")
+@define("write")
 def write(value, port=None):
     _output(port, "write").write(write_string(value))
 
 
+@define("write-shared")
+def write_shared(value, port=None):
+    _output(port, "write-shared").write(write_shared_string(value))
+
+
 @define("write-simple")
 def write_simple(value, port=None):
-    _output(port, "write-simple").write(write_string(value))
+    out = _output(port, "write-simple")
+    try:
+        text = write_simple_string(value)
+    except CircularDatumError:
+        fail("write-simple: the datum is circular, and written without labels it never ends "
+             "(write and write-shared label it)")
+    out.write(text)
 
 
 @define("newline")
@@ -414,21 +429,27 @@ def char_ready(port=None):
 @define("read")
 def read(port=None):
     source = _input(port, "read")
-    text = source.rest()
+    if not source.open:
+        fail("read: the port is closed")
+    cut = source.buffer.rfind("\n", 0, source.position) + 1 if source.stream is not None else 0
+    if cut:
+        # a stream's buffer keeps only the lines still being read (string ports keep their text)
+        source.line_base += source.buffer.count("\n", 0, cut)
+        source.buffer, source.position = source.buffer[cut:], source.position - cut
+    more = None
+    if not source.exhausted:
+        def more():
+            line = source.stream.readline()
+            source.exhausted = not line
+            return line
+    reader = Reader(source.buffer, source.name, source.position, more, spans=False,
+                    fold_case=source.fold_case, first_line=source.line_base + 1)
     try:
-        data = read_all(text, source.name)
+        return reader.read()
     except ReadError as error:
-        raise SchemeError(ErrorObject(f"read: {error.message}", (), kind="read")) from None
-    if not data:
-        return EOF
-    # Put back what follows the first datum: re-read lazily by keeping the text.
-    first, span = data[0]
-    if len(data) > 1:
-        next_span = data[1][1]
-        lines = text.split("\n")
-        offset = sum(len(line) + 1 for line in lines[:next_span.line - 1]) + next_span.column - 1
-        source.buffer, source.position = text[offset:], 0
-    return first
+        raise SchemeError(ErrorObject(f"read: {error.span}: {error.message}", (), kind="read")) from None
+    finally:
+        source.buffer, source.position, source.fold_case = reader.text, reader.position, reader.fold_case
 
 
 @define("eof-object")
