@@ -112,7 +112,24 @@ class OutputPort(Port):
         return self.describe("output-port", "string-output-port")
 
 
-class InputPort(Port):
+class BufferedInput(Port):
+    """An input port's buffer: ``buffer[position:]`` is what has been fetched and not yet read
+    (text or bytes); ``_fill`` fetches more and says whether it found any."""
+
+    def peek(self):
+        while self.position >= len(self.buffer):
+            if not self._fill():
+                return EOF
+        return self.buffer[self.position]
+
+    def take(self):
+        item = self.peek()
+        if item is not EOF:
+            self.position += 1
+        return item
+
+
+class InputPort(BufferedInput):
     """Textual input: from a string, or line by line from a Python stream (standard input, a
     file)."""
 
@@ -142,17 +159,7 @@ class InputPort(Port):
         self.position = 0
         return True
 
-    def peek(self):
-        while self.position >= len(self.buffer):
-            if not self._fill():
-                return EOF
-        return self.buffer[self.position]
-
-    def read_char(self):
-        char = self.peek()
-        if char is not EOF:
-            self.position += 1
-        return char
+    read_char = BufferedInput.take
 
     def read_line(self):
         out = []
@@ -175,7 +182,7 @@ class InputPort(Port):
         return self.describe("input-port", "string-input-port")
 
 
-class BinaryInputPort(Port):
+class BinaryInputPort(BufferedInput):
     """Binary input: from a bytevector, or in blocks from a Python stream (a file)."""
 
     BLOCK = 65536
@@ -202,17 +209,7 @@ class BinaryInputPort(Port):
         self.position = 0
         return True
 
-    def peek(self):
-        while self.position >= len(self.buffer):
-            if not self._fill():
-                return EOF
-        return self.buffer[self.position]
-
-    def read_byte(self):
-        byte = self.peek()
-        if byte is not EOF:
-            self.position += 1
-        return byte
+    read_byte = BufferedInput.take
 
     def read(self, count: int) -> bytes:
         """Up to ``count`` bytes: fewer only at the end of the input."""
