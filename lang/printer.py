@@ -12,7 +12,7 @@ import math
 import re
 from fractions import Fraction
 
-from .datum import Char, MutableString, Nil, Pair, Symbol
+from .datum import Char, MultipleValues, MutableString, Nil, Pair, Symbol
 
 CHAR_WRITE_NAMES = {7: "alarm", 8: "backspace", 127: "delete", 27: "escape", 10: "newline",
                     0: "null", 13: "return", 32: "space", 9: "tab"}
@@ -100,6 +100,10 @@ def atom_to_string(value, write: bool) -> str:
         return "#u8(" + " ".join(map(str, value)) + ")"
     if value is None:
         return "#<unspecified>"
+    if cls is MultipleValues:
+        # only reaches a printer through a mistake (a single-value context given several), so
+        # the text says what it is rather than pretending to be one datum
+        return "#<values" + "".join(" " + to_string(item, write) for item in value) + ">"
     custom = getattr(value, "scheme_repr", None)
     if custom is not None:
         return custom(write)

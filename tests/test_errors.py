@@ -32,6 +32,10 @@ def error_of(interp, source, filename="t.scm") -> NablispError:
     ("(5 3)", "t.scm:1:1: error: not a procedure: an integer cannot be applied"),
     ("(apply car '(1 2))", "t.scm:1:1: error: car: expected 1 argument, got 2"),
     ("(exact +inf.0)", "t.scm:1:1: error: exact: +inf.0 has no exact representation"),
+    # several values where one is expected: an error that shows them, never "#<MultipleValues>"
+    ("(write (exact-integer-sqrt 17))", "t.scm:1:1: error: write: expected one value, got 2 values: 4 1"),
+    ("(display (values))", "t.scm:1:1: error: display: expected one value, got 0 values"),
+    ("(car (values 1 \"a\"))", 't.scm:1:1: error: car: expected a pair, got #<values 1 "a">'),
     # a prelude procedure's complaint is located at the user's call, not inside the prelude
     ("(define (f n)\n  (list (iota n)))\n(f -1)",
      "t.scm:2:9: error: iota: expected an exact non-negative integer, got -1"),

@@ -15,7 +15,7 @@ import sys
 import weakref
 
 from ...ad.tags import plain
-from ...lang.datum import EOF, Char, EofObject
+from ...lang.datum import EOF, Char, EofObject, MultipleValues
 from ...lang.printer import (CircularDatumError, display_string, write_shared_string,
                               write_simple_string, write_string)
 from ...lang.reader import Reader, ReadError
@@ -311,23 +311,35 @@ BUILTIN_PARAMETERS = {"current-output-port": CURRENT_OUTPUT, "current-error-port
                       "current-input-port": CURRENT_INPUT}
 
 
+def _one_value(who: str, value):
+    """Several values where one is expected are an error, as in Racket (Guile would print the
+    first): `(write (exact-integer-sqrt 17))` otherwise writes an object that is no datum."""
+    if value.__class__ is MultipleValues:
+        fail(f"{who}: expected one value, got {len(value)} values"
+             + (f": {write_string(value)[len('#<values '):-1]}" if value else ""))
+
+
 @define("display")
 def display(value, port=None):
+    _one_value("display", value)
     _output(port, "display").write(value if value.__class__ is str else display_string(value))
 
 
 @define("write")
 def write(value, port=None):
+    _one_value("write", value)
     _output(port, "write").write(write_string(value))
 
 
 @define("write-shared")
 def write_shared(value, port=None):
+    _one_value("write-shared", value)
     _output(port, "write-shared").write(write_shared_string(value))
 
 
 @define("write-simple")
 def write_simple(value, port=None):
+    _one_value("write-simple", value)
     out = _output(port, "write-simple")
     try:
         text = write_simple_string(value)
