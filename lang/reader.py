@@ -46,7 +46,7 @@ class ReadError(Exception):
 # nablisp adds [ ] and the abbreviation marks, so that `'a'b` is two quoted symbols.
 
 _DELIMITER = "\\s()\\[\\]\";'`,|"
-_ATMOSPHERE = re.compile(r"(?:\s+|;[^\n]*)+")
+_ATMOSPHERE = re.compile(r"(?:\s+|;[^\n\r]*)+")      # R7RS ends a line at \n, \r\n or a lone \r
 _ATOM = re.compile(f"[^{_DELIMITER}]+")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BAR_SYMBOL = re.compile(r"\|[^|\\]*(?:\\.[^|\\]*)*\|", re.S)

@@ -70,6 +70,8 @@ def test_comments():
     assert [d for d, _ in read_all("#| block #| nested |# still |# 3")] == [3]
     assert write_string(read_one("(1 #;(hidden) 2 #; 3)")) == "(1 2)"
     assert [d for d, _ in read_all("#;#;1 2 3")] == [3]
+    # a line comment ends at any R7RS line ending: \n, \r\n or a lone \r (old Mac text)
+    assert [d.name for d, _ in read_all("yes; this \nbut;\r\n this is;too\rnot")] == ["yes", "but", "this", "is", "not"]
 
 
 def test_spans():
