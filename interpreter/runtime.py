@@ -156,13 +156,15 @@ def parameterize(parameters, values, body):
 
 class Promise:
     """`delay`, `delay-force` and `make-promise`, with R7RS's iterative forcing (no stack growth
-    for a chain of delay-force)."""
+    for a chain of delay-force).  The state lives in a box that forcing shares between a
+    delay-force promise and the promise its body returned, as R7RS's reference implementation
+    does: a promise forced by way of another is forced once, not once per way."""
 
-    __slots__ = ("done", "value")
+    __slots__ = ("box",)
 
     def __init__(self, done: bool, value):
-        self.done = done
-        self.value = value     # the result, or a thunk that yields a value or another promise
+        # [done, value]: the result, or a thunk that yields a value or another promise
+        self.box = [done, value]
 
     def scheme_repr(self, write: bool) -> str:
         return "#<promise>"
@@ -175,15 +177,18 @@ def make_promise(value):
 def force(promise):
     if not isinstance(promise, Promise):
         return promise
-    while not promise.done:
-        inner = apply_procedure(promise.value, ())
-        if promise.done:
+    box = promise.box
+    while not box[0]:
+        inner = apply_procedure(box[1], ())
+        box = promise.box
+        if box[0]:                        # forced meanwhile, by the thunk itself (reentrantly)
             break
         if isinstance(inner, Promise):
-            promise.done, promise.value = inner.done, inner.value
+            box[0], box[1] = inner.box
+            inner.box = box
         else:
-            promise.done, promise.value = True, inner
-    return promise.value
+            box[0], box[1] = True, inner
+    return box[1]
 
 
 def lazy_promise(thunk):          # delay-force

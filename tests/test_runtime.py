@@ -185,3 +185,31 @@ def test_sort_errors_and_escapes():
     assert interp.eval("(sort (iota 100000 99999 -1) <)") == list(range(100000))
     assert interp.eval("(length (sort (map (lambda (i) (modulo (* i 7919) 10007)) (iota 50000)) "
                        "(lambda (a b) (< a b))))") == 50000
+
+
+
+def test_a_promise_forced_through_a_chain_of_delay_force_runs_once(interp):
+    # SRFI 45 / R7RS reference semantics: forcing t forces s and r, which are then done
+    assert interp.eval("""
+      (let ((n 100))
+        (define r (delay (begin (set! n (+ n 1)) 1)))
+        (define s (delay-force r))
+        (define t (delay-force s))
+        (let* ((result1 (force t)) (result2 (force r)) (result3 (force s)))
+          (list result1 result2 result3 n)))""") == [1, 1, 1, 101]
+    # a stream's cells are computed once however many times the stream is walked
+    assert interp.eval("""
+      (let ((n 100))
+        (define (stream-drop s index)
+          (delay-force (if (zero? index) s (stream-drop (cdr (force s)) (- index 1)))))
+        (define (ones) (delay (begin (set! n (+ n 1)) (cons 1 (ones)))))
+        (define s (ones))
+        (let* ((result1 (car (force (stream-drop s 4))))
+               (result2 (car (force (stream-drop s 4)))))
+          (list result1 result2 n)))""") == [1, 1, 105]
+
+
+def test_a_long_delay_force_chain_is_forced_in_constant_stack(interp):
+    assert interp.eval("""
+      (define (loop n) (delay-force (if (= n 0) (delay 'done) (loop (- n 1)))))
+      (force (loop 100000))""").name == "done"
