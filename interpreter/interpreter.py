@@ -208,9 +208,9 @@ class Interpreter:
                 raise translated from None
             raise translated from error
 
-    def load(self, path, program: bool = False) -> object:
-        """Evaluate the file at ``path`` in the default environment; as a program (``program``:
-        see `run_program`) for a script."""
+    def load(self, path, program: bool = False, env: Environment | None = None) -> object:
+        """Evaluate the file at ``path`` in ``env`` (the default environment when None); as a
+        program (``program``: see `run_program`) for a script."""
         path = Path(path)
         try:
             source = files.read_text(path)
@@ -224,7 +224,15 @@ class Interpreter:
             raise SchemeError(ErrorObject(f"load: {str(path)!r} is not a valid file name", kind="file")) from None
         self.loading.append(path.resolve())
         try:
-            return self.run_program(source, str(path)) if program else self.evaluate(source, str(path))
+            if program:
+                return self.run_program(source, str(path))
+            if env is None:
+                return self.evaluate(source, str(path))
+            try:
+                data = read_all(source, str(path))
+            except ReadError as error:
+                raise SchemeReadError(error.message, error.span) from None
+            return self.run_nodes(self._compile_in(env, data))
         finally:
             self.loading.pop()
 

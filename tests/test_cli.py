@@ -119,6 +119,34 @@ def test_load_is_relative_to_the_loading_file(tmp_path):
     assert (result.returncode, result.stdout) == (0, "helped")
 
 
+def test_load_of_a_relative_name_looks_in_the_current_directory_first(tmp_path):
+    # R7RS programs (Larceny's test suite among them) name files relative to where they run
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "part.scm").write_text("(define (part) 'from-cwd)")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "main.scm").write_text(
+        '(load "data/part.scm") (display (part))')
+    result = run([str(tmp_path / "run" / "main.scm")], cwd=str(tmp_path))
+    assert (result.returncode, result.stdout) == (0, "from-cwd")
+
+
+def test_load_into_an_environment(tmp_path):
+    (tmp_path / "part.scm").write_text("(define shown (max 3 9)) (display shown)")
+    (tmp_path / "main.scm").write_text(
+        "(import (scheme base) (scheme load) (scheme eval) (scheme repl) (scheme write))\n"
+        "(define (poor-max . xs) 42)\n"
+        "(load \"part.scm\" (environment '(except (scheme base) max) '(scheme write)\n"
+        "                                 '(rename (only (scheme base) min) (min max))))\n"
+        "(newline)\n"
+        "(load \"part.scm\" (interaction-environment))\n"
+        "(newline)\n"
+        "(display (eval 'shown (interaction-environment)))\n"
+        "(load \"part.scm\" 'not-an-environment)\n")
+    result = run([str(tmp_path / "main.scm")], cwd=str(tmp_path))
+    assert result.stdout == "3\n9\n9"
+    assert "load: expected an environment, got not-an-environment" in result.stderr
+
+
 def test_deep_recursion_works_in_scripts(tmp_path):
     script = tmp_path / "deep.scm"
     script.write_text("""

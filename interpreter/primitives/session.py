@@ -50,10 +50,17 @@ def session_primitives(interp) -> dict:
             filename = str(filename)
         if filename.__class__ is not str:
             fail(f"load: expected a file name (a string), got {write_string(filename)}")
+        if env is not None and env.__class__ is not Environment:
+            fail(f"load: expected an environment, got {write_string(env)}")
         path = Path(filename)
-        if not path.is_absolute() and interp.loading:
-            path = interp.loading[-1].parent / path
-        interp.load(path)
+        # A relative name means what it means to open-input-file (the current directory, as in
+        # chibi and Racket); failing that, the file beside the one being loaded (as in Guile),
+        # which lets a script load its neighbours from wherever it is run.
+        if not path.is_absolute() and interp.loading and not files.is_file(path):
+            beside = interp.loading[-1].parent / path
+            if files.is_file(beside):
+                path = beside
+        interp.load(path, env=env)
 
     def with_exception_handler(handler, thunk):
         runtime.check_procedure("with-exception-handler", handler)
