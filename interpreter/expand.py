@@ -8,11 +8,11 @@ Derived forms (let, cond, do, quasiquote, …) live in derived.py.
 
 from __future__ import annotations
 
-from ..lang.datum import Nil, Pair, Span, Symbol, make_pair
+from ..lang.datum import Nil, Pair, Span, Symbol, UnsupportedNumber, make_pair
 from ..lang.printer import write_string
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
-from .errors import SchemeSyntaxError
+from .errors import SchemeSyntaxError, fail
 from .libraries import Environment
 from .syntax_rules import Alias, Macro, base_symbol, is_identifier, strip
 
@@ -184,6 +184,8 @@ class Expander:
                 if cls is _NamedLambda:
                     return self.make_lambda(x.formals, elements(x.body, "define", span), scope,
                                             x.span, x.name)
+                if cls is UnsupportedNumber:
+                    return unsupported_number(x, span)
                 return Const(strip(x) if cls is list else x, span)
             span = span_of(x, span)
             head = x.car
@@ -327,10 +329,14 @@ class Expander:
             items = elements(spec, "syntax-rules", span)
             if binding.name != "syntax-rules":
                 raise SchemeSyntaxError(f"{binding.name} is not supported; use syntax-rules", span)
-            ellipsis = Symbol("...")
+            ellipsis, custom_ellipsis = Symbol("..."), False
             if len(items) >= 2 and is_identifier(items[1]):
-                ellipsis = base_symbol(items[1])
+                ellipsis, custom_ellipsis = items[1], True
                 items = items[1:]
+            elif self.resolve(ellipsis, scope).__class__ is Variable:
+                # `...` bound as a variable where the macro is defined is that variable, not an
+                # ellipsis (as in chibi and Larceny)
+                ellipsis = None
             if len(items) < 2 or (items[1] is not Nil and items[1].__class__ is not Pair):
                 raise SchemeSyntaxError("syntax-rules: expected a list of literals", span)
             literals = elements(items[1], "syntax-rules literals", span)
@@ -342,7 +348,8 @@ class Expander:
                 rules.append((parts[0].cdr, parts[1]))
             # at the top level, the environment itself: a macro exported by a library or the
             # prelude means its names there, wherever it is used
-            return Macro(name, ellipsis, literals, rules, scope if scope is not None else self.env, span)
+            return Macro(name, ellipsis, literals, rules, scope if scope is not None else self.env, span,
+                         custom_ellipsis)
         if binding.__class__ is Macro and spec.__class__ is not Pair:
             return binding
         if is_identifier(spec):
@@ -401,6 +408,17 @@ def _quote(ex: Expander, form, scope, span):
     if len(items) != 2:
         raise SchemeSyntaxError("quote: expected exactly one datum", span)
     return Const(strip(items[1]), span)
+
+
+def unsupported_number(number: UnsupportedNumber, span) -> Node:
+    """Code that fails when run, not when read: the literal may sit in code that never runs.
+    Quoted, it stays a datum that writes as it was read (test suites quote the expressions
+    they report), which no numeric procedure accepts."""
+    return Call(Const(_fail_unsupported_number, span), [Const(number.text, span)], span)
+
+
+def _fail_unsupported_number(text):
+    fail(f"complex numbers are not supported: {text}")
 
 
 @special("if")

@@ -102,10 +102,15 @@ class EllipsisMatch:
 
 
 class Macro:
-    def __init__(self, name: str, ellipsis, literals: list, rules: list, env, span):
+    def __init__(self, name: str, ellipsis, literals: list, rules: list, env, span,
+                 custom_ellipsis: bool = False):
         self.name = name
-        # A literal spelled like the ellipsis takes priority: then nothing is an ellipsis.
-        if ellipsis is not None and any(base_symbol(literal) is ellipsis for literal in literals):
+        # The default ellipsis is any `...`, however many macros renamed it.  A custom one, like
+        # a literal, is the very identifier written: a macro-writing macro can then pass its
+        # user's `...` in as a literal beside an ellipsis `...` of its own (Petrofsky's case).
+        self.ellipsis_by_name = not custom_ellipsis
+        # A literal that is the ellipsis takes priority: then nothing is an ellipsis.
+        if any(self._same_as_ellipsis(literal, ellipsis) for literal in literals):
             ellipsis = None
         self.ellipsis = ellipsis
         self.literals = literals
@@ -181,8 +186,13 @@ class Macro:
 
     # -- matching ------------------------------------------------------------------------------
 
+    def _same_as_ellipsis(self, value, ellipsis) -> bool:
+        if self.ellipsis_by_name:
+            return is_identifier(value) and base_symbol(value) is ellipsis
+        return value is ellipsis
+
     def _is_ellipsis(self, value) -> bool:
-        return self.ellipsis is not None and is_identifier(value) and base_symbol(value) is self.ellipsis
+        return self.ellipsis is not None and self._same_as_ellipsis(value, self.ellipsis)
 
     def _match(self, pattern, form, bindings, denotes) -> bool:
         if is_identifier(pattern):

@@ -182,6 +182,20 @@ class DefaultObject:
 DEFAULT = DefaultObject()
 
 
+class UnsupportedNumber:
+    """A complex-number literal in program text.  nablisp has no complex numbers, but a program
+    may still mention one where it never runs (a `cond-expand` branch for implementations that
+    have them, as R7RS test suites do), so the reader keeps it and evaluating it is the error."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def scheme_repr(self, write: bool) -> str:
+        return self.text
+
+
 class MultipleValues(tuple):
     """The result of `(values a b …)` with other than one value."""
 

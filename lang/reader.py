@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .datum import EOF, Char, Nil, Pair, Span, Symbol, make_pair
+from .datum import EOF, Char, Nil, Pair, Span, Symbol, UnsupportedNumber, make_pair
 
 CHAR_NAMES = {
     "alarm": 7, "backspace": 8, "delete": 127, "escape": 27, "newline": 10, "null": 0,
@@ -398,7 +398,7 @@ class Reader:
         if self.fold_case:
             token = token.casefold()
         try:
-            return parse_atom(token, None)
+            return parse_atom(token, None, self.program)
         except ReadError as error:
             raise self._error(error.message, start, start + len(token)) from None
 
@@ -711,8 +711,9 @@ def _parse_real(text: str, radix: int):
     return None
 
 
-def parse_atom(text: str, span: Span | None):
-    """The number, boolean or symbol an atom token denotes."""
+def parse_atom(text: str, span: Span | None, program: bool = False):
+    """The number, boolean or symbol an atom token denotes; in a ``program``, a complex literal
+    is kept as an UnsupportedNumber, an error only if it is evaluated."""
     if text[0] not in _NUMBER_STARTS:
         return Symbol(text)
     try:
@@ -728,6 +729,8 @@ def parse_atom(text: str, span: Span | None):
         if lowered in ("#f", "#false"):
             return False
     if _COMPLEX.fullmatch(text):
+        if program:
+            return UnsupportedNumber(text)
         raise ReadError(f"complex numbers are not supported: {text}", span)
     if text[0] == "#":
         if len(text) > 1 and text[1].lower() in "xbodei":

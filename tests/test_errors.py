@@ -137,3 +137,17 @@ def test_guard_sees_primitive_and_arity_errors(interp):
         "car: expected a pair, got 1"
     assert interp.eval("(guard (e ((error-object? e) (error-object-message e))) ((lambda (x) x)))") == \
         "lambda: too few arguments (1 missing)"
+
+
+def test_a_complex_literal_is_an_error_only_where_it_is_evaluated(interp):
+    # R7RS suites guard complex cases with cond-expand; the rest of the file must still run
+    assert interp.eval("(cond-expand (exact-complex (complex? 3+4i)) (else 'skipped))").name == "skipped"
+    assert interp.eval("(define (later)\n  (* 2 1+2i))\n'defined", "lib.scm").name == "defined"
+    assert error_of(interp, "\n(later)").located().startswith(
+        "lib.scm:2:3: error: complex numbers are not supported: 1+2i")
+    # quoted, it is a datum that writes as it was read (suites quote what they report), and no
+    # numeric procedure takes it
+    assert interp.eval("(let ((p (open-output-string))) (write '(real? 2-i) p) (get-output-string p))") \
+        == "(real? 2-i)"
+    assert error_of(interp, "(+ 1 (cadr '(x 2-i)))").located().startswith(
+        "t.scm:1:1: error: +: expected a number, got 2-i")

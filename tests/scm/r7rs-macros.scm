@@ -95,3 +95,23 @@
 (check (let ((p (delay 1))) (eq? p (make-promise p))) => #t)
 (check (force (make-promise (make-promise 5))) => 5)
 (check (force 7) => 7)
+
+;; A custom ellipsis is the identifier written, so a macro-writing macro can take its user's
+;; `...` as a literal beside an ellipsis of its own (Al Petrofsky's case, Larceny's suite)
+(check (let-syntax
+           ((m (syntax-rules ::: ()
+                 ((m dots)
+                  (let-syntax ((n (syntax-rules ... (dots)
+                                    ((n dots ...) 1))))
+                    (n dots))))))
+         (m ...))
+       => 1)
+;; `...` bound as a variable is no ellipsis in a syntax-rules inside that binding
+(check (let ((... 19))
+         (define-syntax bar (syntax-rules () ((bar x y ...) (list y x ...))))
+         (bar 1 2 3))
+       => '(2 1 3))
+(check (let ((... 19))
+         (define-syntax bar (syntax-rules () ((bar x y) (list y x ...))))
+         (bar 1 2))
+       => '(2 1 19))
