@@ -315,18 +315,37 @@ def _qq_form(value, name):
             and value.cdr.cdr is Nil)
 
 
+def _qq_operator(value, name):
+    """The operands of ``(name operand …)`` when ``value`` is that form, else None: R6RS lets
+    unquote and unquote-splicing take any number inside a list, `(a (unquote b c))` = (a b c)."""
+    if value.__class__ is Pair and is_keyword(value.car, name):
+        operands = list_to_python(value.cdr)
+        if operands is not None:
+            return operands
+    return None
+
+
 def _qq(ex: Expander, template, depth, scope, span):
     """(node, is_constant) for one quasiquote template at nesting ``depth``."""
-    if _qq_form(template, "unquote"):
-        if depth == 1:
-            return ex.expand(template.cdr.car, scope, span_of(template, span)), False
-        inner, constant = _qq(ex, template.cdr.car, depth - 1, scope, span)
-        return _qq_list(template, Symbol("unquote"), inner, constant, span)
-    if _qq_form(template, "quasiquote"):
-        inner, constant = _qq(ex, template.cdr.car, depth + 1, scope, span)
-        return _qq_list(template, Symbol("quasiquote"), inner, constant, span)
+    for name, change in (("unquote", -1), ("quasiquote", 1)):
+        operands = _qq_operator(template, name)
+        if operands is None:
+            continue
+        if depth + change > 0:
+            inner, constant = _qq(ex, template.cdr, depth + change, scope, span)
+            if constant:
+                return Const(strip(template), span), True
+            return Call(Const(_qq_cons), [Const(Symbol(name)), inner], span), False
+        if len(operands) != 1:
+            raise SchemeSyntaxError(f"unquote: expected one expression here, got {len(operands)} "
+                                    "(several are allowed only inside a list)", span_of(template, span))
+        return ex.expand(operands[0], scope, span_of(template, span)), False
+    if depth == 1 and _qq_operator(template, "unquote-splicing") is not None:
+        raise SchemeSyntaxError("unquote-splicing: allowed only inside a list or vector of a "
+                                "quasiquote template", span_of(template, span))
     if template.__class__ is Pair:
         parts = []          # (kind, node, constant) with kind "item" or "splice"
+        evaluated = False   # an (unquote) of no operands leaves no part, yet is not constant
         node = template
         tail = Nil
         while node.__class__ is Pair:
@@ -334,18 +353,25 @@ def _qq(ex: Expander, template, depth, scope, span):
                 tail = node
                 break
             element = node.car
-            if _qq_form(element, "unquote-splicing") and depth == 1:
-                parts.append(("splice", ex.expand(element.cdr.car, scope, span_of(element, span)), False))
-            elif _qq_form(element, "unquote-splicing"):
-                inner, constant = _qq(ex, element.cdr.car, depth - 1, scope, span)
-                parts.append(("item",) + _qq_list(element, Symbol("unquote-splicing"), inner, constant, span))
+            unquoted = _qq_operator(element, "unquote") if depth == 1 else None
+            spliced = _qq_operator(element, "unquote-splicing")
+            if unquoted is not None:
+                parts += [("item", ex.expand(e, scope, span_of(element, span)), False) for e in unquoted]
+                evaluated = True
+            elif spliced is not None and depth == 1:
+                parts += [("splice", ex.expand(e, scope, span_of(element, span)), False) for e in spliced]
+                evaluated = True
+            elif spliced is not None:
+                inner, constant = _qq(ex, element.cdr, depth - 1, scope, span)
+                parts.append(("item", Const(strip(element), span), True) if constant else
+                             ("item", Call(Const(_qq_cons), [Const(Symbol("unquote-splicing")), inner], span), False))
             else:
                 parts.append(("item",) + _qq(ex, element, depth, scope, span))
             node = node.cdr
         else:
             tail = node
         tail_node, tail_constant = _qq(ex, tail, depth, scope, span)
-        if tail_constant and all(constant for _, _, constant in parts):
+        if not evaluated and tail_constant and all(constant for _, _, constant in parts):
             return Const(strip(template), span), True
         result = tail_node
         for kind, part, _ in reversed(parts):
@@ -358,12 +384,6 @@ def _qq(ex: Expander, template, depth, scope, span):
             return Const(strip(template), span), True
         return Call(Const(_qq_vector), [inner], span), False
     return Const(strip(template), span), True
-
-
-def _qq_list(template, name, inner, constant, span):
-    if constant:
-        return Const(strip(template), span), True
-    return Call(Const(_qq_cons), [Const(name), Call(Const(_qq_cons), [inner, Const(Nil)], span)], span), False
 
 
 # -- procedures with several arities, multiple values -------------------------------------------
@@ -722,8 +742,10 @@ def _cond_expand(ex: Expander, form, scope, span):
     return syntax_list(keyword("begin"), *chosen_clause(ex, form, span), span=span)
 
 
-def included_data(form, span, fold_case: bool = False) -> list:
-    """The forms (datum, span) of the files an include names, relative to the including file."""
+def included_data(form, span, fold_case: bool = False, roots=()) -> list:
+    """The forms (datum, span) of the files an include names: relative to the including file,
+    or failing that to one of ``roots`` (the library search directories, the script's and the
+    current directory), where programs written for Larceny or chibi expect to find them."""
     items = elements(form, "include", span)
     what = base_symbol(form.car).name
     data = []
@@ -732,6 +754,8 @@ def included_data(form, span, fold_case: bool = False) -> list:
         if not isinstance(name, str):
             raise SchemeSyntaxError(f"{what}: expected file names (strings)", span)
         path = base / name
+        if not files.is_file(path):
+            path = next((root / name for root in roots if files.is_file(root / name)), path)
         try:
             text = files.read_text(path)
         except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
@@ -747,7 +771,7 @@ def included_data(form, span, fold_case: bool = False) -> list:
 
 @special("include", rewrites=True)
 def _include(ex: Expander, form, scope, span, fold_case: bool = False):
-    data = included_data(form, span, fold_case)
+    data = included_data(form, span, fold_case, ex.libraries.directories() if ex.libraries else ())
     return syntax_list(keyword("begin"), *(datum for datum, _ in data), span=span)
 
 

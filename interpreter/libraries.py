@@ -327,7 +327,7 @@ class Libraries:
                                for f in _items(declaration.cdr, "begin", where)]
             elif head in ("include", "include-ci", "include-library-declarations"):
                 from .derived import included_data
-                data = included_data(declaration, where, fold_case=head == "include-ci")
+                data = included_data(declaration, where, head == "include-ci", self.directories())
                 if head == "include-library-declarations":
                     declarations.extend(reversed(data))
                 else:

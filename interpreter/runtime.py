@@ -304,7 +304,31 @@ def guard_body(body, handler, to_condition):
         condition = to_condition(error)
         result = apply_procedure(handler, (condition,))
         if result is NO_CLAUSE_MATCHED:
+            rewind(error)
             raise
         return result
+
+
+def note_unwound(error: BaseException, before, after):
+    """Remember on a raise leaving a `dynamic-wind` that it left it, innermost first."""
+    try:
+        error.scheme_unwound.append((before, after))
+    except AttributeError:
+        try:
+            error.scheme_unwound = [(before, after)]
+        except AttributeError:      # an exception type that takes no attributes: nothing to redo
+            pass
+
+
+def rewind(error: BaseException):
+    """A guard none of whose clauses applies re-raises "in the dynamic environment of the
+    original call to raise" (R7RS 4.2.7): it re-enters the dynamic-winds the raise left and
+    leaves them again on the way out.  With escape-only continuations the raise point itself
+    cannot be resumed, but every before and after thunk runs as R7RS's reference guard runs it."""
+    unwound = getattr(error, "scheme_unwound", ())
+    for before, _ in reversed(unwound):
+        apply_procedure(before, ())
+    for _, after in unwound:
+        apply_procedure(after, ())
 
 

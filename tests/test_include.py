@@ -34,3 +34,19 @@ def test_include_ci_errors_name_the_form(tmp_path, source, message):
         Interpreter().eval(source, str(main))
     assert message in info.value.message
     assert info.value.kind == "syntax error"
+
+
+def test_a_library_includes_a_file_named_from_a_search_root(tmp_path, monkeypatch):
+    # Larceny's and chibi's suites write (include "tests/scheme/part.scm") in
+    # tests/scheme/lib.sld, a name relative to the library root rather than to the file
+    (tmp_path / "tests" / "scheme").mkdir(parents=True)
+    (tmp_path / "tests" / "scheme" / "part.scm").write_text("(define (part) 'included)\n")
+    (tmp_path / "tests" / "scheme" / "lib.sld").write_text(
+        '(define-library (tests scheme lib) (export part) (import (scheme base))\n'
+        '  (include "tests/scheme/part.scm"))\n')
+    elsewhere = tmp_path / "run"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    interp = Interpreter()
+    interp.libraries.search_path.append(tmp_path)
+    assert interp.eval("(import (tests scheme lib)) (part)").name == "included"

@@ -178,8 +178,9 @@ def dynamic_wind(before, thunk, after):
         if not request.emergency:
             apply_procedure(after, ())
         raise
-    except BaseException:
+    except BaseException as error:
         apply_procedure(after, ())
+        runtime.note_unwound(error, before, after)
         raise
     apply_procedure(after, ())
     return result

@@ -134,6 +134,14 @@
 (check (let ((name1 'x) (name2 'y)) `(a `(b ,,name1 ,',name2 d) e)) => '(a `(b ,x ,'y d) e))
 (check (quasiquote (list (unquote (+ 1 2)) 4)) => '(list 3 4))
 (check '(quasiquote (list (unquote (+ 1 2)) 4)) => '`(list ,(+ 1 2) 4))
+;; R6RS's unquote and unquote-splicing of several operands (or none) inside a list
+(check (let ((name 'foo)) `((unquote name name name))) => '(foo foo foo))
+(check (let ((name '(foo))) `((unquote-splicing name name name))) => '(foo foo foo))
+(check (let ((q '((append x y) (sqrt 9)))) ``(foo ,,@q)) => '`(foo (unquote (append x y) (sqrt 9))))
+(check (let ((x '(2 3)) (y '(4 5))) `(foo (unquote (append x y) (- 9)))) => '(foo (2 3 4 5) -9))
+(check `(a (unquote) (unquote-splicing) b) => '(a b))
+(check-error (quasiquote (unquote 1 2)) "several are allowed only inside a list")
+(check-error `,@(list 1) "unquote-splicing: allowed only inside a list")
 
 ;; 4.2.9 case-lambda
 (define range
@@ -234,3 +242,25 @@
 (check-error (let ((x 1.5) (y "y")) (list (note! 'left) (+ (* x x) y))) "expected a number")
 (check evaluated => '(left))
 (check (let ((x 2.0)) (let loop ((k 0) (acc '())) (if (= k 2) (reverse acc) (loop (+ k 1) (cons (* x (+ k 1.0)) acc))))) => '(2.0 4.0))
+
+;; 4.2.7: a guard none of whose clauses applies re-raises in the dynamic environment of the
+;; raise, so the dynamic-winds between are entered again and left again (Larceny's suite)
+(define guard-winds '())
+(check (guard (exn ((equal? exn 5) 'five))
+         (guard (exn ((equal? exn 6) 'six))
+           (dynamic-wind (lambda () (set! guard-winds (cons 'in guard-winds)))
+                         (lambda () (raise 5))
+                         (lambda () (set! guard-winds (cons 'out guard-winds))))))
+       => 'five)
+(check guard-winds => '(out in out in))
+(define nested-winds '())
+(define (note! x) (set! nested-winds (cons x nested-winds)))
+(check (guard (e (#t e))
+         (dynamic-wind (lambda () (note! 'a-in))
+                       (lambda () (guard (e ((equal? e 6) 'six))
+                                    (dynamic-wind (lambda () (note! 'b-in))
+                                                  (lambda () (raise 5))
+                                                  (lambda () (note! 'b-out)))))
+                       (lambda () (note! 'a-out))))
+       => 5)
+(check (reverse nested-winds) => '(a-in b-in b-out b-in b-out a-out))
