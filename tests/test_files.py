@@ -72,6 +72,13 @@ def test_line_endings_of_other_systems_read_as_newlines(interp, tmp_path):
                           '(read-char i))))').startswith('("one" "two" #<')
 
 
+def test_read_line_of_a_string_ends_at_every_r7rs_line_ending(interp):
+    assert scheme(interp, '(let ((p (open-input-string "a\\r\\nb\\rc\\n\\nd")))'
+                          '  (let loop ((acc (list)))'
+                          '    (let ((l (read-line p))) (if (eof-object? l) (reverse acc) (loop (cons l acc))))))') \
+        == '("a" "b" "c" "" "d")'
+
+
 def test_a_long_line_and_many_lines(interp, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("x" * 100_000 + "\n" + "y\n" * 5000, encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import re
 import weakref
 
 from ...ad.tags import plain
@@ -112,6 +113,9 @@ class OutputPort(Port):
         return self.describe("output-port", "string-output-port")
 
 
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
 class BufferedInput(Port):
     """An input port's buffer: ``buffer[position:]`` is what has been fetched and not yet read
     (text or bytes); ``_fill`` fetches more and says whether it found any."""
@@ -162,14 +166,22 @@ class InputPort(BufferedInput):
     read_char = BufferedInput.take
 
     def read_line(self):
+        """The text up to the next line ending — \n, \r\n or a lone \r (R7RS's three) — which
+        is read and dropped; found by searching the buffer, not char by char."""
         out = []
         while True:
-            char = self.read_char()
-            if char is EOF:
+            if self.position >= len(self.buffer) and not self._fill():
                 return "".join(out) if out else EOF
-            if char == "\n":
-                return "".join(out)
-            out.append(char)
+            match = _LINE_END.search(self.buffer, self.position)
+            if match is None:
+                out.append(self.buffer[self.position:])
+                self.position = len(self.buffer)
+                continue
+            out.append(self.buffer[self.position:match.start()])
+            self.position = match.end()
+            if match.group() == "\r" and self.peek() == "\n":    # a \r\n split between fills
+                self.position += 1
+            return "".join(out)
 
     def rest(self) -> str:
         while self._fill():
