@@ -967,7 +967,8 @@ def rationalize(x, y):
         x, y = inexact_of(x), inexact_of(y)
         if math.isinf(y) and math.isfinite(x):
             return 0.0
-        return math.nan if math.isnan(x) or math.isnan(y) else x
+        # every number lies within +inf.0 of +inf.0, so no one of them is the simplest
+        return math.nan if math.isnan(x) or math.isnan(y) or math.isinf(y) else x
     fx, fy = Fraction(x), abs(Fraction(y))
     low, high = fx - fy, fx + fy
     result = _simplest_between(low, high)

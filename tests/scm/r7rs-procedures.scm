@@ -111,6 +111,9 @@
 (check (round 7) => 7)
 (check (rationalize (exact .3) 1/10) => 1/3)
 (check (rationalize .3 1/10) => #i1/3)
+(check (nan? (rationalize +inf.0 +inf.0)) => #t)   ; every number is within +inf.0 of +inf.0
+(check (rationalize +inf.0 3) => +inf.0)
+(check (rationalize 3 +inf.0) => 0.0)
 (check-approx (exp 1) => 2.718281828459045)
 (check-approx (log 100 10) => 2.0)
 (check-approx (atan 1 1) => 0.7853981633974483)
