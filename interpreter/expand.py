@@ -58,11 +58,16 @@ class Scope:
 
 
 SPECIAL_FORMS: dict[str, tuple] = {}
+SPECIAL_FORM_DOCS: dict[str, tuple[str, str]] = {}   # name → (signature, paragraph)
 
 
-def special(name: str, definition: bool = False, rewrites: bool = False):
+def special(name: str, definition: bool = False, rewrites: bool = False,
+            signature: str | None = None, doc: str | None = None):
+    """Register a special form, with its documentation (documentation.py reads it)."""
     def register(handler):
         SPECIAL_FORMS[name] = (handler, definition, rewrites)
+        if doc is not None:
+            SPECIAL_FORM_DOCS[name] = (signature, doc)
         return handler
     return register
 
@@ -235,6 +240,11 @@ class Expander:
         inner = Scope(scope, node)
         node.params = [inner.bind(p, span) for p in required]
         node.rest = inner.bind(rest, span) if rest is not None else None
+        if len(body) > 1 and body[0].__class__ is str:
+            # Guile's and Emacs Lisp's docstring: a string literal first in a body with more
+            # after it, which evaluating would discard anyway
+            node.doc = body[0]
+            body = body[1:]
         node.body = self.expand_body(body, inner, span, "lambda")
         return node
 
