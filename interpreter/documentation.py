@@ -139,16 +139,22 @@ def scheme_signature(name: str, procedure) -> str:
     return "(" + " ".join([name] + names) + ")"
 
 
-def split_docstring(name: str, docstring: str):
-    """(signature or None, paragraph) of a docstring: a first line `(name …)` states the
-    signature."""
+def split_docstring(names, docstring: str):
+    """(signature or None, paragraph) of a docstring: a first line `(name …)`, for one of
+    ``names``, states the signature."""
     text = docstring.strip()
     first, _, rest = text.partition("\n")
     first = first.strip()
+    heads = "|".join(re.escape(name) for name in names)
     if first.startswith("(") and signature_forms(first) and \
-            all(re.match(r"\(" + re.escape(name) + r"[\s)]", form) for form in signature_forms(first)):
+            all(re.match(r"\((?:" + heads + r")[\s)]", form) for form in signature_forms(first)):
         return first, " ".join(rest.split())
     return None, " ".join(text.split())
+
+
+def renamed(signature: str, name: str) -> str:
+    """``signature`` with ``name`` at the head of every form (for another name of a procedure)."""
+    return " ".join(re.sub(r"^\(\S+?(?=[\s)])", lambda _: "(" + name, form) for form in signature_forms(signature))
 
 
 def procedure_documentation(procedure):
@@ -159,8 +165,10 @@ def procedure_documentation(procedure):
     if name is not None and BUILTINS.get(name) is procedure and name in DOCUMENTATION:
         return DOCUMENTATION[name][1]
     docstring = getattr(procedure, "__doc__", None)
-    if name and docstring and split_docstring(name, docstring)[0] is not None:
-        return split_docstring(name, docstring)[1]
+    if name and docstring:
+        signature, text = split_docstring([name], docstring)
+        if signature is not None:
+            return text
     return None
 
 
@@ -184,8 +192,7 @@ def documentation(interp, name: str) -> Documentation | None:
     if not user and BUILTINS.get(name) is value and documented in DOCUMENTATION:
         signature, text = DOCUMENTATION[documented]
         if documented != name:
-            signature = " ".join(re.sub(r"^\(" + re.escape(documented) + r"(?=[\s)])", "(" + name, form)
-                                 for form in signature_forms(signature))
+            signature = renamed(signature, name)
         return Documentation(name, "procedure", signature, text, "built in",
                              documented if documented != name else None, signature_arity(signature))
     if not user and documented in DOCUMENTATION:      # a parameter or a session primitive
@@ -195,7 +202,7 @@ def documentation(interp, name: str) -> Documentation | None:
                              documented if documented != name else None, signature_arity(signature))
     if is_compiled(value):
         docstring = getattr(value, "__doc__", None)
-        signature, text = split_docstring(name, docstring) if docstring else (None, None)
+        signature, text = split_docstring([name], docstring) if docstring else (None, None)
         signature = signature or scheme_signature(name, value)
         origin = "from the prelude" if not user else _where(interp, value)
         return Documentation(name, "procedure", signature, text, origin, None,
@@ -203,16 +210,14 @@ def documentation(interp, name: str) -> Documentation | None:
     if callable(value) and value.__class__ is not Parameter:
         own = getattr(value, "__name__", name)
         docstring = getattr(value, "__doc__", None)
-        signature, text = split_docstring(own, docstring) if docstring else (None, None)
+        signature, text = split_docstring([name, own], docstring) if docstring else (None, None)
+        origin = "built in" if not user else "written in Python"
         if signature is None:
-            text = None             # a Python docstring that is not written for nablisp users
-        elif own != name:
-            alias_of = own if own in interp.globals and interp.globals[own] is value else None
-            signature = re.sub(r"^\(" + re.escape(own) + r"(?=[\s)])", "(" + name, signature)
-            return Documentation(name, "procedure", signature, text, "built in" if not user else "Python",
-                                 alias_of, signature_arity(signature))
-        return Documentation(name, "procedure", signature, text, "built in" if not user else "Python",
-                             None, signature_arity(signature) if signature else code_arity(value))
+            # a Python docstring that is not written for nablisp's users
+            return Documentation(name, "procedure", None, None, origin, None, code_arity(value))
+        alias_of = own if own != name and interp.globals.get(own) is value else None
+        return Documentation(name, "procedure", renamed(signature, name), text, origin, alias_of,
+                             signature_arity(signature))
     kind = "parameter" if value.__class__ is Parameter else "variable"
     return Documentation(name, kind, None, None, "built in" if not user else "defined by you")
 
