@@ -252,7 +252,8 @@ def describe(interp, name: str, width: int = 78) -> str:
     if entry.signature:
         lines += ["  " + form for form in signature_forms(entry.signature)]
     if entry.text:
-        lines += textwrap.wrap(entry.text, width, initial_indent="  ", subsequent_indent="  ")
+        lines += textwrap.wrap(entry.text, width, initial_indent="  ", subsequent_indent="  ",
+                               break_on_hyphens=False, break_long_words=False)
     elif entry.kind == "procedure" and entry.origin not in ("built in", "from the prelude"):
         lines.append('  No documentation: a string first in its body documents it, as in '
                      '(define (f x) "What f does." body).')
