@@ -52,7 +52,7 @@ class Documentation:
         """The first sentence of the paragraph."""
         if not self.text:
             return ""
-        match = re.match(r"(.+?[.!?])(\s|$)", self.text)
+        match = re.match(r"(.+?\.)(\s|$)", self.text)     # "?" ends names (eqv?), not sentences
         return match.group(1) if match else self.text
 
 
@@ -219,7 +219,7 @@ def documentation(interp, name: str) -> Documentation | None:
         return Documentation(name, "procedure", renamed(signature, name), text, origin, alias_of,
                              signature_arity(signature))
     kind = "parameter" if value.__class__ is Parameter else "variable"
-    return Documentation(name, kind, None, None, "built in" if not user else "defined by you")
+    return Documentation(name, kind, None, None, "built in" if not user else "")
 
 
 def _where(interp, value) -> str:
@@ -248,15 +248,15 @@ def describe(interp, name: str, width: int = 78) -> str:
     head += f", {entry.origin}" if entry.origin else ""
     if entry.alias_of:
         head += f" (another name for {entry.alias_of})"
-    lines = [head + "."]
+    lines = [head if entry.kind == "variable" else head + "."]
     if entry.signature:
         lines += ["  " + form for form in signature_forms(entry.signature)]
     if entry.text:
         lines += textwrap.wrap(entry.text, width, initial_indent="  ", subsequent_indent="  ",
                                break_on_hyphens=False, break_long_words=False)
     elif entry.kind == "procedure" and entry.origin not in ("built in", "from the prelude"):
-        lines.append('  No documentation: a string first in its body documents it, as in '
-                     '(define (f x) "What f does." body).')
+        lines += ["  No documentation: a string first in its body documents it,",
+                  '  as in (define (f x) "What f does." body …).']
     return "\n".join(lines)
 
 
@@ -264,35 +264,39 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def apropos(interp, word: str) -> list[Documentation]:
-    """The bound names that contain ``word``, then those whose documentation mentions it."""
+def apropos(interp, word: str) -> tuple[list[Documentation], list[Documentation]]:
+    """The bound names that contain ``word`` (ignoring case), and the others whose
+    documentation mentions it (a word that starts with it)."""
     needle = word.lower()
+    mention = re.compile(r"(?<![\w-])" + re.escape(needle))
     by_name, by_text = [], []
     for name in interp.bound_names():
-        entry = None
-        if needle in name.lower():
-            entry = documentation(interp, name)
-            if entry is not None:
-                by_name.append(entry)
-            continue
         entry = documentation(interp, name)
-        if entry is not None and entry.text and re.search(r"\b" + re.escape(needle), entry.text.lower()):
+        if entry is None:
+            continue
+        if needle in name.lower():
+            by_name.append(entry)
+        elif entry.text and mention.search(entry.text.lower()):
             by_text.append(entry)
-    return by_name + by_text
+    return by_name, by_text
 
 
 def apropos_text(interp, word: str) -> str:
     """The text of `,apropos WORD`."""
     if not word:
         return ",apropos needs a word"
-    entries = apropos(interp, word)
-    if not entries:
-        return f"nothing is named or documented with {word!r}"
-    width = min(max(len(entry.name) for entry in entries), 24)
-    lines = []
-    for entry in entries:
-        what = entry.summary or entry.kind
-        lines.append(f"  {entry.name:<{width}}  {_short(what, 76 - width)}")
+    by_name, by_text = apropos(interp, word)
+    if not by_name and not by_text:
+        return f"no name contains {word!r} and no documentation mentions it"
+    width = min(max(len(entry.name) for entry in by_name + by_text), 24)
+
+    def listed(entries):
+        return [f"  {entry.name:<{width}}  {_short(entry.summary or entry.kind, 76 - width)}" for entry in entries]
+    lines = listed(by_name)
+    if by_text:
+        lines.append("mentioned in the documentation of:" if by_name
+                     else f"{word!r} is mentioned in the documentation of:")
+        lines += listed(by_text)
     return "\n".join(lines)
 
 
@@ -301,8 +305,10 @@ def completion_meta(interp, name: str) -> str:
     entry = documentation(interp, name)
     if entry is None:
         return ""
-    return entry.signature.split(") (")[0] + (")" if ") (" in entry.signature else "") \
-        if entry.signature else entry.kind
+    if not entry.signature:
+        return entry.kind
+    forms = signature_forms(entry.signature)
+    return forms[0] + (" …" if len(forms) > 1 else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,33 +369,42 @@ def _anchor(name: str) -> str:
     return "doc-" + "".join(c if c.isalnum() or c == "-" else f"_{ord(c):x}" for c in name)
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` with what Markdown would read as markup (`*` of matrix*vector, `_`, `<`) escaped."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+
+
+def _section_anchor(title: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+
+
 def reference_page(interp) -> str:
     """stdlib/REFERENCE.md: every name of the default environment, its signature and paragraph."""
     out = ["# nablisp reference",
            "",
            "Every name the REPL and a script without `import` see: what it takes and what it does.",
            "Generated from the documentation in the code (`,doc NAME` in the REPL shows the same",
-           "text); do not edit by hand, regenerate it:",
+           "text); do not edit it by hand, regenerate it:",
            "",
            "    python -m nablisp.interpreter.documentation > stdlib/REFERENCE.md",
            "",
            "In a signature `[x]` is optional and `x …` is any number of x.",
            ""]
     groups = sections(interp)
+    out += [f"- [{title}](#{_section_anchor(title)}) ({len(entries)})" for title, entries in groups]
     for title, entries in groups:
-        out.append(f"- [{title}](#{title.lower().replace(' ', '-').replace(',', '').replace(':', '').replace('(', '').replace(')', '')})"
-                   f" ({len(entries)})")
-    for title, entries in groups:
-        out += ["", f"## {title}", ""]
+        out += ["", f"## {title}"]
         for entry in entries:
-            forms = signature_forms(entry.signature) if entry.signature else [f"({entry.name})" if entry.kind == "procedure" else entry.name]
-            out.append(f'<a id="{_anchor(entry.name)}"></a>')
-            out.append("`" + "`  `".join(forms) + "`" + (f" — {entry.kind}" if entry.kind != "procedure" else ""))
-            text = entry.text or "(undocumented)"
+            forms = signature_forms(entry.signature) if entry.signature else []
+            kind = "" if entry.kind == "procedure" else f" — {entry.kind}"
+            text = _markdown_text(entry.text or "(undocumented)")
             if entry.alias_of:
-                text = f"Another name for [`{entry.alias_of}`](#{_anchor(entry.alias_of)}). " + text
+                text = f"Another name for [`{entry.alias_of}`](#{_anchor(entry.alias_of)})."
+            out += ["", f'<a id="{_anchor(entry.name)}"></a>',
+                    f"#### `{entry.name}`{kind}", ""]
+            if forms:
+                out += ["`" + "` `".join(forms) + "`", ""]
             out.append(text)
-            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -18,6 +18,17 @@ def procedure_p(x):
     return is_procedure(x)
 
 
+@define("procedure-documentation", signature="(procedure-documentation proc)",
+        doc="The documentation string of proc, or #f when it has none: for a procedure written in "
+            "nablisp, the string first in its body (define (f x) \"What f does.\" body …); for a "
+            "built-in, its paragraph of the reference (what ,doc shows). As in Guile.")
+def procedure_documentation(proc):
+    from ..documentation import procedure_documentation as documentation_of
+    check_procedure("procedure-documentation", proc)
+    text = documentation_of(proc)
+    return False if text is None else text
+
+
 @define("apply", tail_builder=True, signature="(apply proc obj … list)",
         doc="Call proc with the objs followed by the elements of list as its arguments; a call in tail "
             "position.")
