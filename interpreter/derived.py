@@ -320,9 +320,10 @@ def _write(value):
     return write_string(value)
 
 
-@special("quasiquote", signature="(quasiquote template) `template",
-         doc="The template as data, except the parts marked ,expr (unquote: its value) and ,@expr "
-             "(unquote-splicing: the elements of its list value): `(1 ,(+ 1 1) ,@(list 3 4)) is (1 2 3 4).")
+@special("quasiquote", signature="(quasiquote template)",
+         doc="The template as data (`template is short for it), except the parts marked ,expr "
+             "(unquote: its value) and ,@expr (unquote-splicing: the elements of its list value): "
+             "`(1 ,(+ 1 1) ,@(list 3 4)) is (1 2 3 4).")
 def _quasiquote(ex: Expander, form, scope, span):
     items = elements(form, "quasiquote", span)
     if len(items) != 2:

@@ -159,17 +159,23 @@ def renamed(signature: str, name: str) -> str:
 
 def procedure_documentation(procedure):
     """The documentation string of a procedure (Guile's `procedure-documentation`), or None."""
-    if is_compiled(procedure):
-        return getattr(procedure, "__doc__", None)
-    name = getattr(procedure, "__name__", None)
-    if name is not None and BUILTINS.get(name) is procedure and name in DOCUMENTATION:
-        return DOCUMENTATION[name][1]
     docstring = getattr(procedure, "__doc__", None)
-    if name and docstring:
-        signature, text = split_docstring([name], docstring)
-        if signature is not None:
-            return text
-    return None
+    if is_compiled(procedure):
+        return docstring
+    name = getattr(procedure, "__name__", None)
+    module = getattr(getattr(procedure, "__wrapped__", procedure), "__module__", None) or ""
+    if module.startswith(_PRIMITIVES) and name in DOCUMENTATION:
+        return DOCUMENTATION[name][1]
+    if not docstring:
+        return None
+    signature, text = split_docstring([name], docstring)
+    if signature is None and module.startswith(_OURS):
+        return None         # a docstring for nablisp's developers
+    return text
+
+
+_PRIMITIVES = __name__.rpartition(".")[0] + ".primitives"
+_OURS = __name__.partition(".")[0] + "."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +189,7 @@ def documentation(interp, name: str) -> Documentation | None:
             signature, text = SPECIAL_FORM_DOCS.get(syntax.name, (None, None))
             return Documentation(name, "special form", signature, text, "built in")
         return Documentation(name, "macro", None, None,
-                             "from the prelude" if name in interp.prelude_names else _where(interp, syntax))
+                             "from the prelude" if name in interp.prelude_names else _defined_at(syntax.span))
     if name not in interp.globals or name == "__builtins__" or " " in name:
         return None
     value = interp.globals[name]
@@ -205,16 +211,16 @@ def documentation(interp, name: str) -> Documentation | None:
         signature, text = split_docstring([name], docstring) if docstring else (None, None)
         signature = signature or scheme_signature(name, value)
         origin = "from the prelude" if not user else _where(interp, value)
-        return Documentation(name, "procedure", signature, text, origin, None,
-                             signature_arity(signature) if docstring and signature else code_arity(value))
+        return Documentation(name, "procedure", signature, text, origin, None, signature_arity(signature))
     if callable(value) and value.__class__ is not Parameter:
         own = getattr(value, "__name__", name)
         docstring = getattr(value, "__doc__", None)
         signature, text = split_docstring([name, own], docstring) if docstring else (None, None)
-        origin = "built in" if not user else "written in Python"
+        origin = "built in" if not user else "defined by you"
         if signature is None:
-            # a Python docstring that is not written for nablisp's users
-            return Documentation(name, "procedure", None, None, origin, None, code_arity(value))
+            # A built-in's Python docstring is written for its developers, not for nablisp's users;
+            # one a user gave (Interpreter.define) is for them.  A wrapper's *args tells no arity.
+            return Documentation(name, "procedure", None, text if user else None, origin)
         alias_of = own if own != name and interp.globals.get(own) is value else None
         return Documentation(name, "procedure", renamed(signature, name), text, origin, alias_of,
                              signature_arity(signature))
@@ -226,10 +232,11 @@ def _where(interp, value) -> str:
     """Where a compiled procedure was defined: its code's first line indexes the span table."""
     code = _code_of(value)
     line = code.co_firstlineno if code is not None else 0
-    span = interp.spans[line] if 0 < line < len(interp.spans) else None
-    if span is None:
-        return "defined by you"
-    return f"defined at {span.file}:{span.line}:{span.column}"
+    return _defined_at(interp.spans[line] if 0 < line < len(interp.spans) else None)
+
+
+def _defined_at(span) -> str:
+    return "defined by you" if span is None else f"defined at {span.file}:{span.line}:{span.column}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +261,7 @@ def describe(interp, name: str, width: int = 78) -> str:
     if entry.text:
         lines += textwrap.wrap(entry.text, width, initial_indent="  ", subsequent_indent="  ",
                                break_on_hyphens=False, break_long_words=False)
-    elif entry.kind == "procedure" and entry.origin not in ("built in", "from the prelude"):
+    elif entry.kind == "procedure" and entry.origin != "from the prelude" and is_compiled(interp.globals[name]):
         lines += ["  No documentation: a string first in its body documents it,",
                   '  as in (define (f x) "What f does." body …).']
     return "\n".join(lines)

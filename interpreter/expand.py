@@ -405,8 +405,9 @@ class Expander:
 # ---------------------------------------------------------------------------------------------
 # The special forms every other form reduces to.
 
-@special("quote", signature="(quote datum) 'datum",
-         doc="datum itself, not evaluated: '(1 2) is a list of two numbers, 'x a symbol.")
+@special("quote", signature="(quote datum)",
+         doc="datum itself, not evaluated; 'datum is short for it: '(1 2) is a list of two numbers, "
+             "'x a symbol.")
 def _quote(ex: Expander, form, scope, span):
     items = elements(form, "quote", span)
     if len(items) != 2:

@@ -143,6 +143,30 @@ def test_a_derivative_of_a_documented_procedure_is_still_right():
     assert fresh.eval("((gradient cube) 3.0)") == 27.0
 
 
+def test_python_procedures_document_themselves_with_their_docstring():
+    fresh = Interpreter()
+
+    def scaled(x, k):
+        """(scaled x k)
+
+        x times k, from Python."""
+        return x * k
+
+    def plain(x):
+        """A docstring written as Python's."""
+        return x
+    fresh.define("scaled", scaled)
+    fresh.define("plain", plain)
+    fresh.define("bare", lambda x: x)
+    entry = docs.documentation(fresh, "scaled")
+    assert (entry.signature, entry.text, entry.arity) == ("(scaled x k)", "x times k, from Python.", (2, 2))
+    assert docs.documentation(fresh, "plain").text == "A docstring written as Python's."
+    assert fresh.eval("(list (procedure-documentation plain) (procedure-documentation bare))") == \
+        ["A docstring written as Python's.", False]
+    # a primitive made for each interpreter answers with its declared paragraph, not its Python docstring
+    assert fresh.eval("(procedure-documentation environment)") == DOCUMENTATION["environment"][1]
+
+
 # -- the REPL's commands ------------------------------------------------------------------------
 
 def test_doc_of_a_user_procedure_shows_its_parameters_and_docstring(session):
@@ -173,6 +197,8 @@ def test_doc_of_special_forms_variables_and_unbound_names(session):
     session.handle("(define answer 42)")
     assert output_of(session, ",doc answer") == "answer is a variable: 42\n"
     assert output_of(session, ",doc no-such-name") == "no-such-name is not bound\n"
+    session.handle("(define-syntax swap! (syntax-rules () ((_ a b) (let ((t a)) (set! a b) (set! b t)))))")
+    assert output_of(session, ",doc swap!") == "swap! is a macro, defined at <repl 5>:1:1.\n"
     assert output_of(session, ",doc") == ",doc needs a name\n"
     assert ",apropos WORD" in output_of(session, ",help")
 
