@@ -25,7 +25,6 @@ import textwrap
 from ..lang.datum import Symbol
 from ..lang.printer import write_string
 from .compile import GENERATED_FILE
-from .errors import procedure_name
 from .expand import SPECIAL_FORM_DOCS, Special
 from .primitives.registry import ALIASES, BUILTINS, DOCUMENTATION
 from .runtime import Parameter
@@ -43,7 +42,7 @@ class Documentation:
         self.kind = kind              # "procedure", "special form", "macro", "variable", "parameter"
         self.signature = signature    # "(f x [y])", or None
         self.text = text              # the paragraph, or None: undocumented
-        self.origin = origin          # "built in", "the prelude", "defined at <repl 2>:1:1", …
+        self.origin = origin          # "built in", "from the prelude", "defined at <repl 2>:1:1", …
         self.alias_of = alias_of      # the name it is documented under, for another name
         self.arity = arity            # (least, most or None), or None when unknown
 
@@ -195,16 +194,11 @@ def documentation(interp, name: str) -> Documentation | None:
     value = interp.globals[name]
     user = name in interp.user_defined or name not in interp.prelude_names
     documented = ALIASES.get(name, name)
-    if not user and BUILTINS.get(name) is value and documented in DOCUMENTATION:
-        signature, text = DOCUMENTATION[documented]
-        if documented != name:
-            signature = renamed(signature, name)
-        return Documentation(name, "procedure", signature, text, "built in",
-                             documented if documented != name else None, signature_arity(signature))
-    if not user and documented in DOCUMENTATION:      # a parameter or a session primitive
+    # a primitive, a session primitive or a port parameter, still bound to what it was at start
+    if not user and documented in DOCUMENTATION and BUILTINS.get(name, value) is value:
         signature, text = DOCUMENTATION[documented]
         kind = "parameter" if value.__class__ is Parameter else "procedure"
-        return Documentation(name, kind, signature, text, "built in",
+        return Documentation(name, kind, renamed(signature, name), text, "built in",
                              documented if documented != name else None, signature_arity(signature))
     if is_compiled(value):
         docstring = getattr(value, "__doc__", None)
@@ -323,7 +317,7 @@ def completion_meta(interp, name: str) -> str:
 
 SECTIONS = (
     ("Special forms", lambda entry, module: entry.kind in ("special form", "macro")),
-    ("Derivatives", lambda entry, module: module in ("ad.operators", "ad.teaching", "ad.lift")),
+    ("Derivatives", lambda entry, module: module == "ad.operators"),
     ("Numbers", lambda entry, module: module == "primitives.numbers"),
     ("Equivalence", lambda entry, module: module == "primitives.equivalence"),
     ("Pairs and lists", lambda entry, module: module == "primitives.lists"),
