@@ -179,9 +179,9 @@ for _name, _signature, _doc in [
      "The value of the datum expr evaluated in environment (the REPL's own by default), e.g. one "
      "that (environment '(scheme base)) gives."),
     ("load", "(load filename [environment])",
-     "Read and evaluate every form of the nablisp file filename in the REPL's environment (the "
-     "environment argument of R7RS is accepted and not used). A relative name is found from the "
-     "directory of the file being loaded, if any."),
+     "Read and evaluate every form of the nablisp file filename, in environment (the REPL's by "
+     "default). A relative name means a file of the current directory, as for open-input-file, "
+     "or else one beside the file being loaded."),
     ("with-exception-handler", "(with-exception-handler handler thunk)",
      "Call thunk with handler installed: a raise in thunk calls (handler obj). For raise-continuable "
      "the handler's value is returned to the raise; after a raise or an error, a handler that returns "
