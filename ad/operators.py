@@ -49,8 +49,8 @@ class Operators:
             "value-and-derivative": self.operator("value-and-derivative", self.value_and_derivative),
             "value-and-gradient": self.operator("value-and-gradient", self.value_and_gradient),
             "stop-gradient": stop_gradient,
-            "tape->text": self.operator("tape->text", lambda f, xs: tape_text(self, f, *xs)),
-            "tape->dot": self.operator("tape->dot", lambda f, xs: tape_dot(self, f, *xs)),
+            "tape->text": self.operator("tape->text", self.tape_text),
+            "tape->dot": self.operator("tape->dot", self.tape_dot),
         }
         ops["D"] = ops["derivative"]
         ops["grad"] = ops["gradient"]
@@ -71,6 +71,7 @@ class Operators:
                 f"({name} {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
             return differentiated
         operator.__name__ = operator.__qualname__ = name
+        operator.__doc__ = compute.__doc__      # what ,doc shows (documentation.py)
         return operator
 
     # -- forward mode ----------------------------------------------------------------------------
@@ -91,6 +92,15 @@ class Operators:
     # so that an error or an escaping continuation closes it too (tags.py says why).
 
     def derivative(self, f, xs):
+        """(derivative f) (derivative f x)
+
+        The derivative of f, a function of one number, in forward mode: (derivative f) is the
+        procedure f′, and (derivative f x) is f′(x). f may return a number, a list or vector of
+        numbers (their derivatives, element by element) or a procedure (a procedure that
+        differentiates each time it is called). Exact where f is: ((derivative (lambda (x) (* x x
+        x))) 2) is 12. Nests freely with every operator, without perturbation confusion. D is the
+        same procedure.
+        """
         x = self._one_number("derivative", xs)
         tag = self.tags.fresh()
         try:
@@ -99,6 +109,10 @@ class Operators:
             tag.close()
 
     def value_and_derivative(self, f, xs):
+        """(value-and-derivative f) (value-and-derivative f x)
+
+        (list f(x) f′(x)), both from one forward pass.
+        """
         x = self._one_number("value-and-derivative", xs)
         tag = self.tags.fresh()
         try:
@@ -142,6 +156,11 @@ class Operators:
         return columns
 
     def gradient_forward(self, f, xs):
+        """(gradient-forward f) (gradient-forward f x …)
+
+        The gradient of f, as gradient gives it, computed in forward mode: one pass whose tangent
+        has a direction per input number. For few inputs it can be faster than reverse mode.
+        """
         if self._input_count("gradient-forward", xs) > 1:
             # one pass in a direction per input, rather than a pass per input
             def read(tag, count, y):
@@ -207,6 +226,12 @@ class Operators:
         return y, rows      # y for its shape only
 
     def jacobian_forward(self, f, xs, who="jacobian"):
+        """(jacobian-forward f) (jacobian-forward f x …)
+
+        The Jacobian of f at x in forward mode: a list of rows, one per output number, each with
+        one entry per input number; a plain list when the output or the input is a single number.
+        x and the value of f may be numbers, lists or vectors. jacobian is the same procedure.
+        """
         if not xs:
             raise DifferentiationError(f"{who}: expected at least one argument")
         found = self._bundle_rows(who, f, xs)
@@ -220,6 +245,11 @@ class Operators:
         return self._matrix(xs, columns[0], rows)
 
     def jvp(self, f, args, who="jvp"):
+        """(jvp f x v)
+
+        The Jacobian-vector product J(x)·v: the tangent of the output of f at x along the
+        direction v, which has the shape of x; one forward pass, without forming J.
+        """
         if len(args) != 2:
             raise DifferentiationError(f"{who}: expected a point and a tangent, got {len(args)} arguments")
         x, v = args
@@ -304,17 +334,33 @@ class Operators:
             tag.close()
 
     def gradient(self, f, xs):
+        """(gradient f) (gradient f x …)
+
+        The gradient of f, a function to one number, in reverse mode: (gradient f) is the
+        procedure ∇f, and (gradient f x) is ∇f(x), with the shape of x (a number, list or vector).
+        For a function of several arguments, a list of one gradient per argument. A function that
+        returns a list needs jacobian instead. grad is the same procedure.
+        """
         if not xs:
             raise DifferentiationError("gradient: expected at least one argument")
         return self._gradient_pass("gradient", f, xs)[1]
 
     def value_and_gradient(self, f, xs):
+        """(value-and-gradient f) (value-and-gradient f x …)
+
+        (list f(x) ∇f(x)), both from one reverse pass.
+        """
         if not xs:
             raise DifferentiationError("value-and-gradient: expected at least one argument")
         value, gradient = self._gradient_pass("value-and-gradient", f, xs)
         return make_list([value, gradient])
 
     def jacobian_reverse(self, f, xs):
+        """(jacobian-reverse f) (jacobian-reverse f x …)
+
+        The Jacobian of f at x, as jacobian-forward gives it, computed in reverse mode: one
+        backward sweep per output number, for functions with fewer outputs than inputs.
+        """
         if not xs:
             raise DifferentiationError("jacobian-reverse: expected at least one argument")
         tag = self.tags.fresh(Tape())
@@ -335,6 +381,12 @@ class Operators:
             tag.close()
 
     def vjp(self, f, args):
+        """(vjp f x ct)
+
+        The vector-Jacobian product ctᵀ·J(x): the cotangent of the input of f at x, with the shape
+        of x, for the cotangent ct of its output (which has the shape of f's value); one reverse
+        pass, without forming J.
+        """
         if len(args) != 2:
             raise DifferentiationError(f"vjp: expected a point and a cotangent, got {len(args)} arguments")
         x, cotangent = args
@@ -363,13 +415,42 @@ class Operators:
     # -- nested ----------------------------------------------------------------------------------
 
     def hessian(self, f, xs):
+        """(hessian f) (hessian f x)
+
+        The Hessian of f, a function to one number, at x: the Jacobian of its gradient (forward
+        mode over reverse mode), a number for a number x and a matrix (a list of rows) for a list
+        or vector x.
+        """
         if len(xs) != 1:
             raise DifferentiationError(f"hessian: expects one argument (a number or a list or vector of "
                                        f"numbers), got {len(xs)}")
         return self.jacobian_forward(self.operator("gradient", self.gradient)(f), xs, "hessian")
 
     def hvp(self, f, args):
+        """(hessian-vector-product f x v)
+
+        The Hessian of f at x times the vector v, H(x)·v, computed without forming H: a forward
+        pass over the gradient (forward over reverse). hvp is the same procedure.
+        """
         return self.jvp(self.operator("gradient", self.gradient)(f), args, "hvp")
+
+    # -- teaching --------------------------------------------------------------------------------
+
+    def tape_text(self, f, xs):
+        """(tape->text f x …)
+
+        The text show-tape prints: the forward sweep of f at x as numbered assignments, then the
+        backward sweep that computes its gradient, one adjoint update a line.
+        """
+        return tape_text(self, f, *xs)
+
+    def tape_dot(self, f, xs):
+        """(tape->dot f x …)
+
+        The expression graph of f at x, as recorded for its gradient, in Graphviz's DOT language
+        (render it with dot -Tsvg, or with tape->svg).
+        """
+        return tape_dot(self, f, *xs)
 
     # -- shapes ----------------------------------------------------------------------------------
 
@@ -391,7 +472,11 @@ class Operators:
 
 
 def stop_gradient(value):
-    """The value with every perturbation removed: a constant for every derivative."""
+    """(stop-gradient x)
+
+    x with every perturbation removed: a constant for every derivative, as JAX's
+    stop_gradient. x may be a number or a list or vector of numbers.
+    """
     return map_structure(lambda x: plain(x) if is_tagged(x) else x, value)
 
 

@@ -565,7 +565,8 @@ class Compiler:
         definition = ast.FunctionDef(
             name=python_name,
             args=_arguments([p.python_name for p in node.params], node.rest.python_name if node.rest else None),
-            body=self._declarations(fn) + prologue + body,
+            body=([ast.Expr(ast.Constant(node.doc))] if node.doc is not None else [])
+            + self._declarations(fn) + prologue + body,
             decorator_list=[], returns=None, type_comment=None)
         self._locate(definition, node.span)
         self.emit(definition)

@@ -92,10 +92,11 @@ class If(Node):
 
 
 class Lambda(Node):
-    __slots__ = ("params", "rest", "body", "name", "self_var", "self_global")
+    __slots__ = ("params", "rest", "body", "name", "self_var", "self_global", "doc")
 
     def __init__(self, span: Span | None = None, name: str | None = None):
         self.params: list[Variable] = []
+        self.doc: str | None = None             # the docstring: `(lambda (x) "doc" body …)`
         self.rest: Variable | None = None
         self.body: Node | None = None
         self.name = name

@@ -55,7 +55,10 @@ def _name_lambda(node, name: str):
 
 # -- binding forms ------------------------------------------------------------------------------
 
-@special("let")
+@special("let", signature="(let ((name expr) …) body …) (let loop ((name expr) …) body …)",
+         doc="Bind the names to the values of the exprs (evaluated first, outside the bindings) for "
+             "body. Named let: loop is bound in body to a procedure of the names, so (loop new-value …) "
+             "repeats; in tail position it runs in constant space.")
 def _let(ex: Expander, form, scope, span):
     items = elements(form, "let", span)
     if len(items) < 3:
@@ -86,7 +89,8 @@ def _named_let(ex: Expander, items, scope, span):
     return Let([loop], [procedure], Call(LocalRef(loop, span), inits, span), recursive=True, span=span)
 
 
-@special("let*")
+@special("let*", signature="(let* ((name expr) …) body …)",
+         doc="As let, but each binding is made in turn and sees the ones before it.")
 def _let_star(ex: Expander, form, scope, span):
     items = elements(form, "let*", span)
     if len(items) < 3:
@@ -118,19 +122,24 @@ def _letrec(ex: Expander, form, scope, span, what):
     return Let(variables, inits, body, recursive=True, span=span)
 
 
-@special("letrec")
+@special("letrec", signature="(letrec ((name expr) …) body …)",
+         doc="Bind the names so that the exprs (typically lambdas) can refer to all of them, for "
+             "mutually recursive procedures.")
 def _letrec_form(ex, form, scope, span):
     return _letrec(ex, form, scope, span, "letrec")
 
 
-@special("letrec*")
+@special("letrec*", signature="(letrec* ((name expr) …) body …)",
+         doc="As letrec, the exprs evaluated in order, each able to use the values of the ones before "
+             "it.")
 def _letrec_star_form(ex, form, scope, span):
     return _letrec(ex, form, scope, span, "letrec*")
 
 
 # -- conditionals -------------------------------------------------------------------------------
 
-@special("and")
+@special("and", signature="(and test …)",
+         doc="The tests in order until one is #f: #f then, else the value of the last (#t for none).")
 def _and(ex: Expander, form, scope, span):
     items = elements(form.cdr, "and", span)
     if not items:
@@ -141,7 +150,8 @@ def _and(ex: Expander, form, scope, span):
     return result
 
 
-@special("or")
+@special("or", signature="(or test …)",
+         doc="The tests in order until one is true: its value, else #f.")
 def _or(ex: Expander, form, scope, span):
     items = elements(form.cdr, "or", span)
     if not items:
@@ -154,7 +164,8 @@ def _or(ex: Expander, form, scope, span):
     return result
 
 
-@special("when")
+@special("when", signature="(when test body …)",
+         doc="Evaluate the body when test is true.")
 def _when(ex: Expander, form, scope, span):
     items = elements(form, "when", span)
     if len(items) < 3:
@@ -163,7 +174,8 @@ def _when(ex: Expander, form, scope, span):
               Const(None, span), span)
 
 
-@special("unless")
+@special("unless", signature="(unless test body …)",
+         doc="Evaluate the body when test is #f.")
 def _unless(ex: Expander, form, scope, span):
     items = elements(form, "unless", span)
     if len(items) < 3:
@@ -172,7 +184,9 @@ def _unless(ex: Expander, form, scope, span):
               ex.expand_sequence(items[2:], scope, span), span)
 
 
-@special("cond")
+@special("cond", signature="(cond (test body …) … [(else body …)])",
+         doc="Evaluate the body of the first clause whose test is true; (test => proc) calls proc with "
+             "the test's value; else catches all.")
 def _cond(ex: Expander, form, scope, span):
     clauses = elements(form.cdr, "cond", span)
     result = Const(None, span)
@@ -213,7 +227,10 @@ def case_matches(key, datums: tuple) -> bool:
     return False
 
 
-@special("case")
+@special("case", signature="(case key ((datum …) body …) … [(else body …)])",
+         doc="Evaluate key and then the body of the first clause that lists a datum eqv? to it (a "
+             "number compared under its perturbations); (else => proc) and (… => proc) call proc with the "
+             "key.")
 def _case(ex: Expander, form, scope, span):
     items = elements(form, "case", span)
     if len(items) < 2:
@@ -247,7 +264,9 @@ def _case(ex: Expander, form, scope, span):
     return Let([key], [ex.expand(items[1], scope, span)], result, span=span)
 
 
-@special("do")
+@special("do", signature="(do ((name init step) …) (test result …) body …)",
+         doc="A loop: bind the names to the inits, then until test is true run body and rebind each "
+             "name to its step; then the value of the results.")
 def _do(ex: Expander, form, scope, span):
     items = elements(form, "do", span)
     if len(items) < 3:
@@ -301,7 +320,10 @@ def _write(value):
     return write_string(value)
 
 
-@special("quasiquote")
+@special("quasiquote", signature="(quasiquote template)",
+         doc="The template as data (`template is short for it), except the parts marked ,expr "
+             "(unquote: its value) and ,@expr (unquote-splicing: the elements of its list value): "
+             "`(1 ,(+ 1 1) ,@(list 3 4)) is (1 2 3 4).")
 def _quasiquote(ex: Expander, form, scope, span):
     items = elements(form, "quasiquote", span)
     if len(items) != 2:
@@ -388,7 +410,9 @@ def _qq(ex: Expander, template, depth, scope, span):
 
 # -- procedures with several arities, multiple values -------------------------------------------
 
-@special("case-lambda")
+@special("case-lambda", signature="(case-lambda (formals body …) …)",
+         doc="A procedure that runs the first clause whose formals accept the number of arguments "
+             "given.")
 def _case_lambda(ex: Expander, form, scope, span):
     clauses = elements(form.cdr, "case-lambda", span)
     arities, procedures = [], []
@@ -440,7 +464,9 @@ def _producer(formals, expression, temp, span, who):
     return syntax_list(Literal(values_checked), thunk, required, has_rest, who, span=span)
 
 
-@special("define-values", definition=True)
+@special("define-values", definition=True, signature="(define-values formals expr)",
+         doc="Define the names of formals to the multiple values of expr: (define-values (q r) (floor/ "
+             "7 2)).")
 def _define_values(ex: Expander, form, scope, span):
     items = elements(form, "define-values", span)
     if len(items) != 3:
@@ -479,17 +505,21 @@ def _let_values(ex: Expander, form, scope, span, sequential: bool):
     return ex.expand(syntax_list(keyword("let"), syntax_list(*outer), inner, span=span), scope, span)
 
 
-@special("let-values")
+@special("let-values", signature="(let-values ((formals expr) …) body …)",
+         doc="Bind the names of each formals to the multiple values of its expr, for body.")
 def _let_values_form(ex, form, scope, span):
     return _let_values(ex, form, scope, span, sequential=False)
 
 
-@special("let*-values")
+@special("let*-values", signature="(let*-values ((formals expr) …) body …)",
+         doc="As let-values, each binding made in turn and seeing the ones before it.")
 def _let_star_values_form(ex, form, scope, span):
     return _let_values(ex, form, scope, span, sequential=True)
 
 
-@special("receive")
+@special("receive", signature="(receive formals expr body …)",
+         doc="SRFI 8: bind formals to the multiple values of expr for body, (receive (q r) (floor/ 7 "
+             "2) (list q r)).")
 def _receive(ex, form, scope, span):
     items = elements(form, "receive", span)
     if len(items) < 4:
@@ -509,7 +539,9 @@ def _thunk(body, span):
     return syntax_list(keyword("lambda"), Nil, *body, span=span)
 
 
-@special("parameterize")
+@special("parameterize", signature="(parameterize ((parameter value) …) body …)",
+         doc="Give each parameter object its value (through its converter) while body runs, and the "
+             "old one back after, also when body is left by an error or a continuation.")
 def _parameterize(ex: Expander, form, scope, span):
     items = elements(form, "parameterize", span)
     if len(items) < 3:
@@ -527,7 +559,8 @@ def _parameterize(ex: Expander, form, scope, span):
     return ex.expand(rewritten, scope, span)
 
 
-@special("delay")
+@special("delay", signature="(delay expr)",
+         doc="A promise to evaluate expr when force first asks for it; the value is remembered.")
 def _delay(ex: Expander, form, scope, span):
     items = elements(form, "delay", span)
     if len(items) != 2:
@@ -535,7 +568,9 @@ def _delay(ex: Expander, form, scope, span):
     return ex.expand(syntax_list(Literal(runtime.eager_delay), _thunk(items[1:], span), span=span), scope, span)
 
 
-@special("delay-force")
+@special("delay-force", signature="(delay-force expr)",
+         doc="A promise whose value is that of the promise expr gives, forced in constant space: for "
+             "lazy iterative algorithms (R7RS).")
 def _delay_force(ex: Expander, form, scope, span):
     items = elements(form, "delay-force", span)
     if len(items) != 2:
@@ -544,7 +579,8 @@ def _delay_force(ex: Expander, form, scope, span):
 
 
 
-@special("cons-stream")
+@special("cons-stream", signature="(cons-stream head tail)",
+         doc="A stream pair (SICP): (cons head (delay tail)); (force (cdr s)) gives the rest.")
 def _cons_stream(ex: Expander, form, scope, span):
     items = elements(form, "cons-stream", span)
     if len(items) != 3:
@@ -557,7 +593,9 @@ def _make_record_type(name, fields):
     return runtime.RecordType(name, tuple(fields))
 
 
-@special("define-record-type", definition=True)
+@special("define-record-type", definition=True, signature="(define-record-type name (constructor field …) predicate (field accessor [modifier]) …)",
+         doc="Define a record type: the constructor makes a record of the given fields, the predicate "
+             "recognizes it, each accessor reads a field and each modifier sets it.")
 def _define_record_type(ex: Expander, form, scope, span):
     items = elements(form, "define-record-type", span)
     if len(items) < 4:
@@ -619,7 +657,9 @@ def _define_record_type(ex: Expander, form, scope, span):
     return syntax_list(keyword("begin"), *definitions, span=span)
 
 
-@special("guard")
+@special("guard", signature="(guard (var clause …) body …)",
+         doc="Evaluate body; if it raises (an error or any raised object), bind var to the condition "
+             "and evaluate the first cond clause that applies, or raise it again when none does.")
 def _guard(ex: Expander, form, scope, span):
     items = elements(form, "guard", span)
     if len(items) < 3 or items[1].__class__ is not Pair or not is_identifier(items[1].car):
@@ -642,7 +682,10 @@ def _guard_body(body, handler):
 
 # -- custom derivative rules --------------------------------------------------------------------
 
-@special("define-derivative")
+@special("define-derivative", signature="(define-derivative (name param …) partial …)",
+         doc="A custom derivative rule for the procedure name: one partial derivative per parameter, "
+             "written in nablisp with the parameters in scope, so that it holds in forward and reverse "
+             "mode and under nesting: (define-derivative (f x y) (* 2 x) 1).")
 def _define_derivative(ex: Expander, form, scope, span):
     """(define-derivative (name param …) partial …): from now on, name is differentiated with
     one partial per parameter, written in nablisp — in both modes and under nesting."""
@@ -685,7 +728,10 @@ def _make_differentiable(function, partials, name, parameters):
 
 # -- program structure --------------------------------------------------------------------------
 
-@special("import")
+@special("import", signature="(import import-set …)",
+         doc="Make the bindings of libraries visible: (import (scheme base) (only (nablisp) "
+             "gradient)); only, except, prefix and rename select and rename. A program that starts with "
+             "import sees nothing else.")
 def _import(ex: Expander, form, scope, span):
     if scope is not None:
         raise SchemeSyntaxError("import: allowed only at the top level", span)
@@ -696,7 +742,9 @@ def _import(ex: Expander, form, scope, span):
     return Call(Const(lambda: ex.libraries.instantiate(waiting), span), [], span)
 
 
-@special("define-library")
+@special("define-library", signature="(define-library (name …) declaration …)",
+         doc="Define an R7RS library: export, import, begin, include and cond-expand declarations; "
+             "import finds libraries defined so, or in files under the directory of the program.")
 def _define_library(ex: Expander, form, scope, span):
     if scope is not None:
         raise SchemeSyntaxError("define-library: allowed only at the top level", span)
@@ -737,7 +785,9 @@ def chosen_clause(ex: Expander, form, span) -> list:
     return []
 
 
-@special("cond-expand", rewrites=True)
+@special("cond-expand", rewrites=True, signature="(cond-expand (feature-requirement form …) …)",
+         doc="The forms of the first clause whose requirement holds: a feature identifier of "
+             "(features), (library (name …)), and, or, not, else.")
 def _cond_expand(ex: Expander, form, scope, span):
     return syntax_list(keyword("begin"), *chosen_clause(ex, form, span), span=span)
 
@@ -769,13 +819,17 @@ def included_data(form, span, fold_case: bool = False, roots=()) -> list:
     return data
 
 
-@special("include", rewrites=True)
+@special("include", rewrites=True, signature="(include filename …)",
+         doc="The forms of the files, read and put in place of the include (a relative name is found "
+             "beside the including file, else in the library search directories, the script's "
+             "directory or the current directory).")
 def _include(ex: Expander, form, scope, span, fold_case: bool = False):
     data = included_data(form, span, fold_case, ex.libraries.directories() if ex.libraries else ())
     return syntax_list(keyword("begin"), *(datum for datum, _ in data), span=span)
 
 
-@special("include-ci", rewrites=True)
+@special("include-ci", rewrites=True, signature="(include-ci filename …)",
+         doc="As include, with the files' symbols and characters read case-folded.")
 def _include_ci(ex: Expander, form, scope, span):
     return _include(ex, form, scope, span, fold_case=True)
 

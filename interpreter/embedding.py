@@ -116,6 +116,8 @@ def python_procedure(interp, name: str, function):
             raise SchemeError(ErrorObject(f"{name}: {type(error).__name__}: {error}")) from error
         return to_scheme(result)
     procedure.__name__ = procedure.__qualname__ = name
+    procedure.__doc__ = getattr(function, "__doc__", None)     # what ,doc shows
+    procedure.__wrapped__ = function
     return procedure
 
 

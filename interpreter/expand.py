@@ -58,11 +58,16 @@ class Scope:
 
 
 SPECIAL_FORMS: dict[str, tuple] = {}
+SPECIAL_FORM_DOCS: dict[str, tuple[str, str]] = {}   # name → (signature, paragraph)
 
 
-def special(name: str, definition: bool = False, rewrites: bool = False):
+def special(name: str, definition: bool = False, rewrites: bool = False,
+            signature: str | None = None, doc: str | None = None):
+    """Register a special form, with its documentation (documentation.py reads it)."""
     def register(handler):
         SPECIAL_FORMS[name] = (handler, definition, rewrites)
+        if doc is not None:
+            SPECIAL_FORM_DOCS[name] = (signature, doc)
         return handler
     return register
 
@@ -237,6 +242,11 @@ class Expander:
         inner = Scope(scope, node)
         node.params = [inner.bind(p, span) for p in required]
         node.rest = inner.bind(rest, span) if rest is not None else None
+        if len(body) > 1 and body[0].__class__ is str:
+            # Guile's and Emacs Lisp's docstring: a string literal first in a body with more
+            # after it, which evaluating would discard anyway
+            node.doc = body[0]
+            body = body[1:]
         node.body = self.expand_body(body, inner, span, "lambda")
         return node
 
@@ -402,7 +412,9 @@ class Expander:
 # ---------------------------------------------------------------------------------------------
 # The special forms every other form reduces to.
 
-@special("quote")
+@special("quote", signature="(quote datum)",
+         doc="datum itself, not evaluated; 'datum is short for it: '(1 2) is a list of two numbers, "
+             "'x a symbol.")
 def _quote(ex: Expander, form, scope, span):
     items = elements(form, "quote", span)
     if len(items) != 2:
@@ -421,7 +433,10 @@ def _fail_unsupported_number(text):
     fail(f"complex numbers are not supported: {text}")
 
 
-@special("if")
+@special("if", signature="(if test consequent [alternative])",
+         doc="Evaluate test; unless it is #f, evaluate consequent, else alternative (nothing when "
+             "there is none). Under a derivative the test sees the primal, so the branch is the one the "
+             "number takes.")
 def _if(ex: Expander, form, scope, span):
     items = elements(form, "if", span)
     if len(items) not in (3, 4):
@@ -431,7 +446,10 @@ def _if(ex: Expander, form, scope, span):
               ex.expand(items[2], scope, span_of(items[2], span)), otherwise, span)
 
 
-@special("lambda")
+@special("lambda", signature="(lambda formals body …)",
+         doc="A procedure. formals is (x y) for fixed parameters, (x . rest) for a rest list too, or "
+             "one name for all the arguments as a list. A string first in a body with more forms after it "
+             "is the procedure's documentation, which ,doc shows.")
 def _lambda(ex: Expander, form, scope, span):
     items = elements(form, "lambda", span)
     if len(items) < 3:
@@ -439,7 +457,8 @@ def _lambda(ex: Expander, form, scope, span):
     return ex.make_lambda(items[1], items[2:], scope, span)
 
 
-@special("set!")
+@special("set!", signature="(set! variable expr)",
+         doc="Assign the value of expr to the variable, which must be bound already.")
 def _set(ex: Expander, form, scope, span):
     items = elements(form, "set!", span)
     if len(items) != 3 or not is_identifier(items[1]):
@@ -456,32 +475,46 @@ def _set(ex: Expander, form, scope, span):
     raise SchemeSyntaxError(f"set!: cannot assign the syntax keyword {base_symbol(items[1]).name}", span)
 
 
-@special("begin")
+@special("begin", signature="(begin form …)",
+         doc="Evaluate the forms in order and return the value of the last; at the top level or in a "
+             "body, definitions inside it are definitions of the level it is at.")
 def _begin(ex: Expander, form, scope, span):
     return ex.expand_sequence(elements(form.cdr, "begin", span), scope, span)
 
 
-@special("define", definition=True)
+@special("define", definition=True, signature="(define name expr) (define (name . formals) body …)",
+         doc="Bind name to the value of expr, or to a procedure (define (f x) body …), at the top "
+             "level or at the start of a body. A string first in a procedure's body, before more forms, "
+             "documents it: (define (f x) \"What f does.\" body) shows in ,doc f and "
+             "procedure-documentation.")
 def _define(ex, form, scope, span):  # handled by Expander.expand_body / expand_toplevel
     raise AssertionError("define reached the generic dispatcher")
 
 
-@special("define-syntax", definition=True)
+@special("define-syntax", definition=True, signature="(define-syntax keyword (syntax-rules (literal …) (pattern template) …))",
+         doc="Define keyword as a macro: a use of it is rewritten by the first rule whose pattern "
+             "matches, hygienically.")
 def _define_syntax(ex, form, scope, span):
     raise AssertionError("define-syntax reached the generic dispatcher")
 
 
-@special("syntax-rules")
+@special("syntax-rules", signature="(syntax-rules (literal …) (pattern template) …)",
+         doc="A hygienic macro transformer, for define-syntax, let-syntax and letrec-syntax: each "
+             "pattern is matched against the use (… repeats, _ matches anything, literals match "
+             "themselves) and the template of the first that matches replaces it.")
 def _syntax_rules(ex, form, scope, span):
     raise SchemeSyntaxError("syntax-rules: allowed only in define-syntax, let-syntax or letrec-syntax", span)
 
 
-@special("er-macro-transformer")
+@special("er-macro-transformer", signature="(er-macro-transformer proc)",
+         doc="Not supported: an explicit-renaming macro is an error that says to use syntax-rules.")
 def _er(ex, form, scope, span):
     raise SchemeSyntaxError("er-macro-transformer is not supported; use syntax-rules", span)
 
 
-@special("syntax-error")
+@special("syntax-error", signature="(syntax-error message obj …)",
+         doc="For a macro's template: an error with message and the objs, raised when the program is "
+             "expanded, at the macro's use.")
 def _syntax_error(ex, form, scope, span):
     """R7RS 4.3.3: a macro reports misuse by expanding into this; the error is raised while the
     program is expanded, at the macro's use."""
@@ -506,12 +539,14 @@ def _let_syntax(ex: Expander, form, scope, span, recursive: bool):
     return ex.expand_body(items[2:], inner, span, "let-syntax")
 
 
-@special("let-syntax")
+@special("let-syntax", signature="(let-syntax ((keyword transformer) …) body …)",
+         doc="Macros visible in body only; the transformers cannot see one another.")
 def _let_syntax_form(ex, form, scope, span):
     return _let_syntax(ex, form, scope, span, recursive=False)
 
 
-@special("letrec-syntax")
+@special("letrec-syntax", signature="(letrec-syntax ((keyword transformer) …) body …)",
+         doc="Macros visible in body only, which may use one another and themselves.")
 def _letrec_syntax_form(ex, form, scope, span):
     return _let_syntax(ex, form, scope, span, recursive=True)
 

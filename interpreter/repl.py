@@ -36,35 +36,20 @@ META_COMMANDS = {
     ",time EXPR": "evaluate EXPR and print how long it took",
     ",load FILE": "load a nablisp file",
     ",bt": "the Scheme backtrace of the last error",
-    ",describe NAME": "what NAME is bound to",
+    ",doc NAME": "what NAME is, takes and does",
+    ",describe NAME": "the same as ,doc NAME",
+    ",apropos WORD": "the names that contain WORD, then those whose documentation mentions it",
     ",env": "the names you have defined",
     ",reset": "start over with a fresh environment",
     ",tape EXPR": "evaluate EXPR (a call such as (f 1 2)) and show the tape of its gradient",
     ",dot EXPR FILE": "write the expression graph of the call EXPR as Graphviz DOT to FILE",
 }
 
-DOCS = {
-    "derivative": "(derivative f) → f′ for f : ℝ → anything, in forward mode; (derivative f x) = ((derivative f) x).  Alias D.",
-    "gradient": "(gradient f) → ∇f for f : X → ℝ, in reverse mode; the result has the shape of the argument.  Alias grad.",
-    "gradient-forward": "(gradient-forward f x …): the gradient computed in forward mode: one pass, with a direction per input number.",
-    "jacobian": "(jacobian f x …): rows = outputs, columns = inputs; forward mode.  See jacobian-reverse.",
-    "jacobian-forward": "(jacobian-forward f x …): the Jacobian, one forward pass per input number.",
-    "jacobian-reverse": "(jacobian-reverse f x …): the Jacobian, one reverse pass per output number.",
-    "hessian": "(hessian f x): the Jacobian of the gradient (forward over reverse).",
-    "hessian-vector-product": "(hvp f x v): H(x)·v without forming H.  Alias hvp.",
-    "jvp": "(jvp f x v): the output tangent of f at x along v (forward mode).",
-    "vjp": "(vjp f x ct): the input cotangent ctᵀ·J (reverse mode).",
-    "value-and-derivative": "(value-and-derivative f x) → (list f(x) f′(x)) in one pass.",
-    "value-and-gradient": "(value-and-gradient f x …) → (list f(x) ∇f(x)) in one pass.",
-    "stop-gradient": "(stop-gradient x): x, treated as a constant by every derivative.",
-    "define-derivative": "(define-derivative (f x y) ∂f/∂x ∂f/∂y): a custom derivative rule for f.",
-    "show-tape": "(show-tape f x …): print the forward sweep and the backward sweep of f's gradient at x.",
-    "tape->dot": "(tape->dot f x …): the expression graph of f at x as Graphviz DOT text.",
-    "tape->text": "(tape->text f x …): the text show-tape prints.",
-    "tape->svg": "(tape->svg f x … \"file.svg\"): render the expression graph with Graphviz's dot.",
-}
-for _alias, _name in (("D", "derivative"), ("grad", "gradient"), ("hvp", "hessian-vector-product")):
-    DOCS[_alias] = DOCS[_name]
+# highlighted as built-ins, beside the Scheme names pygments knows
+AD_PROCEDURES = ("derivative", "D", "gradient", "grad", "gradient-forward", "jacobian", "jacobian-forward",
+                 "jacobian-reverse", "hessian", "hessian-vector-product", "hvp", "jvp", "vjp",
+                 "value-and-derivative", "value-and-gradient", "stop-gradient", "define-derivative",
+                 "show-tape", "tape->dot", "tape->text", "tape->svg")
 
 
 class Session:
@@ -148,8 +133,11 @@ class Session:
                 self.write(f"{self.describe_error(self.last_error)}  (no Scheme procedures were active)\n")
             else:
                 self.write(self.last_error.backtrace_text() + "\n")
-        elif command == ",describe":
-            self.write(self.describe(argument) + "\n")
+        elif command in (",doc", ",describe"):
+            self.write(self.describe(argument, command) + "\n")
+        elif command == ",apropos":
+            from .documentation import apropos_text
+            self.write(apropos_text(self.interp, argument) + "\n")
         elif command == ",env":
             names = self.interp.user_names()
             self.write((" ".join(names) if names else "(nothing defined yet)") + "\n")
@@ -190,48 +178,11 @@ class Session:
         else:
             self.write(f"wrote the expression graph to {filename} (render it: dot -Tsvg {filename} -o graph.svg)\n")
 
-    def describe(self, name: str) -> str:
-        from ..lang.datum import Symbol
+    def describe(self, name: str, command: str = ",doc") -> str:
+        from .documentation import describe
         if not name:
-            return ",describe needs a name"
-        syntax = self.interp.global_syntax.get(Symbol(name))
-        if syntax is not None:
-            kind = "a special form" if syntax.__class__.__name__ == "Special" else "a macro"
-            return f"{name} is {kind}." + (f"  {DOCS[name]}" if name in DOCS else "")
-        if name not in self.interp.globals or name == "__builtins__":
-            return f"{name} is not bound"
-        value = self.interp.globals[name]
-        if callable(value):
-            text = f"{name} is a procedure{arity_text(value)}."
-        else:
-            text = f"{name} is a variable: {write_string(value)}"
-        if name in DOCS:
-            text += "  " + DOCS[name]
-        elif name in self.interp.prelude_names and name not in self.interp.user_defined:
-            text += "  (built in)"
-        return text
-
-
-def arity_text(procedure) -> str:
-    import inspect
-    try:
-        signature = inspect.signature(procedure)
-    except (TypeError, ValueError):
-        return ""
-    required = optional = 0
-    rest = False
-    for parameter in signature.parameters.values():
-        if parameter.kind == parameter.VAR_POSITIONAL:
-            rest = True
-        elif parameter.default is parameter.empty:
-            required += 1
-        else:
-            optional += 1
-    if rest:
-        return f" of {required} or more arguments"
-    if optional:
-        return f" of {required} to {required + optional} arguments"
-    return f" of {required} argument{'s' if required != 1 else ''}"
+            return f"{command} needs a name"
+        return describe(self.interp, name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,9 +264,11 @@ class SchemeCompleter:
         word = match.group(0) if match else ""
         if not word:
             return
+        from .documentation import completion_meta
         for name in self.session.interp.bound_names():
             if name.startswith(word) and name != word:
-                yield Completion(name, start_position=-len(word))
+                yield Completion(name, start_position=-len(word),
+                                 display_meta=completion_meta(self.session.interp, name))
 
     async def get_completions_async(self, document, complete_event):
         for completion in self.get_completions(document, complete_event):
@@ -327,7 +280,7 @@ def nablisp_lexer():
     from pygments.lexers import SchemeLexer
     from pygments.token import Name
 
-    own = set(DOCS) | {"show-tape", "tape->dot", "tape->svg"}
+    own = set(AD_PROCEDURES)
 
     class NablispLexer(SchemeLexer):
         name = "nablisp"

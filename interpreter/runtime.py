@@ -54,6 +54,7 @@ def resolving(proc):
         return result
     procedure.__name__ = getattr(proc, "__name__", "procedure")
     procedure.__qualname__ = procedure.__name__
+    procedure.__doc__ = getattr(proc, "__doc__", None)
     procedure.scheme_wrapped = proc
     return procedure
 

@@ -155,6 +155,8 @@ SAMPLES = {
     "values": ["(call-with-values (lambda () (values ^1.5 ^2.5)) list)", "(values ^1.5)"],
     "dynamic-wind": ["(dynamic-wind (lambda () #f) (lambda () (* ^1.5 ^2.5)) (lambda () #f))"],
     "procedure?": ["(procedure? ^1.5)"],
+    "procedure-documentation": ["(procedure-documentation ^1.5)",
+                                "(procedure-documentation (lambda (x) \"Doc.\" (* x ^1.5)))"],
     "force": ["(force (make-promise ^1.5))", "(force (delay (* ^1.5 2)))", "(force ^1.5)"],
     "make-promise": ["(force (make-promise (* ^1.5 ^2.5)))"], "promise?": ["(promise? ^1.5)"],
     "make-parameter": ["((make-parameter ^1.5))", "((make-parameter ^1.5 (lambda (x) (* x x))))",

@@ -34,46 +34,54 @@ def check_count(who: str, value) -> int:
     return count
 
 
-@define("bytevector?")
+@define("bytevector?", signature="(bytevector? obj)",
+        doc="Whether obj is a bytevector.")
 def bytevector_p(x):
     return x.__class__ is bytearray
 
 
-@define("make-bytevector")
+@define("make-bytevector", signature="(make-bytevector k [byte])",
+        doc="A new bytevector of k bytes, each byte (0 by default).")
 def make_bytevector(k, byte=0):
     return bytearray([check_byte("make-bytevector", byte)]) * check_count("make-bytevector", k)
 
 
-@define("bytevector")
+@define("bytevector", signature="(bytevector byte …)",
+        doc="A new bytevector of the bytes (exact integers 0 to 255).")
 def bytevector(*bytes_):
     return bytearray(check_byte("bytevector", byte) for byte in bytes_)
 
 
-@define("bytevector-length")
+@define("bytevector-length", signature="(bytevector-length bytevector)",
+        doc="The number of bytes of bytevector.")
 def bytevector_length(bv):
     return len(check_bytevector("bytevector-length", bv))
 
 
-@define("bytevector-u8-ref")
+@define("bytevector-u8-ref", signature="(bytevector-u8-ref bytevector k)",
+        doc="The byte at index k of bytevector.")
 def bytevector_u8_ref(bv, k):
     check_bytevector("bytevector-u8-ref", bv)
     return bv[check_index("bytevector-u8-ref", k, len(bv))]
 
 
-@define("bytevector-u8-set!")
+@define("bytevector-u8-set!", signature="(bytevector-u8-set! bytevector k byte)",
+        doc="Store byte at index k of bytevector.")
 def bytevector_u8_set(bv, k, byte):
     check_bytevector("bytevector-u8-set!", bv)
     bv[check_index("bytevector-u8-set!", k, len(bv))] = check_byte("bytevector-u8-set!", byte)
 
 
-@define("bytevector-copy")
+@define("bytevector-copy", signature="(bytevector-copy bytevector [start [end]])",
+        doc="A new bytevector of the bytes of bytevector from start to end.")
 def bytevector_copy(bv, start=0, end=None):
     check_bytevector("bytevector-copy", bv)
     start, end = text_range("bytevector-copy", bv, start, end)
     return bv[start:end]
 
 
-@define("bytevector-copy!")
+@define("bytevector-copy!", signature="(bytevector-copy! to at from [start [end]])",
+        doc="Copy the bytes of from between start and end into the bytevector to, from index at on.")
 def bytevector_copy_bang(to, at, source, start=0, end=None):
     check_bytevector("bytevector-copy!", to)
     check_bytevector("bytevector-copy!", source)
@@ -85,7 +93,8 @@ def bytevector_copy_bang(to, at, source, start=0, end=None):
     to[at:at + end - start] = source[start:end]   # the slice is a copy: overlapping ranges work
 
 
-@define("bytevector-append")
+@define("bytevector-append", signature="(bytevector-append bytevector …)",
+        doc="A new bytevector of the bytes of every bytevector in turn.")
 def bytevector_append(*bvs):
     result = bytearray()
     for bv in bvs:
@@ -93,7 +102,8 @@ def bytevector_append(*bvs):
     return result
 
 
-@define("utf8->string")
+@define("utf8->string", signature="(utf8->string bytevector [start [end]])",
+        doc="The string whose UTF-8 encoding is the bytes of bytevector from start to end.")
 def utf8_to_string(bv, start=0, end=None):
     check_bytevector("utf8->string", bv)
     start, end = text_range("utf8->string", bv, start, end)
@@ -104,7 +114,8 @@ def utf8_to_string(bv, start=0, end=None):
         fail(f"utf8->string: the bytes are not UTF-8: byte {bv[index]} at index {index} {error.reason}")
 
 
-@define("string->utf8")
+@define("string->utf8", signature="(string->utf8 string [start [end]])",
+        doc="A bytevector of the UTF-8 encoding of string from start to end.")
 def string_to_utf8(text, start=0, end=None):
     text = check_string("string->utf8", text)
     start, end = text_range("string->utf8", text, start, end)

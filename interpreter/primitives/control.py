@@ -11,12 +11,27 @@ from ..runtime import TailCall, apply_procedure, check_procedure, is_procedure, 
 from .registry import define
 
 
-@define("procedure?")
+@define("procedure?", signature="(procedure? obj)",
+        doc="Whether obj is a procedure: a built-in, a lambda, a continuation, a parameter, or what a "
+            "derivative operator returns.")
 def procedure_p(x):
     return is_procedure(x)
 
 
-@define("apply", tail_builder=True)
+@define("procedure-documentation", signature="(procedure-documentation proc)",
+        doc="The documentation string of proc, or #f when it has none: for a procedure written in "
+            "nablisp, the string first in its body (define (f x) \"What f does.\" body …); for a "
+            "built-in, its paragraph of the reference (what ,doc shows). As in Guile.")
+def procedure_documentation(proc):
+    from ..documentation import procedure_documentation as documentation_of
+    check_procedure("procedure-documentation", proc)
+    text = documentation_of(proc)
+    return False if text is None else text
+
+
+@define("apply", tail_builder=True, signature="(apply proc obj … list)",
+        doc="Call proc with the objs followed by the elements of list as its arguments; a call in tail "
+            "position.")
 def apply(proc, *args):
     check_procedure("apply", proc)
     if not args:
@@ -78,7 +93,9 @@ def _one_list(who, items):
     return values
 
 
-@define("map")
+@define("map", signature="(map proc list1 list …)",
+        doc="A list of (proc element …) for the elements at each position of the lists, until the "
+            "shortest ends.")
 def map_(proc, items, *more):
     check_procedure("map", proc)
     if not more:
@@ -122,7 +139,9 @@ def map_(proc, items, *more):
     return make_list([apply_procedure(proc, row) for row in _lockstep("map", (items,) + more)])
 
 
-@define("for-each")
+@define("for-each", signature="(for-each proc list1 list …)",
+        doc="Call proc on the elements at each position of the lists in turn, for effect, until the "
+            "shortest ends.")
 def for_each(proc, items, *more):
     check_procedure("for-each", proc)
     if not more:
@@ -145,29 +164,39 @@ def for_each(proc, items, *more):
         apply_procedure(proc, row)
 
 
-@define("call-with-current-continuation", "call/cc")
+@define("call-with-current-continuation", "call/cc", signature="(call-with-current-continuation proc)",
+        doc="Call proc with the current continuation k, a procedure that returns its arguments from "
+            "this call when called. nablisp's continuations escape only: k works while the call is in "
+            "progress. call/cc is the same procedure.")
 def call_cc(proc):
     return runtime.call_with_current_continuation(proc)
 
 
-@define("call-with-escape-continuation", "call/ec")
+@define("call-with-escape-continuation", "call/ec", signature="(call-with-escape-continuation proc)",
+        doc="Call proc with an escape procedure k: calling k while the call is in progress returns k's "
+            "arguments from it. call/ec is the same procedure.")
 def call_ec(proc):
     return runtime.call_with_current_continuation(proc)
 
 
-@define("values")
+@define("values", signature="(values obj …)",
+        doc="Return the objs as multiple values, which call-with-values, let-values or receive take "
+            "apart; the REPL prints each.")
 def values(*args):
     return args[0] if len(args) == 1 else MultipleValues(args)
 
 
-@define("call-with-values", tail_builder=True)
+@define("call-with-values", tail_builder=True, signature="(call-with-values producer consumer)",
+        doc="Call consumer with the values that calling producer (with no arguments) returns.")
 def call_with_values(producer, consumer):
     check_procedure("call-with-values", producer)
     check_procedure("call-with-values", consumer)
     return tail_call(consumer, values_of(apply_procedure(producer, ())), 0)
 
 
-@define("dynamic-wind")
+@define("dynamic-wind", signature="(dynamic-wind before thunk after)",
+        doc="Call before, then thunk, then after, and return thunk's values; after runs too when thunk "
+            "is left by an error or a continuation.")
 def dynamic_wind(before, thunk, after):
     for proc in (before, thunk, after):
         check_procedure("dynamic-wind", proc)
@@ -186,63 +215,80 @@ def dynamic_wind(before, thunk, after):
     return result
 
 
-@define("force")
+@define("force", signature="(force promise)",
+        doc="The value of promise (made by delay, delay-force or make-promise), computed the first "
+            "time it is forced and remembered; anything that is not a promise is returned as it is.")
 def force(promise):
     return runtime.force(promise)
 
 
-@define("make-promise")
+@define("make-promise", signature="(make-promise obj)",
+        doc="A promise whose value is obj (obj itself when it is a promise).")
 def make_promise(value):
     return runtime.make_promise(value)
 
 
-@define("promise?")
+@define("promise?", signature="(promise? obj)",
+        doc="Whether obj is a promise.")
 def promise_p(x):
     return isinstance(x, runtime.Promise)
 
 
-@define("make-parameter")
+@define("make-parameter", signature="(make-parameter value [converter])",
+        doc="A parameter object: a procedure of no arguments that returns its value, which "
+            "parameterize changes for the extent of its body. converter, when given, is applied to value "
+            "and to every value parameterize gives.")
 def make_parameter(value, converter=None):
     if converter is not None:
         check_procedure("make-parameter", converter)
     return runtime.Parameter(value, converter)
 
 
-@define("error")
+@define("error", signature="(error message obj …)",
+        doc="Raise an error object with message (a string) and the objs as irritants; uncaught, it "
+            "stops the program with the message, the irritants and where it happened.")
 def error(message, *irritants):
     text = str(message) if is_string(message) else write_string(message)
     raise SchemeError(ErrorObject(text, irritants))
 
 
-@define("error-object?")
+@define("error-object?", signature="(error-object? obj)",
+        doc="Whether obj is an error object: what error raises, and what guard receives for an error "
+            "of the system (a wrong argument, a file that cannot be opened).")
 def error_object_p(x):
     return isinstance(x, ErrorObject)
 
 
-@define("error-object-message")
+@define("error-object-message", signature="(error-object-message error-object)",
+        doc="The message of error-object.")
 def error_object_message(x):
     if not isinstance(x, ErrorObject):
         fail(f"error-object-message: expected an error object, got {write_string(x)}")
     return x.message
 
 
-@define("error-object-irritants")
+@define("error-object-irritants", signature="(error-object-irritants error-object)",
+        doc="The list of irritants of error-object.")
 def error_object_irritants(x):
     if not isinstance(x, ErrorObject):
         fail(f"error-object-irritants: expected an error object, got {write_string(x)}")
     return make_list(x.irritants)
 
 
-@define("read-error?")
+@define("read-error?", signature="(read-error? obj)",
+        doc="Whether obj is an error object raised by read for bad syntax.")
 def read_error_p(x):
     return isinstance(x, ErrorObject) and x.kind == "read"
 
 
-@define("file-error?")
+@define("file-error?", signature="(file-error? obj)",
+        doc="Whether obj is an error object raised because a file could not be opened, read, written "
+            "or deleted.")
 def file_error_p(x):
     return isinstance(x, ErrorObject) and x.kind == "file"
 
 
-@define("void")
+@define("void", signature="(void obj …)",
+        doc="Nothing: the unspecified value, whatever the arguments; the REPL prints nothing for it.")
 def void(*args):
     return None

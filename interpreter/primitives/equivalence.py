@@ -16,7 +16,9 @@ _NUMBER_CLASSES = (int, float, Fraction)
 # Every predicate here sees a number under its perturbations (DESIGN §2): a branch on a perturbed
 # number takes the branch its primal takes, in `case`, `memv`, `assoc`, `member`, `equal?`.
 
-@define("eq?")
+@define("eq?", signature="(eq? obj1 obj2)",
+        doc="Whether obj1 and obj2 are the same object; numbers and characters are compared by value "
+            "(under perturbations), as eqv? does.")
 def eq(a, b):
     if a is b:
         return True
@@ -27,7 +29,9 @@ def eq(a, b):
     return cls is b.__class__ and (cls is int) and a == b
 
 
-@define("eqv?")
+@define("eqv?", signature="(eqv? obj1 obj2)",
+        doc="Whether obj1 and obj2 are the same: the same object, or numbers of the same exactness and "
+            "value (compared under perturbations), or equal characters.")
 def eqv(a, b):
     if a is b:
         return True
@@ -47,7 +51,9 @@ def eqv(a, b):
     return False
 
 
-@define("equal?")
+@define("equal?", signature="(equal? obj1 obj2)",
+        doc="Whether obj1 and obj2 have the same structure: pairs, vectors, strings and bytevectors "
+            "compared element by element with eqv? at the leaves; works on circular structures.")
 def equal(a, b):
     """Structural equality; terminates on circular structure (pairs compared once)."""
     seen: set = set()
@@ -90,17 +96,20 @@ def equal(a, b):
     return True
 
 
-@define("not")
+@define("not", signature="(not obj)",
+        doc="#t when obj is #f, #f for anything else.")
 def not_(x):
     return x is False
 
 
-@define("boolean?")
+@define("boolean?", signature="(boolean? obj)",
+        doc="Whether obj is #t or #f.")
 def boolean_p(x):
     return x is True or x is False
 
 
-@define("boolean=?")
+@define("boolean=?", signature="(boolean=? boolean1 boolean2 boolean …)",
+        doc="Whether the booleans are all #t or all #f.")
 def boolean_eq(a, b, *more):
     args = (a, b) + more
     for value in args:

@@ -47,46 +47,54 @@ def check_list(who: str, value) -> list:
     return items
 
 
-@define("pair?")
+@define("pair?", signature="(pair? obj)",
+        doc="Whether obj is a pair (a cons cell); the empty list is not one.")
 def pair_p(x):
     return x.__class__ is Pair
 
 
-@define("null?")
+@define("null?", signature="(null? obj)",
+        doc="Whether obj is the empty list ().")
 def null_p(x):
     return x is Nil
 
 
-@define("list?")
+@define("list?", signature="(list? obj)",
+        doc="Whether obj is a proper list: () or pairs ending in () (neither improper nor circular).")
 def list_p(x):
     return list_to_python(x) is not None
 
 
-@define("cons")
+@define("cons", signature="(cons obj1 obj2)",
+        doc="A new pair whose car is obj1 and whose cdr is obj2.")
 def cons(a, b):
     return make_pair(a, b)
 
 
-@define("car")
+@define("car", signature="(car pair)",
+        doc="The first part (car) of pair: the first element of a list.")
 def car(p):
     if p.__class__ is Pair:
         return p.car
     fail(f"car: expected a pair, got {write_string(p)}")
 
 
-@define("cdr")
+@define("cdr", signature="(cdr pair)",
+        doc="The second part (cdr) of pair: the rest of a list after its first element.")
 def cdr(p):
     if p.__class__ is Pair:
         return p.cdr
     fail(f"cdr: expected a pair, got {write_string(p)}")
 
 
-@define("set-car!")
+@define("set-car!", signature="(set-car! pair obj)",
+        doc="Store obj as the car of pair.")
 def set_car(p, value):
     check_pair("set-car!", p).car = value
 
 
-@define("set-cdr!")
+@define("set-cdr!", signature="(set-cdr! pair obj)",
+        doc="Store obj as the cdr of pair.")
 def set_cdr(p, value):
     check_pair("set-cdr!", p).cdr = value
 
@@ -101,7 +109,11 @@ def _make_cxr(path: str):
                 fail(f"{name}: expected a pair structure with {name}, got {write_string(original)}")
             value = value.car if step == "a" else value.cdr
         return value
-    define(name)(cxr)
+    composition = "pair"
+    for step in reversed(path):
+        composition = f"(c{step}r {composition})"
+    define(name, signature=f"({name} pair)", doc=f"{composition}: the part of a pair structure that "
+           f"the letters between c and r pick, a for car and d for cdr, the last letter first.")(cxr)
 
 
 for _path in ["aa", "ad", "da", "dd", "aaa", "aad", "ada", "add", "daa", "dad", "dda", "ddd",
@@ -110,7 +122,8 @@ for _path in ["aa", "ad", "da", "dd", "aaa", "aad", "ada", "add", "daa", "dad", 
     _make_cxr(_path)
 
 
-@define("list")
+@define("list", signature="(list obj …)",
+        doc="A new list of the arguments.")
 def list_(*items):
     result = Nil
     for item in reversed(items):
@@ -118,13 +131,16 @@ def list_(*items):
     return result
 
 
-@define("cons*", "list*")
+@define("cons*", "list*", signature="(cons* obj … tail)",
+        doc="The objects consed in front of tail: (cons* 1 2 '(3)) is (1 2 3), (cons* 1 2) is (1 . 2). "
+            "list* is the same procedure.")
 def cons_star(first, *rest):
     items = (first,) + rest
     return make_list(items[:-1], items[-1])
 
 
-@define("make-list")
+@define("make-list", signature="(make-list k [fill])",
+        doc="A new list of k elements, each fill (unspecified when not given).")
 def make_list_(count, fill=None):
     count = plain(count)
     if count.__class__ is not int or count < 0:
@@ -135,7 +151,8 @@ def make_list_(count, fill=None):
     return result
 
 
-@define("length")
+@define("length", signature="(length list)",
+        doc="The number of elements of the proper list list; an improper or circular list is an error.")
 def length(items):
     n = 0
     node = items
@@ -152,7 +169,9 @@ def length(items):
     return n
 
 
-@define("append")
+@define("append", signature="(append list … obj)",
+        doc="A list of the elements of every list in turn, ending in the last argument (shared, not "
+            "copied); (append) is ().")
 def append(*lists):
     if not lists:
         return Nil
@@ -164,12 +183,14 @@ def append(*lists):
     return result
 
 
-@define("append!")
+@define("append!", signature="(append! list … obj)",
+        doc="The same as append: nablisp does not reuse the pairs of its arguments.")
 def append_bang(*lists):
     return append(*lists)
 
 
-@define("reverse")
+@define("reverse", signature="(reverse list)",
+        doc="A new list of the elements of list in reverse order.")
 def reverse(items):
     result = Nil
     node = items
@@ -187,7 +208,8 @@ def reverse(items):
     return result
 
 
-@define("list-tail")
+@define("list-tail", signature="(list-tail list k)",
+        doc="The list after its first k elements (shared with list).")
 def list_tail(items, k):
     k = plain(k)
     if k.__class__ is not int or k < 0:
@@ -200,7 +222,8 @@ def list_tail(items, k):
     return node
 
 
-@define("list-ref")
+@define("list-ref", signature="(list-ref list k)",
+        doc="The element of list at index k, counting from 0.")
 def list_ref(items, k):
     k = plain(k)
     if k.__class__ is not int or k < 0:
@@ -215,7 +238,8 @@ def list_ref(items, k):
     return node.car
 
 
-@define("list-set!")
+@define("list-set!", signature="(list-set! list k obj)",
+        doc="Store obj as the element of list at index k.")
 def list_set(items, k, value):
     node = list_tail(items, k)
     if node.__class__ is not Pair:
@@ -223,7 +247,9 @@ def list_set(items, k, value):
     node.car = value
 
 
-@define("list-copy")
+@define("list-copy", signature="(list-copy obj)",
+        doc="A copy of the pairs along the cdrs of obj (an improper tail is kept); anything else is "
+            "returned as it is.")
 def list_copy(items):
     if items.__class__ is not Pair:
         return items
@@ -253,9 +279,14 @@ def _member(who, same):
     return member
 
 
-define("memq")(_member("memq", eq))
-define("memv")(_member("memv", eqv))
-define("member")(_member("member", equal))
+define("memq", signature="(memq obj list)",
+       doc="The first sublist of list whose car is obj by eq?, or #f.")(_member("memq", eq))
+define("memv", signature="(memv obj list)",
+       doc="The first sublist of list whose car is obj by eqv? (numbers compared under perturbations), "
+           "or #f.")(_member("memv", eqv))
+define("member", signature="(member obj list [compare])",
+       doc="The first sublist of list whose car is equal? to obj (or satisfies (compare obj element)), "
+           "or #f.")(_member("member", equal))
 
 
 def _assoc(who, same):
@@ -272,12 +303,17 @@ def _assoc(who, same):
     return assoc
 
 
-define("assq")(_assoc("assq", eq))
-define("assv")(_assoc("assv", eqv))
-define("assoc")(_assoc("assoc", equal))
+define("assq", signature="(assq obj alist)",
+       doc="The first pair of the association list alist whose car is obj by eq?, or #f.")(_assoc("assq", eq))
+define("assv", signature="(assv obj alist)",
+       doc="The first pair of the association list alist whose car is obj by eqv?, or #f.")(_assoc("assv", eqv))
+define("assoc", signature="(assoc obj alist [compare])",
+       doc="The first pair of the association list alist whose car is equal? to obj (or satisfies "
+           "(compare obj key)), or #f.")(_assoc("assoc", equal))
 
 
-@define("last-pair")
+@define("last-pair", signature="(last-pair list)",
+        doc="The last pair of the non-empty list list.")
 def last_pair(items):
     last = check_pair("last-pair", items)
     for last in pairs("last-pair", items):
@@ -285,7 +321,9 @@ def last_pair(items):
     return last
 
 
-@define("flatten")
+@define("flatten", signature="(flatten tree)",
+        doc="The leaves of a tree of pairs, left to right, as one list: (flatten '(1 (2 (3)) 4)) is (1 "
+            "2 3 4). A cycle is an error.")
 def flatten(value):
     """(flatten x): the leaves of the tree of pairs x, left to right, in constant Python stack;
     a cycle (a pair reachable from itself through cars and cdrs) is an error.  Shared pairs are
@@ -311,7 +349,9 @@ def flatten(value):
     return make_list(out)
 
 
-@define("sort")
+@define("sort", signature="(sort list less?)",
+        doc="A new list of the elements of list ordered by less?, a procedure of two arguments; stable "
+            "(equal elements keep their order).")
 def sort(items, less):
     """(sort list less?): a new list, ordered stably by ``less?``.  Python's sort (a merge sort
     too, run in C) calls ``less?`` about as often as a merge sort in Scheme would, without

@@ -413,7 +413,9 @@ def _sum_on_one_tape(args):
 # entry here, the rule inline (ad/rules.py has the same rule; the derivative tests compare both
 # modes and finite differences).  Everything else takes the general path.
 
-@define("+")
+@define("+", signature="(+ z …)",
+        doc="The sum of the numbers; 0 for none. Exact when every argument is exact. Differentiable in "
+            "every argument.")
 def add(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -468,7 +470,9 @@ def add(a=_ABSENT, b=_ABSENT, *more):
     return lift(_sum, (1,) * len(args), args)      # one tape entry, every partial 1
 
 
-@define("sum")
+@define("sum", signature="(sum list)",
+        doc="The sum of a list of numbers, as (apply + list) but without spreading the list into "
+            "arguments; in reverse mode it records one tape entry.")
 def sum_of_list(items):
     """(sum list): (apply + list) — one n-ary +, so one tape entry in reverse mode — without
     the apply: a list of plain numbers, the common case, is added as it is read."""
@@ -498,7 +502,9 @@ def sum_of_list(items):
     return add(*values)
 
 
-@define("*")
+@define("*", signature="(* z …)",
+        doc="The product of the numbers; 1 for none. Exact when every argument is exact. "
+            "Differentiable in every argument.")
 def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -548,7 +554,8 @@ def multiply(a=_ABSENT, b=_ABSENT, *more):
     return product
 
 
-@define("-")
+@define("-", signature="(- z) (- z w …)",
+        doc="The negation of z, or z minus every w in turn. Differentiable in every argument.")
 def subtract(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -612,7 +619,10 @@ def divide2(a, b):
     return normalize(Fraction(a) / b)
 
 
-@define("/")
+@define("/", signature="(/ z) (/ z w …)",
+        doc="The reciprocal of z, or z divided by every w in turn; exact division of exact numbers "
+            "gives a rational (1/3). Dividing an exact number by exact 0 is an error. Differentiable in "
+            "every argument.")
 def divide(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if ca is float and (cb is float or cb is int) and b and not more:
@@ -647,7 +657,9 @@ def _compare(who, op, a, b, more):
     return True
 
 
-@define("=")
+@define("=", signature="(= z w …)",
+        doc="Whether the numbers are all equal. Under a derivative it compares the numbers under the "
+            "perturbations (the primals).")
 def num_eq(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -658,7 +670,9 @@ def num_eq(a, b=_ABSENT, *more):
     return _compare("=", lambda x, y: x == y, a, b, more)
 
 
-@define("<")
+@define("<", signature="(< x y …)",
+        doc="Whether the numbers are strictly increasing. Compares primals under a derivative, so a "
+            "branch takes the way its primal takes.")
 def num_lt(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -669,7 +683,8 @@ def num_lt(a, b=_ABSENT, *more):
     return _compare("<", lambda x, y: x < y, a, b, more)
 
 
-@define(">")
+@define(">", signature="(> x y …)",
+        doc="Whether the numbers are strictly decreasing. Compares primals under a derivative.")
 def num_gt(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -680,7 +695,8 @@ def num_gt(a, b=_ABSENT, *more):
     return _compare(">", lambda x, y: x > y, a, b, more)
 
 
-@define("<=")
+@define("<=", signature="(<= x y …)",
+        doc="Whether the numbers are non-decreasing. Compares primals under a derivative.")
 def num_le(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -691,7 +707,8 @@ def num_le(a, b=_ABSENT, *more):
     return _compare("<=", lambda x, y: x <= y, a, b, more)
 
 
-@define(">=")
+@define(">=", signature="(>= x y …)",
+        doc="Whether the numbers are non-increasing. Compares primals under a derivative.")
 def num_ge(a, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
@@ -721,17 +738,23 @@ def _extremum(who, better, first, rest):
     return inexact_(result) if inexact else result
 
 
-@define("max")
+@define("max", signature="(max x y …)",
+        doc="The largest argument (inexact if any argument is). It differentiates like the if that "
+            "defines it: the derivative is that of the argument chosen, the first of tied ones.")
 def maximum(first, *rest):
     return _extremum("max", lambda x, y: x > y, first, rest)
 
 
-@define("min")
+@define("min", signature="(min x y …)",
+        doc="The smallest argument (inexact if any argument is). It differentiates like the if that "
+            "defines it: the derivative is that of the argument chosen, the first of tied ones.")
 def minimum(first, *rest):
     return _extremum("min", lambda x, y: x < y, first, rest)
 
 
-@define("abs", "magnitude")
+@define("abs", "magnitude", signature="(abs x)",
+        doc="The absolute value of x. Its derivative at 0 is taken to be 0. magnitude is the same "
+            "procedure (there are no complex numbers).")
 def absolute(x):
     check_number("abs", x)
     if x.__class__ is Dual or x.__class__ is Tracked:
@@ -741,93 +764,111 @@ def absolute(x):
 
 # -- predicates ---------------------------------------------------------------------------------
 
-@define("number?", "complex?", "real?")
+@define("number?", "complex?", "real?", signature="(number? obj)",
+        doc="Whether obj is a number (an exact integer or rational, or a float), looking under "
+            "perturbations. complex? and real? are the same: nablisp has no complex numbers.")
 def number_p(x):
     return is_number(x)
 
 
-@define("rational?")
+@define("rational?", signature="(rational? obj)",
+        doc="Whether obj is a rational number: an exact integer or rational, or a finite float.")
 def rational_p(x):
     x = plain(x)
     cls = x.__class__
     return cls is int or cls is Fraction or (cls is float and math.isfinite(x))
 
 
-@define("integer?")
+@define("integer?", signature="(integer? obj)",
+        doc="Whether obj is an integer: exact, or a float with no fractional part (2.0).")
 def integer_p(x):
     x = plain(x)
     cls = x.__class__
     return cls is int or (cls is float and x.is_integer())
 
 
-@define("exact?")
+@define("exact?", signature="(exact? z)",
+        doc="Whether the number z is exact (an integer or a rational such as 1/3).")
 def exact_p(x):
     check_number("exact?", x)
     return plain(x).__class__ is not float
 
 
-@define("inexact?")
+@define("inexact?", signature="(inexact? z)",
+        doc="Whether the number z is inexact (a float).")
 def inexact_p(x):
     check_number("inexact?", x)
     return plain(x).__class__ is float
 
 
-@define("exact-integer?")
+@define("exact-integer?", signature="(exact-integer? obj)",
+        doc="Whether obj is an exact integer.")
 def exact_integer_p(x):
     return plain(x).__class__ is int
 
 
-@define("exact-rational?")
+@define("exact-rational?", signature="(exact-rational? obj)",
+        doc="Whether obj is an exact number: an exact integer or rational.")
 def exact_rational_p(x):
     x = plain(x)
     return x.__class__ is int or x.__class__ is Fraction
 
 
-@define("exact-nonnegative-integer?")
+@define("exact-nonnegative-integer?", signature="(exact-nonnegative-integer? obj)",
+        doc="Whether obj is an exact integer that is 0 or more: a count, an index, an order of "
+            "derivative.")
 def exact_nonnegative_integer_p(x):
     x = plain(x)
     return x.__class__ is int and x >= 0
 
 
-@define("nan?")
+@define("nan?", signature="(nan? z)",
+        doc="Whether z is the float +nan.0.")
 def nan_p(x):
     x = plain(check_number("nan?", x))
     return x.__class__ is float and math.isnan(x)
 
 
-@define("infinite?")
+@define("infinite?", signature="(infinite? z)",
+        doc="Whether z is +inf.0 or -inf.0.")
 def infinite_p(x):
     x = plain(check_number("infinite?", x))
     return x.__class__ is float and math.isinf(x)
 
 
-@define("finite?")
+@define("finite?", signature="(finite? z)",
+        doc="Whether z is neither infinite nor +nan.0.")
 def finite_p(x):
     x = plain(check_number("finite?", x))
     return x.__class__ is not float or math.isfinite(x)
 
 
-@define("zero?")
+@define("zero?", signature="(zero? z)",
+        doc="Whether z is 0 (or 0.0 or -0.0), looking at the primal under a derivative.")
 def zero_p(x):
     return plain(check_number("zero?", x)) == 0
 
 
-@define("positive?")
+@define("positive?", signature="(positive? x)",
+        doc="Whether x is greater than 0.")
 def positive_p(x):
     return plain(check_number("positive?", x)) > 0
 
 
-@define("negative?")
+@define("negative?", signature="(negative? x)",
+        doc="Whether x is less than 0.")
 def negative_p(x):
     return plain(check_number("negative?", x)) < 0
 
 
-@define("odd?")
+@define("odd?", signature="(odd? n)",
+        doc="Whether the integer n is odd.")
 def odd_p(x):
     return check_integer("odd?", x) % 2 == 1
 
 
-@define("even?")
+@define("even?", signature="(even? n)",
+        doc="Whether the integer n is even.")
 def even_p(x):
     return check_integer("even?", x) % 2 == 0
 
@@ -847,20 +888,25 @@ def _result(value, inexact):
     return inexact_of(value) if inexact else value
 
 
-@define("floor/")
+@define("floor/", signature="(floor/ n d)",
+        doc="Two values: the quotient rounded toward negative infinity and the remainder, which has "
+            "the sign of d (R7RS floor division).")
 def floor_div(a, b):
     x, y, inexact = _integer_pair("floor/", a, b)
     q, r = divmod(x, y)
     return MultipleValues((_result(q, inexact), _result(r, inexact)))
 
 
-@define("floor-quotient")
+@define("floor-quotient", signature="(floor-quotient n d)",
+        doc="The quotient of n by d rounded toward negative infinity.")
 def floor_quotient(a, b):
     x, y, inexact = _integer_pair("floor-quotient", a, b)
     return _result(x // y, inexact)
 
 
-@define("floor-remainder", "modulo")
+@define("floor-remainder", "modulo", signature="(floor-remainder n d)",
+        doc="The remainder of floor division: n - d·(floor-quotient n d), with the sign of d. modulo "
+            "is the same procedure.")
 def floor_remainder(a, b):
     x, y, inexact = _integer_pair("modulo", a, b)
     return _result(x % y, inexact)
@@ -873,26 +919,31 @@ def _truncate_divmod(x, y):
     return q, x - q * y
 
 
-@define("truncate/")
+@define("truncate/", signature="(truncate/ n d)",
+        doc="Two values: the quotient rounded toward zero and the remainder, which has the sign of n.")
 def truncate_div(a, b):
     x, y, inexact = _integer_pair("truncate/", a, b)
     q, r = _truncate_divmod(x, y)
     return MultipleValues((_result(q, inexact), _result(r, inexact)))
 
 
-@define("truncate-quotient", "quotient")
+@define("truncate-quotient", "quotient", signature="(truncate-quotient n d)",
+        doc="The quotient of n by d rounded toward zero. quotient is the same procedure.")
 def truncate_quotient(a, b):
     x, y, inexact = _integer_pair("quotient", a, b)
     return _result(_truncate_divmod(x, y)[0], inexact)
 
 
-@define("truncate-remainder", "remainder")
+@define("truncate-remainder", "remainder", signature="(truncate-remainder n d)",
+        doc="The remainder of truncating division, with the sign of n. remainder is the same "
+            "procedure.")
 def truncate_remainder(a, b):
     x, y, inexact = _integer_pair("remainder", a, b)
     return _result(_truncate_divmod(x, y)[1], inexact)
 
 
-@define("gcd")
+@define("gcd", signature="(gcd n …)",
+        doc="The greatest common divisor of the integers, always non-negative; 0 for none.")
 def gcd(*args):
     result, inexact = 0, False
     for value in args:
@@ -902,7 +953,8 @@ def gcd(*args):
     return _result(result, inexact)
 
 
-@define("lcm")
+@define("lcm", signature="(lcm n …)",
+        doc="The least common multiple of the integers, always non-negative; 1 for none.")
 def lcm(*args):
     result, inexact = 1, False
     for value in args:
@@ -922,7 +974,8 @@ def _check_rational(who, x):
     return x
 
 
-@define("numerator")
+@define("numerator", signature="(numerator q)",
+        doc="The numerator of the rational q in lowest terms (inexact for a float).")
 def numerator(x):
     x = _check_rational("numerator", x)
     if x.__class__ is float:
@@ -930,7 +983,8 @@ def numerator(x):
     return x.numerator if x.__class__ is Fraction else x
 
 
-@define("denominator")
+@define("denominator", signature="(denominator q)",
+        doc="The denominator of the rational q in lowest terms, always positive (inexact for a float).")
 def denominator(x):
     x = _check_rational("denominator", x)
     if x.__class__ is float:
@@ -952,13 +1006,23 @@ def _rounding(who, function):
     return rounded
 
 
-define("floor")(_rounding("floor", math.floor))
-define("ceiling")(_rounding("ceiling", math.ceil))
-define("truncate")(_rounding("truncate", math.trunc))
-define("round")(_rounding("round", round))
+define("floor", signature="(floor x)",
+       doc="The largest integer not greater than x (a float for a float). A step function: its "
+           "derivative is 0.")(_rounding("floor", math.floor))
+define("ceiling", signature="(ceiling x)",
+       doc="The smallest integer not less than x (a float for a float). A step function: its "
+           "derivative is 0.")(_rounding("ceiling", math.ceil))
+define("truncate", signature="(truncate x)",
+       doc="The integer nearest x toward zero (a float for a float). A step function: its derivative "
+           "is 0.")(_rounding("truncate", math.trunc))
+define("round", signature="(round x)",
+       doc="The integer nearest x, ties to even (a float for a float). A step function: its derivative "
+           "is 0.")(_rounding("round", round))
 
 
-@define("rationalize")
+@define("rationalize", signature="(rationalize x y)",
+        doc="The simplest rational number that differs from x by no more than y (R7RS): (rationalize "
+            "3/10 1/10) is 1/3.")
 def rationalize(x, y):
     x = plain(check_number("rationalize", x))
     y = plain(check_number("rationalize", y))
@@ -1009,7 +1073,7 @@ def _float_of(who, x) -> float:
     return inexact_of(x)
 
 
-def _unary(name, function, domain=None, beyond_floats=None):
+def _unary(name, function, doc, domain=None, beyond_floats=None):
     """The primitive ``name`` computing ``function`` of a float.  ``beyond_floats(x)`` computes
     it of an exact number that has no float of its magnitude, where the float's ±inf.0 or 0.0
     would give the wrong answer (asinh of 10⁴⁰⁰ is finite)."""
@@ -1044,7 +1108,7 @@ def _unary(name, function, domain=None, beyond_floats=None):
             return math.inf
         except ValueError:
             fail(f"{name}: {write_string(x)} is outside the domain")
-    define(name)(transcendental)
+    define(name, signature=f"({name} z)", doc=doc)(transcendental)
     return transcendental
 
 
@@ -1074,18 +1138,26 @@ def _acosh_beyond_floats(x):
     return exact_log(x) + _LN2
 
 
-_unary("exp", _exp)
-_unary("sin", _periodic(math.sin))
-_unary("cos", _periodic(math.cos))
-_unary("tan", _periodic(math.tan))
-_unary("asin", math.asin, lambda v: -1 <= v <= 1 or math.isnan(v))
-_unary("acos", math.acos, lambda v: -1 <= v <= 1 or math.isnan(v))
-_unary("sinh", math.sinh)
-_unary("cosh", math.cosh)
-_unary("tanh", math.tanh)
-_unary("asinh", math.asinh, beyond_floats=_asinh_beyond_floats)
-_unary("acosh", math.acosh, lambda v: v >= 1 or math.isnan(v), beyond_floats=_acosh_beyond_floats)
-_unary("atanh", math.atanh, lambda v: -1 < v < 1 or math.isnan(v))
+_unary("exp", _exp, "e to the power z, a float. Differentiable: its derivative is exp.")
+_unary("sin", _periodic(math.sin), "The sine of z (radians), a float. Differentiable: its derivative is cos.")
+_unary("cos", _periodic(math.cos), "The cosine of z (radians), a float. Differentiable: its derivative is -sin.")
+_unary("tan", _periodic(math.tan), "The tangent of z (radians), a float. Differentiable: its derivative is "
+       "1 + tan².")
+_unary("asin", math.asin, "The arcsine of z, for z in [-1, 1]. Differentiable inside the interval; at ±1, "
+       "where the derivative is infinite, a derivative is an error.",
+       lambda v: -1 <= v <= 1 or math.isnan(v))
+_unary("acos", math.acos, "The arccosine of z, for z in [-1, 1]. Differentiable inside the interval; at "
+       "±1, where the derivative is infinite, a derivative is an error.",
+       lambda v: -1 <= v <= 1 or math.isnan(v))
+_unary("sinh", math.sinh, "The hyperbolic sine of z. Differentiable: its derivative is cosh.")
+_unary("cosh", math.cosh, "The hyperbolic cosine of z. Differentiable: its derivative is sinh.")
+_unary("tanh", math.tanh, "The hyperbolic tangent of z. Differentiable: its derivative is 1 - tanh².")
+_unary("asinh", math.asinh, "The inverse hyperbolic sine of z. Differentiable.",
+       beyond_floats=_asinh_beyond_floats)
+_unary("acosh", math.acosh, "The inverse hyperbolic cosine of z, for z ≥ 1. Differentiable for z > 1.",
+       lambda v: v >= 1 or math.isnan(v), beyond_floats=_acosh_beyond_floats)
+_unary("atanh", math.atanh, "The inverse hyperbolic tangent of z, for z in (-1, 1). Differentiable there.",
+       lambda v: -1 < v < 1 or math.isnan(v))
 
 
 def atan1(x):
@@ -1108,7 +1180,9 @@ def atan2(y, x):
     return math.atan2(fy, fx)
 
 
-@define("atan")
+@define("atan", signature="(atan z) (atan y x)",
+        doc="The arctangent of z; with two arguments, the angle of the point (x, y), in (-π, π]. "
+            "Differentiable in both arguments; (atan 0 0) is an error.")
 def atan(y, x=_ABSENT):
     return atan1(y) if x is _ABSENT else atan2(y, x)
 
@@ -1133,7 +1207,9 @@ def log1(x):
     return _log1(x)
 
 
-@define("log")
+@define("log", signature="(log z) (log z base)",
+        doc="The natural logarithm of z, or its logarithm to base: (log 0) is -inf.0, a negative z "
+            "is an error (no complex numbers). Differentiable for z > 0: its derivative is 1/z.")
 def log(x, base=_ABSENT):
     if base is _ABSENT:
         return log1(x)
@@ -1145,7 +1221,8 @@ def log(x, base=_ABSENT):
 _SQUARE_KERNEL = KERNELS["square"]
 
 
-@define("square")
+@define("square", signature="(square z)",
+        doc="z times z; exact for an exact z. Differentiable.")
 def square(x):
     cls = x.__class__
     if cls is int or cls is float:
@@ -1169,7 +1246,10 @@ def _exact_root(x):
 _SQRT_KERNEL, _SQRT_TOWER = KERNELS["sqrt"], TOWER_RULES["sqrt"]
 
 
-@define("sqrt")
+@define("sqrt", signature="(sqrt z)",
+        doc="The square root of z: exact when z is an exact square (4, 1/4), a float otherwise; "
+            "negative numbers are an error (no complex numbers). Differentiable for z > 0; its derivative "
+            "at 0 is infinite, an error.")
 def sqrt(x):
     check_number("sqrt", x)
     if x.__class__ is Dual or x.__class__ is Tracked:
@@ -1198,7 +1278,9 @@ def _inexact_root(x) -> float:
     return inexact_of(Fraction(math.isqrt((p << (2 * s)) // q), 1 << s))
 
 
-@define("exact-integer-sqrt")
+@define("exact-integer-sqrt", signature="(exact-integer-sqrt k)",
+        doc="Two values s and r with s² + r = k and s the largest such integer, for an exact "
+            "non-negative integer k.")
 def exact_integer_sqrt(n):
     n = plain(n)
     if n.__class__ is not int or n < 0:
@@ -1207,7 +1289,10 @@ def exact_integer_sqrt(n):
     return MultipleValues((root, n - root * root))
 
 
-@define("expt")
+@define("expt", signature="(expt z w)",
+        doc="z to the power w: exact when z is exact and w an exact integer, or the result is an "
+            "exact root ((expt 4 1/2) is 2). Differentiable in both; in w only where z is positive "
+            "(the derivative uses log z).")
 def expt(base, power):
     check_number("expt", base)
     check_number("expt", power)
@@ -1279,7 +1364,9 @@ def _is_odd(x) -> bool:
     return _is_integer(x) and x % 2 == 1
 
 
-@define("exact", "inexact->exact")
+@define("exact", "inexact->exact", signature="(exact z)",
+        doc="The exact number equal to the float z (0.5 → 1/2); exact numbers are returned as they "
+            "are. inexact->exact is the same procedure.")
 def exact(x):
     check_number("exact", x)
     if is_tagged(x):
@@ -1291,14 +1378,17 @@ def exact(x):
     return x
 
 
-@define("inexact", "exact->inexact")
+@define("inexact", "exact->inexact", signature="(inexact z)",
+        doc="The float nearest z. exact->inexact is the same procedure.")
 def inexact_(x):
     if is_tagged(x):
         return lift(inexact_, RULES["identity"], (x,))
     return _float_of("inexact", x)
 
 
-@define("number->string")
+@define("number->string", signature="(number->string z [radix])",
+        doc="The text of the number z, in base radix (2, 8, 10 or 16; 10 by default), which "
+            "string->number reads back.")
 def number_to_string_(x, radix=10):
     x = plain(check_number("number->string", x))
     radix = plain(radix)
@@ -1309,7 +1399,8 @@ def number_to_string_(x, radix=10):
     return number_to_string(x, radix)
 
 
-@define("string->number")
+@define("string->number", signature="(string->number string [radix])",
+        doc="The number string denotes, in base radix (10 by default), or #f when it is not a number.")
 def string_to_number(text, radix=10):
     if text.__class__ is MutableString:
         text = str(text)

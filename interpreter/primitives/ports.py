@@ -23,7 +23,7 @@ from ...lang.reader import Reader, ReadError
 from ..errors import ErrorObject, SchemeError, fail
 from ..files import file_error
 from ..runtime import Parameter, apply_procedure, check_procedure
-from .registry import define
+from .registry import define, document
 from .text import check_char, check_string, text_range
 
 
@@ -321,6 +321,11 @@ CURRENT_ERROR = Parameter(OutputPort(_StderrProxy()))
 CURRENT_INPUT = Parameter(InputPort(stream=_StdinProxy(), name="<stdin>"))
 BUILTIN_PARAMETERS = {"current-output-port": CURRENT_OUTPUT, "current-error-port": CURRENT_ERROR,
                       "current-input-port": CURRENT_INPUT}
+for _name, _stream in (("current-output-port", "output"), ("current-error-port", "error output"),
+                      ("current-input-port", "input")):
+    document(_name, f"({_name})", f"The port that reading and writing procedures use when given none: "
+             f"standard {_stream} unless parameterize, with-output-to-file or with-input-from-file "
+             f"changes it; a parameter object.")
 
 
 def _one_value(who: str, value):
@@ -331,25 +336,34 @@ def _one_value(who: str, value):
              + (f": {write_string(value)[len('#<values '):-1]}" if value else ""))
 
 
-@define("display")
+@define("display", signature="(display obj [port])",
+        doc="Write obj to port, the current output port by default, for people: strings without "
+            "quotes, characters as themselves.")
 def display(value, port=None):
     _one_value("display", value)
     _output(port, "display").write(value if value.__class__ is str else display_string(value))
 
 
-@define("write")
+@define("write", signature="(write obj [port])",
+        doc="Write obj to port (the current output port by default) as read would read it back: "
+            "strings in quotes with escapes, characters as #\\a; a circular structure is written with "
+            "datum labels (#0= … #0#), shared parts that are not circular are written out each time.")
 def write(value, port=None):
     _one_value("write", value)
     _output(port, "write").write(write_string(value))
 
 
-@define("write-shared")
+@define("write-shared", signature="(write-shared obj [port])",
+        doc="Write obj as write does, with a datum label (#0= … #0#) for every pair or vector met more "
+            "than once, shared or circular, to port, the current output port by default.")
 def write_shared(value, port=None):
     _one_value("write-shared", value)
     _output(port, "write-shared").write(write_shared_string(value))
 
 
-@define("write-simple")
+@define("write-simple", signature="(write-simple obj [port])",
+        doc="Write obj as write does but without datum labels, to port, the current output port by "
+            "default; a circular structure never ends.")
 def write_simple(value, port=None):
     _one_value("write-simple", value)
     out = _output(port, "write-simple")
@@ -361,72 +375,91 @@ def write_simple(value, port=None):
     out.write(text)
 
 
-@define("newline")
+@define("newline", signature="(newline [port])",
+        doc="Write an end of line to port, the current output port by default.")
 def newline(port=None):
     _output(port, "newline").write("\n")
 
 
-@define("write-string")
+@define("write-string", signature="(write-string string [port [start [end]]])",
+        doc="Write the characters of string from start to end to port, the current output port by "
+            "default.")
 def write_string_(text, port=None, start=0, end=None):
     text = check_string("write-string", text)
     start, end = text_range("write-string", text, start, end)
     _output(port, "write-string").write(text[start:end])
 
 
-@define("write-char")
+@define("write-char", signature="(write-char char [port])",
+        doc="Write the character char to port, the current output port by default.")
 def write_char(char, port=None):
     _output(port, "write-char").write(chr(check_char("write-char", char).code))
 
 
-@define("flush-output-port")
+@define("flush-output-port", signature="(flush-output-port [port])",
+        doc="Send what was written to port, the current output port by default on to its file or "
+            "terminal.")
 def flush_output_port(port=None):
     if port is None:
         port = CURRENT_OUTPUT.value
     check_open(any_output(port, "flush-output-port"), "flush-output-port").flush()
 
 
-@define("fresh-line")
+@define("fresh-line", signature="(fresh-line [port])",
+        doc="Write an end of line to port, the current output port by default unless it is at the "
+            "start of a line.")
 def fresh_line(port=None):
     out = _output(port, "fresh-line")
     if out.column:
         out.write("\n")
 
 
-@define("open-output-string")
+@define("open-output-string", signature="(open-output-string)",
+        doc="A new output port that collects what is written to it, for get-output-string.")
 def open_output_string():
     return OutputPort()
 
 
-@define("get-output-string")
+@define("get-output-string", signature="(get-output-string port)",
+        doc="The string of the characters written so far to port, an output string port.")
 def get_output_string(port):
     if not isinstance(port, OutputPort) or port.stream is not None:
         fail(f"get-output-string: expected a string output port, got {write_string(port)}")
     return port.text()
 
 
-@define("open-input-string")
+@define("open-input-string", signature="(open-input-string string)",
+        doc="A new input port that reads the characters of string.")
 def open_input_string(text):
     return InputPort(check_string("open-input-string", text))
 
 
-@define("read-char")
+@define("read-char", signature="(read-char [port])",
+        doc="The next character of port, the current input port by default, consumed; the end-of-file "
+            "object at the end.")
 def read_char(port=None):
     char = _input(port, "read-char").read_char()
     return char if char is EOF else Char(ord(char))
 
 
-@define("peek-char")
+@define("peek-char", signature="(peek-char [port])",
+        doc="The next character of port, the current input port by default, left to be read; the "
+            "end-of-file object at the end.")
 def peek_char(port=None):
     char = _input(port, "peek-char").peek()
     return char if char is EOF else Char(ord(char))
 
 
-@define("read-line")
+@define("read-line", signature="(read-line [port])",
+        doc="The next line of port, the current input port by default, without its end of line "
+            "(\\n, \\r\\n or a lone \\r); the end-of-file object at the end.")
 def read_line(port=None):
     return _input(port, "read-line").read_line()
 
 
-@define("read-string")
+@define("read-string", signature="(read-string k [port])",
+        doc="A string of the next k characters of port, the current input port by default (fewer at "
+            "its end); the end-of-file object when none is left.")
 def read_string(k, port=None):
     k = plain(k)
     if k.__class__ is not int or k < 0:
@@ -441,13 +474,18 @@ def read_string(k, port=None):
     return "".join(out) if out or k == 0 else EOF
 
 
-@define("char-ready?")
+@define("char-ready?", signature="(char-ready? [port])",
+        doc="Whether a character can be read from port, the current input port by default without "
+            "waiting; always #t in nablisp, whose reads wait.")
 def char_ready(port=None):
     _input(port, "char-ready?")
     return True
 
 
-@define("read")
+@define("read", signature="(read [port])",
+        doc="The next datum of port, the current input port by default, read as the language reads "
+            "source (quotes, vectors, datum labels, #!fold-case); the end-of-file object at the end. Bad "
+            "syntax raises an error that read-error? recognizes.")
 def read(port=None):
     source = _input(port, "read")
     if not source.open:
@@ -473,37 +511,44 @@ def read(port=None):
         source.buffer, source.position, source.fold_case = reader.text, reader.position, reader.fold_case
 
 
-@define("eof-object")
+@define("eof-object", signature="(eof-object)",
+        doc="The end-of-file object, which reading procedures return at the end of their input.")
 def eof_object():
     return EOF
 
 
-@define("eof-object?")
+@define("eof-object?", signature="(eof-object? obj)",
+        doc="Whether obj is the end-of-file object.")
 def eof_object_p(x):
     return x.__class__ is EofObject
 
 
-@define("input-port?")
+@define("input-port?", signature="(input-port? obj)",
+        doc="Whether obj is an input port.")
 def input_port_p(x):
     return isinstance(x, INPUT_PORTS)
 
 
-@define("output-port?")
+@define("output-port?", signature="(output-port? obj)",
+        doc="Whether obj is an output port.")
 def output_port_p(x):
     return isinstance(x, OUTPUT_PORTS)
 
 
-@define("textual-port?")
+@define("textual-port?", signature="(textual-port? obj)",
+        doc="Whether obj is a port of characters.")
 def textual_port_p(x):
     return x.__class__ is InputPort or x.__class__ is OutputPort
 
 
-@define("binary-port?")
+@define("binary-port?", signature="(binary-port? obj)",
+        doc="Whether obj is a port of bytes.")
 def binary_port_p(x):
     return x.__class__ is BinaryInputPort or x.__class__ is BinaryOutputPort
 
 
-@define("port?")
+@define("port?", signature="(port? obj)",
+        doc="Whether obj is a port.")
 def port_p(x):
     return isinstance(x, PORTS)
 
@@ -536,32 +581,38 @@ def check_open(port: Port, who: str) -> Port:
 # Closing a closed port does nothing (R7RS); closing an input port with close-output-port is an
 # error, as chibi and Racket make it, rather than a silent no-op that hides the mistake.
 
-@define("close-port")
+@define("close-port", signature="(close-port port)",
+        doc="Close port; closing a closed port does nothing.")
 def close_port(port):
     any_port(port, "close-port").close()
 
 
-@define("close-input-port")
+@define("close-input-port", signature="(close-input-port port)",
+        doc="Close the input port port.")
 def close_input_port(port):
     any_input(port, "close-input-port").close()
 
 
-@define("close-output-port")
+@define("close-output-port", signature="(close-output-port port)",
+        doc="Close the output port port (what was written to a file is flushed).")
 def close_output_port(port):
     any_output(port, "close-output-port").close()
 
 
-@define("input-port-open?")
+@define("input-port-open?", signature="(input-port-open? port)",
+        doc="Whether port is an input port that is still open.")
 def input_port_open_p(port):
     return isinstance(any_port(port, "input-port-open?"), INPUT_PORTS) and port.open
 
 
-@define("output-port-open?")
+@define("output-port-open?", signature="(output-port-open? port)",
+        doc="Whether port is an output port that is still open.")
 def output_port_open_p(port):
     return isinstance(any_port(port, "output-port-open?"), OUTPUT_PORTS) and port.open
 
 
-@define("call-with-port")
+@define("call-with-port", signature="(call-with-port port proc)",
+        doc="Call proc with port and return its values, closing port when proc returns.")
 def call_with_port(port, proc):
     """proc's values; the port is closed when proc returns (not when it escapes: R7RS leaves
     the port open then, as a program may still hold it)."""

@@ -13,6 +13,7 @@ from ...lang.printer import write_string
 from .. import files, runtime
 from ..errors import ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail
 from ..libraries import Environment
+from .registry import document
 
 
 def session_primitives(interp) -> dict:
@@ -170,6 +171,64 @@ def session_primitives(interp) -> dict:
         "jiffies-per-second": lambda: 1_000_000,
         "runtime": lambda: time.perf_counter(),
     }
+
+
+# The primitives above are made anew for each interpreter; their documentation is the same.
+for _name, _signature, _doc in [
+    ("eval", "(eval expr [environment])",
+     "The value of the datum expr evaluated in environment (the REPL's own by default), e.g. one "
+     "that (environment '(scheme base)) gives."),
+    ("load", "(load filename [environment])",
+     "Read and evaluate every form of the nablisp file filename, in environment (the REPL's by "
+     "default). A relative name means a file of the current directory, as for open-input-file, "
+     "or else one beside the file being loaded."),
+    ("with-exception-handler", "(with-exception-handler handler thunk)",
+     "Call thunk with handler installed: a raise in thunk calls (handler obj). For raise-continuable "
+     "the handler's value is returned to the raise; after a raise or an error, a handler that returns "
+     "lets the error go on outwards."),
+    ("raise", "(raise obj)",
+     "Raise obj (any value) as an exception: the nearest handler of with-exception-handler or guard "
+     "gets it; uncaught, it ends the program with an error that shows obj."),
+    ("raise-continuable", "(raise-continuable obj)",
+     "Raise obj to the nearest handler and return what the handler returns."),
+    ("exit", "(exit [obj])",
+     "End the program, running the after procedures of dynamic-wind: status 0 for #t or no "
+     "argument, 1 for #f, an exact integer for itself (modulo 256)."),
+    ("emergency-exit", "(emergency-exit [obj])",
+     "End the program at once, without running the after procedures of dynamic-wind; the status as "
+     "exit gives it."),
+    ("command-line", "(command-line)",
+     "The command line of the program as a list of strings: the script's name and its arguments."),
+    ("get-environment-variable", "(get-environment-variable name)",
+     "The value of the environment variable name as a string, or #f when it is not set."),
+    ("get-environment-variables", "(get-environment-variables)",
+     "The environment variables, as a list of (name . value) pairs of strings."),
+    ("features", "(features)",
+     "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
+    ("render-dot", "(render-dot dot-text filename)",
+     "Render Graphviz DOT text into the SVG file filename with Graphviz's dot program; what tape->svg "
+     "uses. An error when dot is not installed."),
+    ("interaction-environment", "(interaction-environment)",
+     "The REPL's environment, the one eval uses by default: the whole language and every definition "
+     "made at the top level."),
+    ("scheme-report-environment", "(scheme-report-environment version)",
+     "An environment of R5RS's names, for eval; version must be 5."),
+    ("null-environment", "(null-environment version)",
+     "The same as scheme-report-environment (nablisp keeps no separate syntax-only environment); "
+     "version must be 5."),
+    ("environment", "(environment import-set …)",
+     "An environment, for eval, that sees what the import sets give: (environment '(scheme base) "
+     "'(nablisp))."),
+    ("current-second", "(current-second)",
+     "The time now in seconds since the start of 1970 (UTC), a float."),
+    ("current-jiffy", "(current-jiffy)",
+     "A count of jiffies (microseconds) from a fixed point, for measuring intervals; an exact integer."),
+    ("jiffies-per-second", "(jiffies-per-second)", "The number of jiffies in a second: 1000000."),
+    ("runtime", "(runtime)",
+     "Seconds from a fixed point, a float with sub-microsecond resolution, for timing code (as MIT "
+     "Scheme's runtime)."),
+]:
+    document(_name, _signature, _doc)
 
 
 __all__ = ["session_primitives", "ErrorObject"]

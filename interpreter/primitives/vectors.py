@@ -26,12 +26,14 @@ def _range(who, vector, start, end):
     return start, end
 
 
-@define("vector?")
+@define("vector?", signature="(vector? obj)",
+        doc="Whether obj is a vector.")
 def vector_p(x):
     return x.__class__ is list
 
 
-@define("make-vector")
+@define("make-vector", signature="(make-vector k [fill])",
+        doc="A new vector of k elements, each fill (unspecified when not given).")
 def make_vector(k, fill=None):
     k = plain(k)
     if k.__class__ is not int or k < 0:
@@ -39,17 +41,20 @@ def make_vector(k, fill=None):
     return [fill] * k
 
 
-@define("vector")
+@define("vector", signature="(vector obj …)",
+        doc="A new vector of the arguments.")
 def vector(*items):
     return list(items)
 
 
-@define("vector-length")
+@define("vector-length", signature="(vector-length vector)",
+        doc="The number of elements of vector.")
 def vector_length(v):
     return len(check_vector("vector-length", v))
 
 
-@define("vector-ref")
+@define("vector-ref", signature="(vector-ref vector k)",
+        doc="The element of vector at index k, counting from 0.")
 def vector_ref(v, k):
     if v.__class__ is list and k.__class__ is int and 0 <= k < len(v):
         return v[k]
@@ -57,25 +62,29 @@ def vector_ref(v, k):
     return v[check_index("vector-ref", k, len(v))]
 
 
-@define("vector-set!")
+@define("vector-set!", signature="(vector-set! vector k obj)",
+        doc="Store obj at index k of vector.")
 def vector_set(v, k, value):
     check_vector("vector-set!", v)
     v[check_index("vector-set!", k, len(v))] = value
 
 
-@define("vector->list")
+@define("vector->list", signature="(vector->list vector [start [end]])",
+        doc="A list of the elements of vector from start to end.")
 def vector_to_list(v, start=0, end=None):
     check_vector("vector->list", v)
     start, end = _range("vector->list", v, start, end)
     return make_list(v[start:end])
 
 
-@define("list->vector")
+@define("list->vector", signature="(list->vector list)",
+        doc="A new vector of the elements of list.")
 def list_to_vector(items):
     return check_list("list->vector", items)
 
 
-@define("vector-fill!")
+@define("vector-fill!", signature="(vector-fill! vector fill [start [end]])",
+        doc="Store fill at every index of vector from start to end (all of it by default).")
 def vector_fill(v, fill, start=0, end=None):
     check_vector("vector-fill!", v)
     start, end = _range("vector-fill!", v, start, end)
@@ -83,14 +92,16 @@ def vector_fill(v, fill, start=0, end=None):
         v[index] = fill
 
 
-@define("vector-copy")
+@define("vector-copy", signature="(vector-copy vector [start [end]])",
+        doc="A new vector of the elements of vector from start to end.")
 def vector_copy(v, start=0, end=None):
     check_vector("vector-copy", v)
     start, end = _range("vector-copy", v, start, end)
     return v[start:end]
 
 
-@define("vector-copy!")
+@define("vector-copy!", signature="(vector-copy! to at from [start [end]])",
+        doc="Copy the elements of from between start and end into the vector to, from index at on.")
 def vector_copy_bang(to, at, source, start=0, end=None):
     check_vector("vector-copy!", to)
     check_vector("vector-copy!", source)
@@ -101,7 +112,8 @@ def vector_copy_bang(to, at, source, start=0, end=None):
     to[at:at + end - start] = source[start:end]
 
 
-@define("vector-append")
+@define("vector-append", signature="(vector-append vector …)",
+        doc="A new vector of the elements of every vector in turn.")
 def vector_append(*vectors):
     result = []
     for v in vectors:
@@ -109,13 +121,17 @@ def vector_append(*vectors):
     return result
 
 
-@define("vector-map")
+@define("vector-map", signature="(vector-map proc vector1 vector …)",
+        doc="A new vector of (proc element …) for the elements at each index of the vectors, until the "
+            "shortest ends.")
 def vector_map(proc, v, *more):
     vectors = [check_vector("vector-map", x) for x in (v,) + more]
     return [apply_procedure(proc, items) for items in zip(*vectors)]
 
 
-@define("vector-for-each")
+@define("vector-for-each", signature="(vector-for-each proc vector1 vector …)",
+        doc="Call proc on the elements at each index of the vectors in turn, for effect, until the "
+            "shortest ends.")
 def vector_for_each(proc, v, *more):
     vectors = [check_vector("vector-for-each", x) for x in (v,) + more]
     for items in zip(*vectors):
