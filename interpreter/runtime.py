@@ -118,7 +118,9 @@ def call_with_current_continuation(proc):
 
 
 class Parameter:
-    """A parameter object (`make-parameter`): a procedure of no arguments returning its value."""
+    """A parameter object (`make-parameter`): a procedure of no arguments returning its value.
+    Given one argument it sets its value (through the converter) as Racket's and chibi's do; in
+    a `parameterize`, until that ends."""
 
     __slots__ = ("value", "converter")
     __name__ = "parameter"
@@ -129,7 +131,11 @@ class Parameter:
 
     def __call__(self, *args):
         if args:
-            fail(f"parameter: expected no arguments, got {len(args)}")
+            if len(args) > 1:
+                fail(f"parameter: expected no arguments (to get its value) or one (to set it), "
+                     f"got {len(args)}")
+            self.value = apply_procedure(self.converter, args) if self.converter is not None else args[0]
+            return None
         return self.value
 
     def scheme_repr(self, write: bool) -> str:

@@ -237,7 +237,8 @@ def promise_p(x):
 @define("make-parameter", signature="(make-parameter value [converter])",
         doc="A parameter object: a procedure of no arguments that returns its value, which "
             "parameterize changes for the extent of its body. converter, when given, is applied to value "
-            "and to every value parameterize gives.")
+            "and to every value parameterize gives. Called with one argument, as in Racket and chibi, "
+            "the parameter is set to it (converted), within a parameterize until that ends.")
 def make_parameter(value, converter=None):
     if converter is not None:
         check_procedure("make-parameter", converter)
