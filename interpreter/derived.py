@@ -671,13 +671,19 @@ def _guard(ex: Expander, form, scope, span):
         clauses = clauses + [syntax_list(keyword("else"), Literal(runtime.NO_CLAUSE_MATCHED))]
     handler = syntax_list(keyword("lambda"), syntax_list(variable),
                           syntax_list(keyword("cond"), *clauses, span=span), span=span)
-    rewritten = syntax_list(Literal(_guard_body), _thunk(items[2:], span), handler, span=span)
+    handlers = ex.libraries.interp.handlers if ex.libraries is not None else []
+    rewritten = syntax_list(Literal(_guard_runner(handlers)), _thunk(items[2:], span), handler, span=span)
     return ex.expand(rewritten, scope, span)
 
 
-def _guard_body(body, handler):
+def _guard_runner(handlers: list):
+    """The guard of one interpreter, whose handler stack it marks (raise-continuable must find
+    the innermost guard before an outer with-exception-handler's handler)."""
     from .errors import condition_of
-    return runtime.guard_body(body, handler, condition_of)
+
+    def guard(body, handler):
+        return runtime.guard_body(body, handler, condition_of, handlers)
+    return guard
 
 
 # -- custom derivative rules --------------------------------------------------------------------

@@ -300,20 +300,30 @@ def rest_list(args: tuple):
 NO_CLAUSE_MATCHED = object()
 
 
-def guard_body(body, handler, to_condition):
+GUARD = object()    # on the handler stack: a guard, which raise-continuable reaches by unwinding
+
+
+def guard_body(body, handler, to_condition, handlers: list):
     """`guard`: run ``body``; on a raise, ``handler`` gets the condition and returns
-    NO_CLAUSE_MATCHED when none of its clauses applies, and the raise goes on."""
+    NO_CLAUSE_MATCHED when none of its clauses applies, and the raise goes on.  While ``body``
+    runs the guard stands on ``handlers``, so that a raise-continuable inside reaches it before
+    the handlers of with-exception-handler calls outside it."""
+    depth = len(handlers)
+    handlers.append(GUARD)
     try:
         return apply_procedure(body, ())
     except BrokenPipeError:
         raise   # the reader of our output went away: not an error of the program
     except Exception as error:
+        del handlers[depth:]                # the clauses run with the guard's outer handlers
         condition = to_condition(error)
         result = apply_procedure(handler, (condition,))
         if result is NO_CLAUSE_MATCHED:
             rewind(error)
             raise
         return result
+    finally:
+        del handlers[depth:]
 
 
 def note_unwound(error: BaseException, before, after):

@@ -77,6 +77,12 @@ def session_primitives(interp) -> dict:
             # should it return, the raise goes on outwards (R7RS: it is an error to return).
             del handlers[depth:]
             runtime.apply_procedure(handler, (condition_of(error),))
+            if getattr(error, "continuable", False):
+                # a raise-continuable that a guard (with no clause for it) unwound: its raise
+                # point is gone, and nablisp's continuations cannot go back to it
+                fail("raise-continuable: the handler returned a value for a raise that a guard "
+                     "between them had already unwound (it had no clause for the condition), "
+                     "and nablisp's continuations are escape-only, so the raise cannot be resumed")
             raise
         finally:
             del handlers[depth:]
@@ -85,7 +91,7 @@ def session_primitives(interp) -> dict:
         raise SchemeError(obj)
 
     def raise_continuable(obj):
-        if not handlers:
+        if not handlers or handlers[-1] is runtime.GUARD:
             raise SchemeError(obj, continuable=True)
         handler = handlers.pop()
         try:

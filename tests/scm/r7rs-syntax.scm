@@ -264,3 +264,14 @@
                        (lambda () (note! 'a-out))))
        => 5)
 (check (reverse nested-winds) => '(a-in b-in b-out b-in b-out a-out))
+;; a guard inside a with-exception-handler is the innermost handler of a raise-continuable
+(check (with-exception-handler (lambda (e) 42)
+         (lambda () (guard (e ((symbol? e) 'caught)) (raise-continuable 'oops))))
+       => 'caught)
+(check (guard (e ((symbol? e) 'outer))
+         (with-exception-handler (lambda (e) 42) (lambda () (+ 1 (raise-continuable 'oops)))))
+       => 43)
+;; what escape-only continuations cannot do is said, not answered wrongly
+(check-error (with-exception-handler (lambda (e) 42)
+               (lambda () (+ 1 (guard (e ((string? e) 'no)) (raise-continuable 'oops)))))
+             "the raise cannot be resumed")
