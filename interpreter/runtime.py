@@ -122,15 +122,21 @@ class Parameter:
     Given one argument it sets its value (through the converter) as Racket's and chibi's do; in
     a `parameterize`, until that ends."""
 
-    __slots__ = ("value", "converter")
+    __slots__ = ("value", "converter", "shared_name")
     __name__ = "parameter"
 
-    def __init__(self, value, converter=None):
+    def __init__(self, value, converter=None, shared_name: str | None = None):
         self.converter = converter
         self.value = apply_procedure(converter, (value,)) if converter is not None else value
+        # the current ports are one parameter for every interpreter of the process, so no
+        # program may set them for good, only parameterize them for a while
+        self.shared_name = shared_name
 
     def __call__(self, *args):
         if args:
+            if self.shared_name is not None:
+                fail(f"{self.shared_name}: expected no arguments, got {len(args)} (parameterize "
+                     f"changes the current port for a while)")
             if len(args) > 1:
                 fail(f"parameter: expected no arguments (to get its value) or one (to set it), "
                      f"got {len(args)}")

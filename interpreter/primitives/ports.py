@@ -316,9 +316,9 @@ class _StdinProxy:
         return sys.stdin.readline()
 
 
-CURRENT_OUTPUT = Parameter(OutputPort(_StdoutProxy()))
-CURRENT_ERROR = Parameter(OutputPort(_StderrProxy()))
-CURRENT_INPUT = Parameter(InputPort(stream=_StdinProxy(), name="<stdin>"))
+CURRENT_OUTPUT = Parameter(OutputPort(_StdoutProxy()), shared_name="current-output-port")
+CURRENT_ERROR = Parameter(OutputPort(_StderrProxy()), shared_name="current-error-port")
+CURRENT_INPUT = Parameter(InputPort(stream=_StdinProxy(), name="<stdin>"), shared_name="current-input-port")
 BUILTIN_PARAMETERS = {"current-output-port": CURRENT_OUTPUT, "current-error-port": CURRENT_ERROR,
                       "current-input-port": CURRENT_INPUT}
 for _name, _stream in (("current-output-port", "output"), ("current-error-port", "error output"),

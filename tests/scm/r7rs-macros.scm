@@ -121,3 +121,5 @@
          (define-syntax bar (syntax-rules () ((bar x y) (list y x ...))))
          (bar 1 2))
        => '(2 1 19))
+;; but the current ports are shared by every interpreter of the process: parameterize only
+(check-error (current-output-port (open-output-string)) "parameterize changes the current port")
