@@ -29,8 +29,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from . import files
-from .libraries import Environment, Libraries, display_name, is_program_start
-from . import files
+from .libraries import Environment, Libraries, display_name, global_key, is_program_start
 from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
                          lists, numbers, ports, text, vectors)
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
@@ -294,9 +293,10 @@ class Interpreter:
         return to_python(self, self.lookup_value(name))
 
     def lookup_value(self, name: str):
-        if name not in self.globals or name == "__builtins__":
+        key = global_key(name)
+        if key not in self.globals:
             raise SchemeError(ErrorObject(f"unbound variable: {name}"))
-        return self.globals[name]
+        return self.globals[key]
 
     def define(self, name: str, value):
         """Bind the global ``name``: a Python callable becomes a procedure that receives and
@@ -305,8 +305,8 @@ class Interpreter:
             value = python_procedure(self, name, value)
         else:
             value = to_scheme(value)
-        self.globals[name] = value
-        self.user_defined.add(name)
+        self.globals[global_key(name)] = value
+        self.user_defined.add(global_key(name))
 
     def define_primitive(self, name: str, function, partials=()):
         """Bind ``name`` to a numeric Python function with derivative rules: ``partials[i]``
@@ -333,19 +333,20 @@ class Interpreter:
             except Exception as error:
                 raise SchemeError(ErrorObject(f"{name}: {type(error).__name__}: {error}")) from error
         primitive.__name__ = primitive.__qualname__ = name
-        self.globals[name] = primitive
-        self.user_defined.add(name)
+        self.globals[global_key(name)] = primitive
+        self.user_defined.add(global_key(name))
 
     ops = G
 
     # Names with a space are the system's own (gensym), which no program can write.
 
     def user_names(self) -> list[str]:
-        return sorted(name for name in self.globals
-                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name)
+        return sorted(display_name(name) for name in self.globals
+                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name
+                      and name != "__builtins__")
 
     def bound_names(self) -> list[str]:
-        return sorted(set(n for n in self.globals if n != "__builtins__" and " " not in n) |
+        return sorted(set(display_name(n) for n in self.globals if n != "__builtins__" and " " not in n) |
                       set(symbol.name for symbol in self.global_syntax))
 
     # -- errors ----------------------------------------------------------------------------------
