@@ -733,7 +733,7 @@ def included_data(form, span, fold_case: bool = False) -> list:
             raise SchemeSyntaxError(f"{what}: expected file names (strings)", span)
         path = base / name
         try:
-            text = files.read_text(path)
+            text = files.read_text(path, what)
         except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
             reason = getattr(error, "strerror", None) or ("not UTF-8 text" if isinstance(error, UnicodeDecodeError)
                                                           else str(error))
