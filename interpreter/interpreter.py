@@ -30,6 +30,7 @@ from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from . import files
 from .limits import Limits
+from .parse_cache import read_cached
 from .libraries import Environment, Libraries, display_name, global_key, is_program_start
 from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
                          lists, numbers, ports, text, vectors)
@@ -475,34 +476,6 @@ def _checked_rule(name: str, index: int, rule):
             raise DifferentiationError(f"{name}: {which} returned {value!r}, not a number")
         return value
     return partial
-
-
-def read_cached(source: str, filename: str) -> list:
-    """``read_all`` of a library file, through a cache in the user's cache directory (any
-    failure of the cache just means reading the file)."""
-    import hashlib
-    import os
-    import pickle
-
-    from .. import __version__
-    key = hashlib.sha256(f"{__version__}\0{filename}\0{source}".encode()).hexdigest()[:24]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    cache = Path(base) / "nablisp" / f"{key}.pickle"
-    try:
-        with open(cache, "rb") as handle:
-            return pickle.load(handle)
-    except Exception:
-        pass
-    data = read_all(source, filename)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, cache)
-    except Exception:
-        pass
-    return data
 
 
 def _condense(trace: list) -> list:
