@@ -222,7 +222,7 @@ def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=
         for datum, span in data:
             try:
                 print_value(interp.run_nodes(interp.compile_data([(datum, span)])), out)
-            except SchemeExit as exit_request:
+            except (SchemeExit, ProgramExit) as exit_request:
                 return exit_request.code
             except NablispError as error:
                 report(error, err)

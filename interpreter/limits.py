@@ -47,6 +47,10 @@ MAX_EXACT_BITS = 1 << 24
 
 PAIR_BYTES = 64           # a Pair: object header, car, cdr, span
 
+# The work of a primitive counted as steps: about what a step of compiled code takes.
+ELEMENTS_PER_STEP = 64
+BITS_PER_STEP = 4096
+
 
 class LimitInterrupt(ResourceLimitExceeded):
     """Thrown into the evaluating thread by the watchdog; the message is the Limits' own."""
@@ -193,6 +197,13 @@ class Limits:
         if self.steps >= self.next_check:
             self.check()
 
+    def charge(self, steps: int):
+        """The steps a primitive's work is worth, counted before it starts."""
+        if steps > 0 and self.active:
+            self.steps += steps
+            if self.max_steps is not None and self.steps > self.max_steps:
+                self.check()
+
     def check(self):
         if not self.active:
             self.next_check = 1 << 62
@@ -293,9 +304,12 @@ def reserve(size: float, who: str, what: str):
 
 
 def reserve_items(count: int, who: str, bytes_each: int = 8):
-    """``count`` elements of a list, vector or string are about to be made."""
+    """``count`` elements of a list, vector or string are about to be made: a step for every
+    `ELEMENTS_PER_STEP` of them, and the memory they need."""
     if count > 4096:
-        _CURRENT.get().reserve(count * bytes_each, who, f"{count} elements")
+        limits = _CURRENT.get()
+        limits.charge(count // ELEMENTS_PER_STEP)
+        limits.reserve(count * bytes_each, who, f"{count} elements")
 
 
 def check_exact_bits(bits: int, who: str):
@@ -304,7 +318,9 @@ def check_exact_bits(bits: int, who: str):
         raise SchemeError(ErrorObject(f"{who}: the exact result would have more than {MAX_EXACT_BITS} bits "
                                       f"(the most one operation may compute)"))
     if bits > 1 << 16:
-        _CURRENT.get().reserve(bits / 8, who, f"an exact result of {bits} bits")
+        limits = _CURRENT.get()
+        limits.charge(bits // BITS_PER_STEP)
+        limits.reserve(bits / 8, who, f"an exact result of {bits} bits")
 
 
 def interrupt(thread_id: int) -> bool:

@@ -508,6 +508,8 @@ def sum_of_list(items):
 def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        if ca is int and cb is int and (a > _BIG or a < -_BIG) and (b > _BIG or b < -_BIG):
+            check_exact_bits(a.bit_length() + b.bit_length(), "*")
         try:
             return a * b
         except OverflowError:        # an exact number beyond the floats met a float
