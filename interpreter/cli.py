@@ -107,7 +107,8 @@ def _limits_of(options) -> dict:
     policy = False
     if options.sandbox:
         from .sandbox import Policy
-        policy = Policy(options.allow_read, options.allow_write, options.allow_env)
+        script = [options.file] if options.file not in (None, "-") else []    # named, so granted
+        policy = Policy(options.allow_read + script, options.allow_write, options.allow_env)
     elif options.allow_read or options.allow_write or options.allow_env:
         raise _UsageError("--allow-read, --allow-write and --allow-env need --sandbox")
     return {"max_steps": options.max_steps, "timeout": options.timeout,
