@@ -162,6 +162,7 @@ class Interpreter:
 
     def compile_text(self, source: str, filename: str = "<string>"):
         with self._limits():
+            self._where = Span(filename, 1, 1)
             try:
                 data = read_all(source, filename)
             except ReadError as error:
@@ -173,6 +174,8 @@ class Interpreter:
 
     def _compile_in(self, env: Environment, data: list):
         with self._limits():
+            if data and data[0][1] is not None:
+                self._where = data[0][1]
             try:
                 nodes = self.expander.expand_in(env, data)
                 return list(zip(self.compiler.compile_forms(nodes, self.globals), (span for _, span in data)))
@@ -205,6 +208,7 @@ class Interpreter:
                 self._depth -= 1
             return
         loading = list(self.loading)
+        self._where = None
         try:
             self._depth = 1
             with self.limits.evaluation(), \
@@ -214,7 +218,8 @@ class Interpreter:
             message = self.limits.tripped or str(limit.args[0] if limit.args else "resource limit exceeded")
             if limit.args and str(limit.args[0]).startswith(message):
                 message = str(limit.args[0])      # with what was being allocated
-            raise self.locate(ResourceLimitError(message), limit, None) from None
+            # where no frame of the program's shows (reading, expanding): the form at hand
+            raise self.locate(ResourceLimitError(message), limit, self._where) from None
         except SchemeExit as exit_request:
             if self.policy is None:
                 raise
@@ -226,8 +231,10 @@ class Interpreter:
             self.loading[:] = loading
 
     _depth = 0
+    _where = None       # the form being read or expanded, for a limit that stops it
 
     def run(self, function, span=None):
+        self._where = span
         try:
             return runtime.run_tail(function())
         except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked, BrokenPipeError,
