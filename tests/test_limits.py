@@ -342,3 +342,62 @@ def test_the_cache_gives_back_what_the_reader_read():
     assert [write_string(x) for x, _ in data] == [write_string(x) for x, _ in again]
     assert [str(span) for _, span in data] == [str(span) for _, span in again]
     assert all(datum.span is span for datum, span in again if hasattr(datum, "span"))
+
+
+# -- Ctrl-C in the REPL, in a pseudo-terminal ------------------------------------------------------
+
+def _terminal(*arguments):
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update({"TERM": "xterm", "NABLISP_HISTORY": os.devnull, "PROMPT_TOOLKIT_NO_CPR": "1",
+                           "COLUMNS": "100", "LINES": "40"})
+        os.execv(sys.executable, [sys.executable, "-m", "nablisp.interpreter.cli", *arguments])
+    return pid, fd
+
+
+def _expect(fd, pattern, seen, timeout=30):
+    import re
+    import select
+    ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]|\r")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = ansi.sub("", seen[0])
+        if re.search(pattern, text):
+            seen[0] = ""
+            return text
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen[0] += os.read(fd, 65536).decode(errors="replace")
+            except OSError:
+                break
+    raise AssertionError(f"did not see {pattern!r} in {ansi.sub('', seen[0])!r}")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="a pseudo-terminal (pty.fork, POSIX only)")
+def test_one_ctrl_c_stops_a_limited_repl_entry_whose_after_thunk_loops():
+    pid, fd = _terminal("--timeout", "600", "--sandbox")
+    seen = [""]
+    try:
+        _expect(fd, r"nablisp \d+\.\d+\.\d+", seen)
+        os.write(fd, (CATCHERS[0] + "\r").encode())
+        time.sleep(1.0)
+        os.write(fd, b"\x03")                       # once: the after thunk is stopped too
+        _expect(fd, r"interrupted", seen, timeout=10)
+        os.write(fd, b"(+ 1 2)\r")
+        _expect(fd, r"\n3\b", seen)
+        os.write(fd, b"(exit 4)\r")                 # in a sandbox, exit ends only the evaluation
+        _expect(fd, r"the program exited with status 4", seen)
+        os.write(fd, b"(* 6 7)\r")
+        _expect(fd, r"\n42\b", seen)
+        os.write(fd, b"\x04")
+    finally:
+        for _ in range(100):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
