@@ -19,6 +19,7 @@ from .errors import (InternalError, NablispError, SchemeExit, SchemeReadError,
                      SchemeSyntaxError)
 from .collector import settle_collector
 from .interpreter import Interpreter, run_with_deep_stack
+from .sandbox import ProgramExit
 
 EXIT_USAGE = 64
 EXIT_SYNTAX = 65
@@ -68,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=int, metavar="N",
                         help="stop a program after N steps (procedure calls and loop iterations)")
     parser.add_argument("--timeout", type=float, metavar="S", help="stop a program after S seconds")
+    parser.add_argument("--max-memory", type=memory_size, metavar="BYTES",
+                        help="stop a program that makes the process grow by more than BYTES (suffixes K, M, G)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run untrusted code: default limits, no file or environment access but what "
+                             "--allow-read/--allow-write/--allow-env grant")
+    parser.add_argument("--allow-read", action="append", default=[], metavar="PATH",
+                        help="in the sandbox, let the program read PATH (a file, or a directory and all under it)")
+    parser.add_argument("--allow-write", action="append", default=[], metavar="PATH",
+                        help="in the sandbox, let the program read and write PATH")
+    parser.add_argument("--allow-env", action="append", default=[], metavar="NAME",
+                        help="in the sandbox, let the program see the environment variable NAME")
     parser.add_argument("--version", action="version", version=f"nablisp {__version__}")
     parser.add_argument("file", nargs="?", metavar="FILE", help="script to run; - reads it from standard input")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
@@ -78,17 +90,47 @@ class _UsageError(Exception):
     pass
 
 
+def memory_size(text: str) -> int:
+    """``--max-memory``: bytes, or a number followed by K, M or G (powers of 1024)."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    try:
+        value = float(text[:-1] if scale != 1 else text) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a memory size: {text!r} (try 500M or 2G)") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a memory size: {text!r} (try 500M or 2G)")
+    return int(value)
+
+
+def _limits_of(options) -> dict:
+    """The Interpreter arguments of the limit and sandbox options."""
+    policy = False
+    if options.sandbox:
+        from .sandbox import Policy
+        script = [options.file] if options.file not in (None, "-") else []    # named, so granted
+        policy = Policy(options.allow_read + script, options.allow_write, options.allow_env)
+    elif options.allow_read or options.allow_write or options.allow_env:
+        raise _UsageError("--allow-read, --allow-write and --allow-env need --sandbox")
+    return {"max_steps": options.max_steps, "timeout": options.timeout,
+            "max_memory": options.max_memory, "sandbox": policy}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
     parser.error = lambda message: (_ for _ in ()).throw(_UsageError(message))  # no SystemExit(2)
     try:
         options = parser.parse_args(argv)
+        for name in ("max_steps", "timeout"):
+            value = getattr(options, name)
+            if value is not None and not value > 0:
+                raise _UsageError(f"--{name.replace('_', '-')} must be positive, not {value}")
+        limits = _limits_of(options)
     except _UsageError as error:
         sys.stderr.write(f"nablisp: {error}\n{parser.format_usage()}")
         return EXIT_USAGE
     try:
-        code, interp = run_with_deep_stack(_main, options)
+        code, interp = run_with_deep_stack(_main, options, limits)
         if code is not None:
             return code
         color = not options.no_color and "NO_COLOR" not in os.environ
@@ -113,12 +155,12 @@ def _silence_stdout():
         pass
 
 
-def _main(options) -> tuple[int | None, Interpreter | None]:
+def _main(options, limits: dict) -> tuple[int | None, Interpreter | None]:
     """Run what the options ask for; (exit status, None), or (None, interpreter) for the REPL."""
     script = options.file
     argv = [script or "nablisp"] + list(options.args or [])
     try:
-        interp = Interpreter(argv=argv, max_steps=options.max_steps, timeout=options.timeout)
+        interp = Interpreter(argv=argv, **limits)
     except NablispError as error:
         report(error)
         return EXIT_INTERNAL, None
@@ -133,6 +175,8 @@ def _main(options) -> tuple[int | None, Interpreter | None]:
         elif script is not None:
             interp.load(script, program=True) if os.path.exists(script) else _missing(script)
     except SchemeExit as exit_request:
+        return exit_request.code, None
+    except ProgramExit as exit_request:     # a sandbox's exit ends the evaluation, here the program
         return exit_request.code, None
     except NablispError as error:
         report(error)
@@ -179,7 +223,7 @@ def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=
         for datum, span in data:
             try:
                 print_value(interp.run_nodes(interp.compile_data([(datum, span)])), out)
-            except SchemeExit as exit_request:
+            except (SchemeExit, ProgramExit) as exit_request:
                 return exit_request.code
             except NablispError as error:
                 report(error, err)

@@ -31,6 +31,8 @@ _PYTHON_CONSTANTS = (bool, int, float, str, type(None))
 _OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
 _COMPARISONS = {"=": ast.Eq, "<": ast.Lt, ">": ast.Gt, "<=": ast.LtE, ">=": ast.GtE}
 
+_EXACT_LEAF_BOUND = 1 << 4096
+
 HELPER_NAMES = {
     "tail_call": "\0TailCall",
     "make_tail_call": "\0tail_call",
@@ -414,7 +416,19 @@ class Compiler:
         unchanged = [ast.Compare(ast.Name(name, ast.Load()), [ast.Is()],
                                  [self.named_constant(f"primitive {name}", BUILTINS[name])])
                      for name in sorted(tree.names)]
-        if tree.exact_safe:
+        if tree.exact_safe and any(name in ("*", "square") for name, _ in tree.operations):
+            # Python multiplies exact integers in one call nothing interrupts: a leaf too large
+            # for a product of them to be quick goes to the primitive, which checks the size first
+            bound = self.named_constant("exact leaf bound", _EXACT_LEAF_BOUND)
+            negative_bound = self.named_constant("negative exact leaf bound", -_EXACT_LEAF_BOUND)
+            float_class = self.named_constant("float", float)
+            int_class = self.named_constant("int", int)
+            plain = [ast.BoolOp(ast.Or(), [
+                ast.Compare(class_of(leaf), [ast.Is()], [float_class]),
+                ast.BoolOp(ast.And(), [ast.Compare(class_of(leaf), [ast.Is()], [int_class]),
+                                       ast.Compare(negative_bound, [ast.Lt(), ast.Lt()], [leaf, bound])])])
+                     for leaf in leaves()]
+        elif tree.exact_safe:
             classes = self.named_constant("float or int", frozenset((float, int)))
             plain = [ast.Compare(class_of(leaf), [ast.In()], [classes]) for leaf in leaves()]
         else:

@@ -813,7 +813,7 @@ def included_data(form, span, fold_case: bool = False, roots=()) -> list:
         if not files.is_file(path):
             path = next((root / name for root in roots if files.is_file(root / name)), path)
         try:
-            text = files.read_text(path)
+            text = files.read_text(path, what)
         except (OSError, ValueError) as error:      # ValueError: not UTF-8, or a NUL in the name
             reason = getattr(error, "strerror", None) or ("not UTF-8 text" if isinstance(error, UnicodeDecodeError)
                                                           else str(error))

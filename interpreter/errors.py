@@ -205,7 +205,8 @@ def python_error_message(error: BaseException) -> str | None:
         match = _UNBOUND_GLOBAL.match(text)
         if match:
             from .libraries import display_name
-            return f"unbound variable: {display_name(match[1])}"
+            # the message stops at a NUL in the name; `name` holds all of it
+            return f"unbound variable: {display_name(getattr(error, 'name', None) or match[1])}"
         return None
     if isinstance(error, TypeError):
         return call_error_message(text)

@@ -120,6 +120,8 @@ class _NamedLambda:
 
 
 class Expander:
+    tick = None       # the interpreter's limits count every form expanded
+
     def __init__(self, env: Environment, on_global_definition, libraries=None):
         self.env = env                            # the top-level environment being expanded
         self.default_env = env
@@ -178,6 +180,8 @@ class Expander:
 
     def expand(self, x, scope: Scope | None, span: Span | None = None) -> Node:
         while True:
+            if self.tick is not None:
+                self.tick()       # a step: so that the limits stop a macro that never ends
             cls = x.__class__
             if cls is Symbol or cls is Alias:
                 return self.reference(x, scope, span)
@@ -372,6 +376,8 @@ class Expander:
 
     def expand_toplevel(self, form, span) -> Node:
         while True:
+            if self.tick is not None:
+                self.tick()
             binding = self.head_binding(form, None)
             span = span_of(form, span)
             if binding.__class__ is Macro:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 from fractions import Fraction
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ..ad.lift import G, lift
@@ -29,8 +29,9 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from . import files
-from .libraries import Environment, Libraries, display_name, is_program_start
-from . import files
+from .limits import Limits
+from .parse_cache import read_cached
+from .libraries import Environment, Libraries, display_name, global_key, is_program_start
 from .primitives import (binary_ports, bytevectors, control, equivalence, file_ports,  # noqa: F401
                          lists, numbers, ports, text, vectors)
 from .primitives.registry import BUILTINS, TAIL_BUILDERS, name_function
@@ -46,14 +47,24 @@ class Interpreter:
     """A nablisp session.  Independent instances share nothing but immutable built-ins."""
 
     def __init__(self, argv: list[str] | None = None, prelude: bool = True,
-                 max_steps: int | None = None, timeout: float | None = None):
-        """``max_steps`` and ``timeout`` (seconds) bound every call of eval/evaluate/call: a
-        program that runs past them stops with an error, whatever handlers it installed.  A
-        step is a procedure call or an iteration of a loop."""
+                 max_steps: int | None = None, timeout: float | None = None,
+                 max_memory: int | None = None, sandbox: "bool | Policy" = False):
+        """``max_steps``, ``timeout`` (seconds) and ``max_memory`` (bytes the process may grow
+        by) bound every call of eval/evaluate/call — reading, expanding, compiling and running:
+        a program that runs past them stops with an error, whatever handlers it installed.  A
+        step is a procedure call, an iteration of a loop or a form expanded.  ``sandbox``: run
+        untrusted code (True, or a `sandbox.Policy`): default limits, no file or environment
+        access beyond what the policy grants, `exit` ending only the evaluation."""
+        from .sandbox import Policy, SANDBOX_DEFAULTS
+        if sandbox is True:
+            sandbox = Policy()
+        self.policy = sandbox or None
+        if self.policy is not None:
+            max_steps = SANDBOX_DEFAULTS["max_steps"] if max_steps is None else max_steps
+            timeout = SANDBOX_DEFAULTS["timeout"] if timeout is None else timeout
+            max_memory = SANDBOX_DEFAULTS["max_memory"] if max_memory is None else max_memory
+        self.limits = Limits(max_steps, timeout, max_memory)
         self.argv = list(argv or [])
-        self.max_steps = max_steps
-        self.timeout = timeout
-        self.steps = 0
         self.spans: list = [None]
         self.helpers: dict = {}
         self.globals: dict = {"__builtins__": self.helpers}
@@ -68,13 +79,18 @@ class Interpreter:
         self.expander = Expander(self.default_env, self.user_defined.add, self.libraries)
         self.compiler = Compiler(self.spans, self.helpers, self._is_builtin_procedure,
                                  self._is_builtin_name, TAIL_BUILDERS.__contains__)
-        self.compiler.count_steps = max_steps is not None
+        self.compiler.count_steps = self.limits.enabled
+        self.expander.tick = self.limits.tick if self.limits.enabled else None
         self._install_helpers()
         self.globals.update(BUILTINS)
         self.globals.update(ports.BUILTIN_PARAMETERS)
         self._install_session_primitives()
         if prelude:
-            self._load_stdlib("prelude.scm")
+            self._depth = 1          # nablisp's own start-up is not the program's budget
+            try:
+                self._load_stdlib("prelude.scm")
+            finally:
+                self._depth = 0
         self.user_defined.clear()
         self.prelude_names = set(self.globals)
         self.libraries.install_builtin(self.default_env, self.globals,
@@ -102,13 +118,8 @@ class Interpreter:
                 return runtime.resolving(value)
             return value
 
-        def tick():
-            self.steps += 1
-            if self.steps > self.max_steps:
-                raise ResourceLimitExceeded(f"step limit of {self.max_steps} steps exceeded")
-
         self.helpers.update({
-            HELPER_NAMES["tick"]: tick,
+            HELPER_NAMES["tick"]: self.limits.tick,
             HELPER_NAMES["tail_call"]: runtime.TailCall,
             HELPER_NAMES["make_tail_call"]: runtime.tail_call,
             HELPER_NAMES["run_tail"]: runtime.run_tail,
@@ -126,37 +137,56 @@ class Interpreter:
 
     # -- public API ------------------------------------------------------------------------------
 
+    @property
+    def max_steps(self):
+        return self.limits.max_steps
+
+    @property
+    def timeout(self):
+        return self.limits.timeout
+
+    @property
+    def max_memory(self):
+        return self.limits.max_memory
+
     def eval(self, source: str, filename: str = "<string>"):
         """Evaluate every form of ``source``; return the value of the last one, as a Python value
         (embedding.py gives the rules)."""
-        return to_python(self, self.evaluate(source, filename))
+        with self._limits():
+            return to_python(self, self.evaluate(source, filename))
 
     def evaluate(self, source: str, filename: str = "<string>"):
         """Evaluate every form of ``source``; return the value of the last one, as it is."""
-        return self.run_nodes(self.compile_text(source, filename))
+        with self._limits():
+            return self.run_nodes(self.compile_text(source, filename))
 
     def compile_text(self, source: str, filename: str = "<string>"):
-        try:
-            data = read_all(source, filename)
-        except ReadError as error:
-            raise SchemeReadError(error.message, error.span) from None
-        return self.compile_data(data)
+        with self._limits():
+            self._where = Span(filename, 1, 1)
+            try:
+                data = read_all(source, filename)
+            except ReadError as error:
+                raise SchemeReadError(error.message, error.span) from None
+            return self.compile_data(data)
 
     def compile_data(self, data: list):
         return self._compile_in(self.expander.env, data)
 
     def _compile_in(self, env: Environment, data: list):
-        try:
-            nodes = self.expander.expand_in(env, data)
-            return list(zip(self.compiler.compile_forms(nodes, self.globals), (span for _, span in data)))
-        except NablispError:
-            raise
-        except RecursionError:
-            raise SchemeSyntaxError("program nested too deeply to expand",
-                                    data[0][1] if data else None) from None
-        except Exception as error:
-            raise InternalError(f"while compiling: {type(error).__name__}: {error}",
-                                data[0][1] if data else None) from error
+        with self._limits():
+            if data and data[0][1] is not None:
+                self._where = data[0][1]
+            try:
+                nodes = self.expander.expand_in(env, data)
+                return list(zip(self.compiler.compile_forms(nodes, self.globals), (span for _, span in data)))
+            except NablispError:
+                raise
+            except RecursionError:
+                raise SchemeSyntaxError("program nested too deeply to expand",
+                                        data[0][1] if data else None) from None
+            except Exception as error:
+                raise InternalError(f"while compiling: {type(error).__name__}: {error}",
+                                    data[0][1] if data else None) from error
 
     def run_nodes(self, compiled):
         with self._limits():
@@ -167,32 +197,44 @@ class Interpreter:
 
     @contextmanager
     def _limits(self):
-        """Enforce max_steps and timeout for the outermost evaluation in progress."""
-        if self._limited or (self.max_steps is None and self.timeout is None):
-            yield
+        """Bound the outermost evaluation in progress (reading, expanding, compiling, running)
+        by the limits; at its end, what the program left behind (its handlers, a file being
+        loaded) is cleared, and a limit or, in a sandbox, `exit` becomes an error."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
             return
-        self._limited = True
-        self.steps = 0
-        timer = None
-        if self.timeout is not None:
-            target = threading.get_ident()
-            message = f"time limit of {self.timeout:g} s exceeded"
-            timer = threading.Timer(self.timeout, _interrupt_thread, (target, message))
-            timer.daemon = True
-            timer.start()
+        loading = list(self.loading)
+        self._where = None
         try:
-            yield
+            self._depth = 1
+            with self.limits.evaluation(), \
+                    (self.policy.governing(self.limits) if self.policy is not None else nullcontext()):
+                yield
         except ResourceLimitExceeded as limit:
-            error = ResourceLimitError(str(limit.args[0] if limit.args else "resource limit exceeded"))
-            raise self.locate(error, limit, None) from None
+            message = self.limits.tripped or str(limit.args[0] if limit.args else "resource limit exceeded")
+            if limit.args and str(limit.args[0]).startswith(message):
+                message = str(limit.args[0])      # with what was being allocated
+            # where no frame of the program's shows (reading, expanding): the form at hand
+            raise self.locate(ResourceLimitError(message), limit, self._where) from None
+        except SchemeExit as exit_request:
+            if self.policy is None:
+                raise
+            from .sandbox import ProgramExit
+            raise ProgramExit(exit_request.code) from None
         finally:
-            if timer is not None:
-                timer.cancel()
-            self._limited = False
+            self._depth = 0
+            del self.handlers[:]
+            self.loading[:] = loading
 
-    _limited = False
+    _depth = 0
+    _where = None       # the form being read or expanded, for a limit that stops it
 
     def run(self, function, span=None):
+        self._where = span
         try:
             return runtime.run_tail(function())
         except (KeyboardInterrupt, SchemeExit, runtime.ContinuationInvoked, BrokenPipeError,
@@ -211,9 +253,12 @@ class Interpreter:
     def load(self, path, program: bool = False, env: Environment | None = None) -> object:
         """Evaluate the file at ``path`` in ``env`` (the default environment when None); as a
         program (``program``: see `run_program`) for a script."""
-        path = Path(path)
+        with self._limits():
+            return self._load(Path(path), program, env)
+
+    def _load(self, path: Path, program: bool, env: Environment | None):
         try:
-            source = files.read_text(path)
+            source = files.read_text(path, "load")
         except FileNotFoundError:
             raise SchemeError(ErrorObject(f"load: no such file: {path}", kind="file")) from None
         except UnicodeDecodeError:
@@ -240,6 +285,10 @@ class Interpreter:
         """Run a script: a program that begins with `import` has a top level of its own, which
         sees only what it imports (R7RS §5.1); any other script runs in the default
         environment, which has the whole language."""
+        with self._limits():
+            return self._run_program(source, filename)
+
+    def _run_program(self, source: str, filename: str):
         try:
             data = read_all(source, filename)
         except ReadError as error:
@@ -258,7 +307,7 @@ class Interpreter:
         """Read a file that defines libraries (found by `import`); its forms are expanded, at
         once, so that the libraries it defines are known."""
         try:
-            source = files.read_text(path)
+            source = files.read_text(path, "import")
         except (OSError, ValueError) as error:
             raise SchemeSyntaxError(f"import: cannot read {path}: {getattr(error, 'strerror', None) or error}",
                                     span) from None
@@ -302,9 +351,10 @@ class Interpreter:
         return to_python(self, self.lookup_value(name))
 
     def lookup_value(self, name: str):
-        if name not in self.globals or name == "__builtins__":
+        key = global_key(name)
+        if key not in self.globals:
             raise SchemeError(ErrorObject(f"unbound variable: {name}"))
-        return self.globals[name]
+        return self.globals[key]
 
     def define(self, name: str, value):
         """Bind the global ``name``: a Python callable becomes a procedure that receives and
@@ -313,8 +363,8 @@ class Interpreter:
             value = python_procedure(self, name, value)
         else:
             value = to_scheme(value)
-        self.globals[name] = value
-        self.user_defined.add(name)
+        self.globals[global_key(name)] = value
+        self.user_defined.add(global_key(name))
 
     def define_primitive(self, name: str, function, partials=()):
         """Bind ``name`` to a numeric Python function with derivative rules: ``partials[i]``
@@ -341,19 +391,20 @@ class Interpreter:
             except Exception as error:
                 raise SchemeError(ErrorObject(f"{name}: {type(error).__name__}: {error}")) from error
         primitive.__name__ = primitive.__qualname__ = name
-        self.globals[name] = primitive
-        self.user_defined.add(name)
+        self.globals[global_key(name)] = primitive
+        self.user_defined.add(global_key(name))
 
     ops = G
 
     # Names with a space are the system's own (gensym), which no program can write.
 
     def user_names(self) -> list[str]:
-        return sorted(name for name in self.globals
-                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name)
+        return sorted(display_name(name) for name in self.globals
+                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name
+                      and name != "__builtins__")
 
     def bound_names(self) -> list[str]:
-        return sorted(set(n for n in self.globals if n != "__builtins__" and " " not in n) |
+        return sorted(set(display_name(n) for n in self.globals if n != "__builtins__" and " " not in n) |
                       set(symbol.name for symbol in self.global_syntax))
 
     # -- errors ----------------------------------------------------------------------------------
@@ -442,34 +493,6 @@ def _checked_rule(name: str, index: int, rule):
     return partial
 
 
-def read_cached(source: str, filename: str) -> list:
-    """``read_all`` of a library file, through a cache in the user's cache directory (any
-    failure of the cache just means reading the file)."""
-    import hashlib
-    import os
-    import pickle
-
-    from .. import __version__
-    key = hashlib.sha256(f"{__version__}\0{filename}\0{source}".encode()).hexdigest()[:24]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    cache = Path(base) / "nablisp" / f"{key}.pickle"
-    try:
-        with open(cache, "rb") as handle:
-            return pickle.load(handle)
-    except Exception:
-        pass
-    data = read_all(source, filename)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, cache)
-    except Exception:
-        pass
-    return data
-
-
 def _condense(trace: list) -> list:
     """The innermost frames first, a run of identical frames (deep recursion) shown once."""
     condensed: list = []
@@ -481,12 +504,6 @@ def _condense(trace: list) -> list:
             break
         condensed.append([name, span, 1])
     return [(name if count == 1 else f"{name} ({count} times)", span) for name, span, count in condensed]
-
-
-def _interrupt_thread(thread_id: int, message: str):
-    import ctypes
-    exception = type("TimeLimitExceeded", (ResourceLimitExceeded,), {"__init__": lambda self: ResourceLimitExceeded.__init__(self, message)})
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exception))
 
 
 def _raised_by_generated_code(error) -> bool:

@@ -29,10 +29,28 @@ from .syntax_rules import base_symbol, is_identifier, strip
 AUXILIARY_SYNTAX = ("else", "=>", "...", "_", "unquote", "unquote-splicing")
 
 
+# The implementation's own names in the namespace compiled code runs in (its helpers, constants,
+# temporaries, Python's `__builtins__`) start with NUL or are dunder names; a user's global that
+# would look like one gets this prefix, so that no program can read or replace them.
+_ESCAPE = "\1"
+
+
+def global_key(name: str) -> str:
+    """The key of the global a program calls ``name`` (injective: escaped names all start with
+    the escape, and so does every name that starts with it)."""
+    if name[:1] in ("\0", _ESCAPE) or name.startswith("__"):
+        return _ESCAPE + name
+    return name
+
+
 def display_name(global_name: str) -> str:
     """The name a user wrote, for a global's name in a message."""
+    if global_name.startswith(_ESCAPE):
+        global_name = global_name[1:]
     if global_name.startswith("[") and "] " in global_name:
-        return global_name.split("] ", 1)[1]
+        global_name = global_name.split("] ", 1)[1]
+    if any(ord(character) < 32 for character in global_name):
+        return write_string(Symbol(global_name))      # as the program spelled it: |\x0;tick|
     return global_name
 
 
@@ -57,13 +75,14 @@ class Environment:
         return self.prefix is not None
 
     def global_name(self, symbol: Symbol) -> str:
-        return symbol.name if self.prefix is None else f"{self.prefix} {symbol.name}"
+        return global_key(symbol.name) if self.prefix is None else f"{self.prefix} {symbol.name}"
 
     def lookup(self, symbol: Symbol):
         binding = self.bindings.get(symbol)
         if binding is not None:
             return binding
-        return symbol if self.prefix is None else Symbol(self.global_name(symbol))
+        name = self.global_name(symbol)
+        return symbol if name is symbol.name else Symbol(name)
 
     def define_variable(self, symbol: Symbol) -> str:
         self.bindings.pop(symbol, None)

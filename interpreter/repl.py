@@ -13,7 +13,6 @@ tests can drive it directly; `TerminalRepl` adds prompt_toolkit.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ from ..lang.datum import MultipleValues
 from ..lang.printer import write_string
 from ..lang.reader import is_complete, open_brackets
 from .errors import NablispError, SchemeExit
+from .limits import interrupt
 
 BANNER = (f"nablisp {__version__} — Scheme with first-class derivatives.  "
           ",help for commands, Ctrl-D to quit.")
@@ -214,8 +214,7 @@ def run_interruptibly(function, *args):
             worker.join(0.05)
         except KeyboardInterrupt:
             interrupted = True
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
-                                                       ctypes.py_object(KeyboardInterrupt))
+            interrupt(worker.ident)     # sticky where the session is limited: no handler goes on
     if interrupted or isinstance(outcome.get("error"), KeyboardInterrupt):
         raise KeyboardInterrupt
     if "error" in outcome:

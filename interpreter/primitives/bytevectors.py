@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ...ad.tags import plain
 from ...lang.printer import write_string
+from ..limits import reserve_items
 from ..errors import fail
 from .numbers import check_index
 from .registry import define
@@ -43,7 +44,9 @@ def bytevector_p(x):
 @define("make-bytevector", signature="(make-bytevector k [byte])",
         doc="A new bytevector of k bytes, each byte (0 by default).")
 def make_bytevector(k, byte=0):
-    return bytearray([check_byte("make-bytevector", byte)]) * check_count("make-bytevector", k)
+    count = check_count("make-bytevector", k)
+    reserve_items(count, "make-bytevector", 1)
+    return bytearray([check_byte("make-bytevector", byte)]) * count
 
 
 @define("bytevector", signature="(bytevector byte …)",

@@ -7,6 +7,7 @@ from functools import cmp_to_key
 from ...ad.tags import plain
 from ...lang.datum import Nil, Pair, list_to_python, make_list, make_pair
 from ...lang.printer import write_string
+from ..limits import PAIR_BYTES, reserve_items
 from ..errors import fail
 from ..runtime import apply_procedure, check_procedure
 from .equivalence import eq, equal, eqv
@@ -145,6 +146,7 @@ def make_list_(count, fill=None):
     count = plain(count)
     if count.__class__ is not int or count < 0:
         fail(f"make-list: expected a non-negative exact integer, got {write_string(count)}")
+    reserve_items(count, "make-list", PAIR_BYTES)
     result = Nil
     for _ in range(count):
         result = make_pair(fill, result)

@@ -22,6 +22,7 @@ from ...lang.datum import MultipleValues, MutableString, Nil, Pair
 from ...lang.printer import number_to_string, write_string
 from ...lang.reader import parse_number
 from ..errors import fail
+from ..limits import check_exact_bits
 from .registry import BUILTINS, define
 
 _ABSENT = object()
@@ -201,9 +202,14 @@ def sub2(a, b):
     return _plain_op(_python_sub, a, b)
 
 
+_BIG = 1 << 65536      # beyond, a product's size is checked before it is computed
+
+
 def mul2(a, b):
     ca, cb = a.__class__, b.__class__
     if (ca is float or ca is int) and (cb is float or cb is int):
+        if ca is int and cb is int and (a > _BIG or a < -_BIG) and (b > _BIG or b < -_BIG):
+            check_exact_bits(a.bit_length() + b.bit_length(), "*")
         try:
             return a * b
         except OverflowError:        # an exact number beyond the floats met a float
@@ -508,6 +514,8 @@ def sum_of_list(items):
 def multiply(a=_ABSENT, b=_ABSENT, *more):
     ca, cb = a.__class__, b.__class__
     if (ca is int or ca is float) and (cb is int or cb is float) and not more:
+        if ca is int and cb is int and (a > _BIG or a < -_BIG) and (b > _BIG or b < -_BIG):
+            check_exact_bits(a.bit_length() + b.bit_length(), "*")
         try:
             return a * b
         except OverflowError:        # an exact number beyond the floats met a float
@@ -1226,6 +1234,8 @@ _SQUARE_KERNEL = KERNELS["square"]
 def square(x):
     cls = x.__class__
     if cls is int or cls is float:
+        if cls is int and (x > _BIG or x < -_BIG):
+            check_exact_bits(2 * x.bit_length(), "square")
         return x * x
     check_number("square", x)
     if cls is Dual or cls is Tracked:
@@ -1345,15 +1355,12 @@ def _power_beyond_floats(base, p: float) -> float:
         return math.inf
 
 
-_MAX_EXACT_BITS = 1 << 30      # 128 MiB of digits: an exact power beyond is an error, not a hang
-
-
 def _check_exact_power(base, power: int):
+    """An exact power is one C call nothing interrupts: one too large is refused before it starts."""
     if power in (0, 1, -1) or abs(base) in (0, 1):
         return
     size = max(base.numerator.bit_length(), base.denominator.bit_length())
-    if (size - 1) * abs(power) > _MAX_EXACT_BITS:
-        fail(f"expt: the exact result would have more than {_MAX_EXACT_BITS} bits")
+    check_exact_bits(max(size - 1, 1) * abs(power), "expt")
 
 
 def _is_integer(x) -> bool:

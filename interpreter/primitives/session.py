@@ -3,7 +3,6 @@ stack, the program's command line and environment variables, exiting, time."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -126,6 +125,10 @@ def session_primitives(interp) -> dict:
         dot_text, filename = (str(x) if x.__class__ is MutableString else x for x in (dot_text, filename))
         if dot_text.__class__ is not str or filename.__class__ is not str:
             fail("tape->svg: expected DOT text and a file name")
+        try:
+            files.check_writable(filename)      # before running a program for nothing
+        except (OSError, ValueError) as error:
+            raise files.file_error("tape->svg", "write", filename, error) from None
         program = shutil.which("dot")
         if program is None:
             fail("tape->svg: Graphviz's dot program is not installed (apt-get install graphviz, "
@@ -146,10 +149,11 @@ def session_primitives(interp) -> dict:
             name = str(name)
         if name.__class__ is not str:
             fail(f"get-environment-variable: expected a string, got {write_string(name)}")
-        return os.environ.get(name, False)
+        value = files.environment_variable(name)
+        return False if value is None else value
 
     def get_environment_variables():
-        return make_list(make_pair(name, value) for name, value in os.environ.items())
+        return make_list(make_pair(name, value) for name, value in files.environment_variables().items())
 
     def features():
         from ..derived import FEATURES

@@ -12,6 +12,7 @@ import unicodedata
 from ...ad.tags import plain
 from ...lang.datum import Char, MutableString, Nil, Pair, Symbol, gensym, make_list
 from ...lang.printer import write_string
+from ..limits import reserve_items
 from ..errors import fail
 from ..runtime import apply_procedure, check_procedure
 from .lists import check_list
@@ -205,6 +206,7 @@ def make_string(k, fill=None):
     if k.__class__ is not int or k < 0:
         fail(f"make-string: expected a non-negative exact integer, got {write_string(k)}")
     char = " " if fill is None else chr(check_char("make-string", fill).code)
+    reserve_items(k, "make-string", 4)
     return MutableString(char * k)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...ad.tags import plain
 from ...lang.datum import make_list
 from ...lang.printer import write_string
+from ..limits import reserve_items
 from ..errors import fail
 from ..runtime import apply_procedure
 from .lists import check_list
@@ -38,6 +39,7 @@ def make_vector(k, fill=None):
     k = plain(k)
     if k.__class__ is not int or k < 0:
         fail(f"make-vector: expected a non-negative exact integer, got {write_string(k)}")
+    reserve_items(k, "make-vector")
     return [fill] * k
 
 
