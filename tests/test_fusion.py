@@ -50,7 +50,10 @@ def comparisons():
 
 SPECIAL = ["0.0", "-0.0", "1e308", "-1e-320", "+inf.0", "-inf.0", "+nan.0", "0", "7", "-2", "1/3"]
 values = st.one_of(st.sampled_from(SPECIAL),
-                   st.floats(-3, 3).map(repr),
+                   # not within 1e-6 of 0 (0 itself is in SPECIAL): there the separate operations'
+                   # rounding error grows like 1/x² — the Hessian of (sin (/ x x)) at 4e-36 is
+                   # 0 fused and 5e19 unfused, both the exact derivative to rounding
+                   st.floats(-3, 3).filter(lambda v: v == 0 or abs(v) > 1e-6).map(repr),
                    st.integers(-5, 5).map(str))
 
 
