@@ -245,14 +245,6 @@ def make_parameter(value, converter=None):
     return runtime.Parameter(value, converter)
 
 
-@define("error", signature="(error message obj …)",
-        doc="Raise an error object with message (a string) and the objs as irritants; uncaught, it "
-            "stops the program with the message, the irritants and where it happened.")
-def error(message, *irritants):
-    text = str(message) if is_string(message) else write_string(message)
-    raise SchemeError(ErrorObject(text, irritants))
-
-
 @define("error-object?", signature="(error-object? obj)",
         doc="Whether obj is an error object: what error raises, and what guard receives for an error "
             "of the system (a wrong argument, a file that cannot be opened).")

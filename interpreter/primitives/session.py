@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ...ad.tags import plain
-from ...lang.datum import MutableString, Symbol, make_list, make_pair
+from ...lang.datum import MutableString, Symbol, is_string, make_list, make_pair
 from ...lang.printer import write_string
 from .. import files, runtime
 from ..errors import ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail
@@ -72,8 +72,12 @@ def session_primitives(interp) -> dict:
         except BrokenPipeError:
             raise
         except Exception as error:
-            # A non-continuable raise reached us: the handler runs with the outer handlers and,
-            # should it return, the raise goes on outwards (R7RS: it is an error to return).
+            handled_at = getattr(error, "scheme_handled_at", None)
+            if handled_at is not None and depth >= handled_at:
+                raise               # a raise whose handler, this one, ran in place and returned
+            # An error of the system (a primitive's), or a raise that a guard with no clause for
+            # it unwound, reached us: the handler runs with the outer handlers and, should it
+            # return, the raise goes on outwards (R7RS: it is an error to return).
             del handlers[depth:]
             runtime.apply_procedure(handler, (condition_of(error),))
             if getattr(error, "continuable", False):
@@ -87,7 +91,26 @@ def session_primitives(interp) -> dict:
             del handlers[depth:]
 
     def raise_(obj):
+        # R7RS 6.11: the current handler is called in the dynamic environment of the raise
+        # (minus itself) — inside the dynamic-winds and parameterizations around the raise —
+        # unless a guard is nearer, which the raise unwinds to
+        if handlers and handlers[-1] is not runtime.GUARD:
+            depth = len(handlers) - 1
+            handler = handlers.pop()
+            try:
+                runtime.apply_procedure(handler, (obj,))
+            finally:
+                handlers.append(handler)
+            # the handler returned from a raise that cannot continue: that is an error, which
+            # the handler's own with-exception-handler does not see again
+            error = SchemeError(obj)
+            error.scheme_handled_at = depth
+            raise error
         raise SchemeError(obj)
+
+    def error_(message, *irritants):
+        text = str(message) if is_string(message) else write_string(message)
+        raise_(ErrorObject(text, irritants))
 
     def raise_continuable(obj):
         if not handlers or handlers[-1] is runtime.GUARD:
@@ -164,6 +187,7 @@ def session_primitives(interp) -> dict:
         "load": load,
         "with-exception-handler": with_exception_handler,
         "raise": raise_,
+        "error": error_,
         "raise-continuable": raise_continuable,
         "exit": exit_,
         "emergency-exit": emergency_exit,
@@ -198,7 +222,11 @@ for _name, _signature, _doc in [
      "lets the error go on outwards."),
     ("raise", "(raise obj)",
      "Raise obj (any value) as an exception: the nearest handler of with-exception-handler or guard "
-     "gets it; uncaught, it ends the program with an error that shows obj."),
+     "gets it (a handler runs where the raise is, inside its dynamic-winds and parameterizations; a "
+     "guard after unwinding to it); uncaught, it ends the program with an error that shows obj."),
+    ("error", "(error message obj …)",
+     "Raise an error object with message (a string) and the objs as irritants; uncaught, it "
+     "stops the program with the message, the irritants and where it happened."),
     ("raise-continuable", "(raise-continuable obj)",
      "Raise obj to the nearest handler and return what the handler returns."),
     ("exit", "(exit [obj])",
