@@ -247,10 +247,13 @@
           ad
           numeric)))
 
-(define (nth-derivative n f)
-  ;; (nth-derivative 3 f) = (D (D (D f)))
+(define (nth-derivative n f . args)
+  ;; (nth-derivative 3 f) = (D (D (D f))); given more arguments, applied to them at once, as
+  ;; the derivative operators are
   (let loop ((k (check-count 'nth-derivative n)) (g f))
-    (if (= k 0) g (loop (- k 1) (derivative g)))))
+    (cond ((> k 0) (loop (- k 1) (derivative g)))
+          ((null? args) g)
+          (else (apply g args)))))
 
 (define (taylor-coefficients f x n)
   ;; the first n coefficients f(x), f'(x), f''(x)/2!, …, exact where f and x are
