@@ -351,3 +351,56 @@ def test_repl_in_a_terminal(tmp_path):
     assert term.wait() == 0
     history = (tmp_path / "history").read_text()
     assert "+(define (square-it x)\n+  (* x x))" in history
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="runs the REPL in a pseudo-terminal (pty.fork, POSIX only)")
+def test_issue_17_in_a_terminal(tmp_path):
+    """What a learner met at the prompt, as the terminal shows it (the echo of each entry is in
+    the output too, so each pattern matches what only the answer prints)."""
+    library = tmp_path / "my lib.scm"
+    library.write_text("(define (from-lib) 'loaded)")
+    term = Terminal(tmp_path)
+    term.expect(r",help")
+
+    def entry(text: str, answer: str):
+        term.send(text + "\r")
+        return term.expect(answer)
+
+    # output without a final newline is not drawn over by the prompt
+    entry('(display "hello")', r"\nhello\n")
+    entry('(begin (display "hi") 5)', r"\nhi\n5\n")
+    entry("1 2 3", r"\n1\n2\n3\n")
+    entry("(* $ 10)", r"\n30\n")
+    entry("(hessian (lambda (v) (apply * v)) '(1 2 3 4 5 6))",
+          r"\n\(\(  0 360 240 180 144 120\)\n \(360   0 120  90  72  60\)\n(.*\n){3} \(120  60  40  30  24   0\)\)\n")
+    entry(",pp '((8 6) (6 0))", r"\n\(\(8 6\)\n \(6 0\)\)\n")
+    entry("(define (fact n) (if (= n 0) 1 (* n (fact (- n 1)))))", r"> ")
+    entry(",trace fact", r"tracing fact\n")
+    entry("(fact 2)", r"\n> \(fact 2\)\n  > \(fact 1\)\n    > \(fact 0\)\n    < 1\n  < 1\n< 2\n2\n")
+    entry(",untrace fact", r"fact is not traced any more\n")
+    entry("(fact 3)", r"\n6\n")
+    entry(",expand (unless #f 'x)", r"\n\(if #f \(if #f #f\) \(quote x\)\)\n")
+    entry("(define (g x) (car x))", r"> ")
+    seen = entry("(g 1)", r"\n<repl (\d+)>:1:15: error: car: expected a pair, got 1  \(,bt shows the backtrace\)\n"
+                          r"  entry \1: \(define \(g x\) \(car x\)\)\n *\^\n")
+    quoted, caret = seen.split("\n")[-3:-1]
+    assert caret.index("^") == quoted.index("(car x)")
+    entry(",bt", r"\n  in g at <repl \d+>:1:15\n")
+    entry("(lenght '(1 2))", r"\n1:1: error: unbound variable: lenght; did you mean length\?\n")
+    entry("(newton-root (lambda (x) (+ (* x x) 1)) 1.0)", r"\n1:1: error: /: division by zero")
+    seen = entry("(+ 1 (iota 100000))", r"\n1:1: error: \+: expected a number, got \(0 1 2 3 [0-9 ]+\.\.\.\n")
+    assert len(seen) < 1000
+    entry(f',load "{library}"', r"> ")
+    entry("(from-lib)", r"\nloaded\n")
+    entry(",dot", r"\n,dot needs a call and a file name: ,dot \(f 1 2\) graph\.dot\n")
+    entry("(hvp (lambda (v) v) '(3 4) '(1 0))", r"\n1:1: error: hvp: the function returned \(3 4\), not a number")
+    entry("(hessian (lambda (x y) (* x x y)) 1 2)", r"\n\(\(4 2\) \(2 0\)\)\n")
+    entry("(nth-derivative 2 (lambda (x) (* x x x)) 5)", r"\n30\n")
+    entry("(gradient (lambda (x y) (* x y)) '(1 2))",
+          r"\n1:1: error: gradient: the function takes 2 arguments but was given 1 \(a list\); to differentiate "
+          r"with respect to several arguments pass them separately: \(\(gradient f\) 1 2\), or make f take a list\n")
+    entry(f",cd {tmp_path}", rf"\n{re.escape(str(tmp_path))}\n")
+    entry(",pwd", rf"\n{re.escape(str(tmp_path))}\n")
+    entry(",time (fact 5)", r"\n120\n; \d+\.\d+ s\n")
+    term.send("\x04")
+    assert term.wait() == 0
