@@ -80,50 +80,48 @@ def abbreviate_values(message: str, width: int = ERROR_VALUE_WIDTH) -> str:
     pieces = []
     start = 0       # of the text not yet copied
     index = 0
-    length = len(message)
-    while index < length:
-        char = message[index]
-        if char == "(" or char == "[" or char == '"' or (char == "#" and message.startswith("#(", index)):
-            end = _group_end(message, index)
-            if end - index > width:
-                pieces.append(message[start:index])
-                pieces.append(message[index:index + width - 3] + "...")
-                start = end
-            index = end
-        else:
-            index += 1
+    while True:
+        found = _GROUP_START.search(message, index)
+        if found is None:
+            break
+        index = found.start()
+        end = _group_end(message, index)
+        if end - index > width:
+            pieces.append(message[start:index])
+            pieces.append(message[index:index + width - 3] + "...")
+            start = end
+        index = max(end, index + 1)
     pieces.append(message[start:])
     return "".join(pieces)
+
+
+_GROUP_START = re.compile(r'[(\["]|#\(')
+_GROUP_TOKEN = re.compile(r'\\.|#\\.|[()\[\]"]', re.S)    # an escape, a character literal, a bracket, a quote
 
 
 def _group_end(text: str, start: int) -> int:
     """The index just past the bracketed group or string literal that begins at ``start`` (the
     end of ``text`` when it is not closed)."""
     depth = 0
-    index = start
-    length = len(text)
     in_string = False
-    while index < length:
-        char = text[index]
+    for token in _GROUP_TOKEN.finditer(text, start):
+        char = token.group()
         if in_string:
-            if char == "\\":
-                index += 1
-            elif char == '"':
+            if char == '"':
                 in_string = False
                 if depth == 0:
-                    return index + 1
+                    return token.end()
         elif char == '"':
             in_string = True
-        elif char == "#" and text.startswith("#\\", index):
-            index += 2          # a character literal such as #\( is no bracket
+        elif len(char) > 1:
+            continue                # #\( is a character, \" an escaped quote
         elif char in "([":
             depth += 1
-        elif char in ")]":
+        else:
             depth -= 1
             if depth <= 0:
-                return index + 1
-        index += 1
-    return length
+                return token.end()
+    return len(text)
 
 
 class SchemeReadError(NablispError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .datum import Nil, Pair
-from .printer import _cyclic_nodes, write_string
+from .printer import _cyclic_nodes, atom_to_string, write_string
 
 MAX_BREAK_DEPTH = 24
 _NUMBER_CLASSES = (int, float, Fraction)
@@ -68,6 +68,57 @@ def matrix_rows_of(value):
     return result
 
 
+def _flat_within(value, limit: int) -> str | None:
+    """The one-line written form of ``value`` (known to hold no cycle) if it is at most
+    ``limit`` characters long, else None — found without writing the rest of a huge value, so
+    that asking at every level of a deep value whether it fits stays cheap."""
+    out: list[str] = []
+    length = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is _Mark:
+            text = item.text
+        elif cls is Pair or cls is list:
+            if cls is Pair:
+                elements = [item.car]
+                node = item.cdr
+                while node.__class__ is Pair:
+                    elements.append(node.car)
+                    node = node.cdr
+                text = "("
+            else:
+                elements, node, text = item, Nil, "#("
+            pending = [_CLOSE]
+            if node is not Nil:
+                pending.extend((node, _DOT))
+            for index in range(len(elements) - 1, -1, -1):
+                pending.append(elements[index])
+                if index:
+                    pending.append(_SPACE)
+            stack.extend(pending)
+        else:
+            text = atom_to_string(item, True)
+        length += len(text)
+        if length > limit:
+            return None
+        out.append(text)
+    return "".join(out)
+
+
+class _Mark:
+    """Text the flat writer puts between elements (told apart from a string value)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+_CLOSE, _DOT, _SPACE = _Mark(")"), _Mark(" . "), _Mark(" ")
+
+
 class _Layout:
     def __init__(self, width: int, matrix_rows: bool):
         self.width = width
@@ -76,16 +127,17 @@ class _Layout:
     def lines(self, value, column: int, closers: int, depth: int) -> list[str]:
         """The lines of ``value`` printed from ``column`` and followed by ``closers`` closing
         brackets; every line after the first starts with its indentation."""
-        flat = write_string(value)
-        rows = matrix_rows_of(value) if self.matrix_rows or column + len(flat) + closers > self.width else None
+        if not _is_container(value) or depth >= MAX_BREAK_DEPTH:
+            return [write_string(value)]
+        flat = _flat_within(value, self.width - column - closers)
+        rows = matrix_rows_of(value) if self.matrix_rows or flat is None else None
         if rows is not None:
             return self.matrix(rows, column)
-        if column + len(flat) + closers <= self.width or not _is_container(value) \
-                or depth >= MAX_BREAK_DEPTH:
+        if flat is not None:
             return [flat]
         items, tail, opening = _elements(value)
         if not items:
-            return [flat]
+            return [write_string(value)]
         inner = column + len(opening)
         if tail is Nil and not any(_is_container(item) for item in items):
             return self.fill([write_string(item) for item in items], opening, inner, closers)
