@@ -351,7 +351,8 @@ class Session:
 
     def trace(self, names: list[str]):
         """Wrap the global procedures ``names`` so that every call through their names prints
-        its arguments and its result, indented by how deeply traced calls nest (Racket's trace)."""
+        its arguments and its result, indented by how deeply traced calls nest: `>(f 1)` and
+        `<2`, as Racket's trace writes them (and no line begins as a prompt does)."""
         if not names:
             self.write(f"traced: {' '.join(sorted(self.traced)) or '(nothing)'}\n")
             return
@@ -389,14 +390,14 @@ class Session:
         def traced(*args):
             depth = session.trace_depth
             prefix = "  " * min(depth, self.TRACE_DEPTH_SHOWN) + (f"[{depth}] " if depth > self.TRACE_DEPTH_SHOWN else "")
-            session.write(f"{prefix}> ({name}{''.join(' ' + text(arg) for arg in args)})\n")
+            session.write(f"{prefix}>({name}{''.join(' ' + text(arg) for arg in args)})\n")
             session.trace_depth = depth + 1
             try:
                 result = apply_procedure(procedure, list(args))
             finally:
                 session.trace_depth = depth
             shown = " ".join(text(v) for v in result) if result.__class__ is MultipleValues else text(result)
-            session.write(f"{prefix}< {shown}\n")
+            session.write(f"{prefix}<{shown}\n")
             return result
         traced.__name__ = traced.__qualname__ = getattr(procedure, "__name__", name)
         traced.scheme_wrapped = getattr(procedure, "scheme_wrapped", procedure)   # its arity

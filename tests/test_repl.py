@@ -150,8 +150,8 @@ def test_matrices_and_long_lists_are_pretty_printed_but_write_is_not(session, ca
 def test_trace_shows_calls_and_results_and_untrace_stops(session):
     session.handle("(define (fact n) (if (= n 0) 1 (* n (fact (- n 1)))))")
     assert output_of(session, ",trace fact") == "tracing fact\n"
-    assert output_of(session, "(fact 2)") == ("> (fact 2)\n  > (fact 1)\n    > (fact 0)\n    < 1\n"
-                                             "  < 1\n< 2\n2\n")
+    assert output_of(session, "(fact 2)") == (">(fact 2)\n  >(fact 1)\n    >(fact 0)\n    <1\n"
+                                             "  <1\n<2\n2\n")
     assert output_of(session, ",trace fact") == "fact is traced already\n"
     # a traced procedure is still differentiable, and the hint still knows its arity
     session.handle("(define (sq x) (* x x))")
@@ -170,8 +170,8 @@ def test_trace_of_deep_recursion_shows_the_depth():
     session = Session(Interpreter(), out=io.StringIO())
     session.handle("(define (down n) (if (= n 0) 'bottom (down (- n 1))))")
     text = output_of(session, ",trace down", "(down 20)")
-    assert "[20] > (down 0)\n" in text
-    assert text.endswith("< bottom\nbottom\n")
+    assert "[20] >(down 0)\n" in text
+    assert text.endswith("<bottom\nbottom\n")
 
 
 def test_expand_shows_core_forms_and_defines_nothing(session):
@@ -376,7 +376,7 @@ def test_issue_17_in_a_terminal(tmp_path):
     entry(",pp '((8 6) (6 0))", r"\n\(\(8 6\)\n \(6 0\)\)\n")
     entry("(define (fact n) (if (= n 0) 1 (* n (fact (- n 1)))))", r"> ")
     entry(",trace fact", r"tracing fact\n")
-    entry("(fact 2)", r"\n> \(fact 2\)\n  > \(fact 1\)\n    > \(fact 0\)\n    < 1\n  < 1\n< 2\n2\n")
+    entry("(fact 2)", r"\n>\(fact 2\)\n  >\(fact 1\)\n    >\(fact 0\)\n    <1\n  <1\n<2\n2\n")
     entry(",untrace fact", r"fact is not traced any more\n")
     entry("(fact 3)", r"\n6\n")
     entry(",expand (unless #f 'x)", r"\n\(if #f \(if #f #f\) \(quote x\)\)\n")
