@@ -77,12 +77,17 @@ class Operators:
         def operator(f, *args):
             if not is_procedure(f):
                 raise DifferentiationError(f"{name}: expected a procedure to differentiate, got {write_string(f)}")
+            arity = self.arity(f) if self.arity is not None else None
             if args:
-                self.check_arguments(who, f, args[:1] if point_only else args)
+                self.check_arguments(who, f, args[:1] if point_only else args, arity)
                 return compute(f, args)
+            least, most = arity if arity is not None else (0, None)
 
             def differentiated(*xs):
-                self.check_arguments(who, f, xs[:1] if point_only else xs)
+                # f's arity is read once, here; a call checks only the count (the hot path)
+                count = len(xs) if not point_only else min(len(xs), 1)
+                if count < least or (most is not None and count > most):
+                    self.check_arguments(who, f, xs[:1] if point_only else xs, arity)
                 return compute(f, xs)
             differentiated.__name__ = differentiated.__qualname__ = \
                 f"({name} {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
@@ -90,10 +95,10 @@ class Operators:
         operator.__name__ = operator.__qualname__ = name
         return operator
 
-    def check_arguments(self, who, f, xs):
-        """An error with a hint when f cannot take the arguments it is to be differentiated at:
-        the classic slip is a function of two numbers given one list of two, or the reverse."""
-        arity = self.arity(f) if self.arity is not None else None
+    def check_arguments(self, who, f, xs, arity):
+        """An error with a hint when f, of ``arity`` (least, most), cannot take the arguments it
+        is to be differentiated at: the classic slip is a function of two numbers given one list
+        of two, or the reverse."""
         if arity is None:
             return
         least, most = arity
