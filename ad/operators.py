@@ -49,7 +49,8 @@ class Operators:
             "derivative": self.operator("derivative", self.derivative),
             "gradient": self.operator("gradient", self.gradient),
             "gradient-forward": self.operator("gradient-forward", self.gradient_forward),
-            "jacobian-forward": self.operator("jacobian-forward", self.jacobian_forward),
+            # its messages say jacobian, the name it is mostly called by (as jacobian_forward's do)
+            "jacobian-forward": self.operator("jacobian-forward", self.jacobian_forward, who="jacobian"),
             "jacobian-reverse": self.operator("jacobian-reverse", self.jacobian_reverse),
             "hessian": self.operator("hessian", self.hessian),
             "hessian-vector-product": self.operator("hessian-vector-product", self.hvp, point_only=True,
@@ -64,7 +65,7 @@ class Operators:
         }
         ops["D"] = ops["derivative"]
         ops["grad"] = ops["gradient"]
-        ops["jacobian"] = self.operator("jacobian", self.jacobian_forward)     # its messages say jacobian
+        ops["jacobian"] = ops["jacobian-forward"]
         ops["hvp"] = ops["hessian-vector-product"]
         return ops
 
