@@ -27,9 +27,18 @@ from .tags import (DifferentiationError, Dual, TagSource, Tracked, bundle, dual,
                    live_value, normalize, plain, tracked)
 
 
+# differentiate with respect to one number: several arguments are no list to them
+_ONE_NUMBER_OPERATORS = ("derivative", "value-and-derivative")
+
+
 class Operators:
-    def __init__(self, apply):
+    def __init__(self, apply, arity=None):
+        """``apply(f, args)`` calls a procedure of the language; ``arity(f)``, when given, is
+        (least, most) numbers of arguments f takes (most None: any more) or None when unknown,
+        so that a function given the wrong number of arguments gets a hint, not Python's
+        "too few arguments"."""
         self.apply = apply
+        self.arity = arity
         self.tags = TagSource()
         self.forward = Forward(self.tags, apply)
 
@@ -40,12 +49,14 @@ class Operators:
             "derivative": self.operator("derivative", self.derivative),
             "gradient": self.operator("gradient", self.gradient),
             "gradient-forward": self.operator("gradient-forward", self.gradient_forward),
-            "jacobian-forward": self.operator("jacobian-forward", self.jacobian_forward),
+            # its messages say jacobian, the name it is mostly called by (as jacobian_forward's do)
+            "jacobian-forward": self.operator("jacobian-forward", self.jacobian_forward, who="jacobian"),
             "jacobian-reverse": self.operator("jacobian-reverse", self.jacobian_reverse),
             "hessian": self.operator("hessian", self.hessian),
-            "hessian-vector-product": self.operator("hessian-vector-product", self.hvp),
-            "jvp": self.operator("jvp", self.jvp),
-            "vjp": self.operator("vjp", self.vjp),
+            "hessian-vector-product": self.operator("hessian-vector-product", self.hvp, point_only=True,
+                                                    who="hvp"),
+            "jvp": self.operator("jvp", self.jvp, point_only=True),
+            "vjp": self.operator("vjp", self.vjp, point_only=True),
             "value-and-derivative": self.operator("value-and-derivative", self.value_and_derivative),
             "value-and-gradient": self.operator("value-and-gradient", self.value_and_gradient),
             "stop-gradient": stop_gradient,
@@ -58,14 +69,26 @@ class Operators:
         ops["hvp"] = ops["hessian-vector-product"]
         return ops
 
-    def operator(self, name: str, compute):
+    def operator(self, name: str, compute, point_only: bool = False, who: str | None = None):
+        """The procedure ``name``: (name f) differentiates f, (name f x …) applies that at once.
+        ``point_only``: of the arguments only the first, the point, is f's (jvp's tangent is not);
+        ``who``: the name its messages use, when not ``name``."""
+        who = who or name
+
         def operator(f, *args):
             if not is_procedure(f):
                 raise DifferentiationError(f"{name}: expected a procedure to differentiate, got {write_string(f)}")
+            arity = self.arity(f) if self.arity is not None else None
             if args:
+                self.check_arguments(who, f, args[:1] if point_only else args, arity)
                 return compute(f, args)
+            least, most = arity if arity is not None else (0, None)
 
             def differentiated(*xs):
+                # f's arity is read once, here; a call checks only the count (the hot path)
+                count = len(xs) if not point_only else min(len(xs), 1)
+                if count < least or (most is not None and count > most):
+                    self.check_arguments(who, f, xs[:1] if point_only else xs, arity)
                 return compute(f, xs)
             differentiated.__name__ = differentiated.__qualname__ = \
                 f"({name} {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
@@ -73,6 +96,31 @@ class Operators:
         operator.__name__ = operator.__qualname__ = name
         operator.__doc__ = compute.__doc__      # what ,doc shows (documentation.py)
         return operator
+
+    def check_arguments(self, who, f, xs, arity):
+        """An error with a hint when f, of ``arity`` (least, most), cannot take the arguments it
+        is to be differentiated at: the classic slip is a function of two numbers given one list
+        of two, or the reverse."""
+        if arity is None:
+            return
+        least, most = arity
+        count = len(xs)
+        if count == 0 or (least <= count and (most is None or count <= most)):
+            return      # no arguments: the operator itself says what it expects
+        takes = f"{least} argument{'s' if least != 1 else ''}" if least == most else \
+            f"{least} or more arguments" if most is None else f"{least} to {most} arguments"
+        shown = f"(a {'list' if live_value(xs[0]).__class__ is not list else 'vector'})" \
+            if count == 1 and is_structure(live_value(xs[0])) else ""
+        message = f"{who}: the function takes {takes} but was given {count}{' ' + shown if shown else ''}"
+        if shown and least > 1:
+            numbers = leaves(live_value(xs[0]))
+            example = " ".join(write_string(number) for number in numbers[:6]) if len(numbers) <= 6 else "x y …"
+            message += (f"; to differentiate with respect to several arguments pass them separately: "
+                        f"(({who} f) {example}), or make f take a list")
+        elif most == 1 and count > 1 and who not in _ONE_NUMBER_OPERATORS and all(is_number(live_value(x)) for x in xs):
+            example = " ".join(write_string(live_value(x)) for x in xs[:6]) + (" …" if count > 6 else "")
+            message += f"; to differentiate with respect to several numbers of one argument, pass them as a list: (({who} f) '({example}))"
+        raise DifferentiationError(message)
 
     # -- forward mode ----------------------------------------------------------------------------
 
@@ -251,7 +299,8 @@ class Operators:
         direction v, which has the shape of x; one forward pass, without forming J.
         """
         if len(args) != 2:
-            raise DifferentiationError(f"{who}: expected a point and a tangent, got {len(args)} arguments")
+            raise DifferentiationError(f"{who}: expected a point and a tangent, got {len(args)} "
+                                       f"argument{'s' if len(args) != 1 else ''}")
         x, v = args
         directions = iter(self._matching(who, x, v, "tangent", "point"))
         tag = self.tags.fresh()
@@ -388,7 +437,8 @@ class Operators:
         pass, without forming J.
         """
         if len(args) != 2:
-            raise DifferentiationError(f"vjp: expected a point and a cotangent, got {len(args)} arguments")
+            raise DifferentiationError(f"vjp: expected a point and a cotangent, got {len(args)} "
+                                       f"argument{'s' if len(args) != 1 else ''}")
         x, cotangent = args
         tag = self.tags.fresh(Tape())
         try:
@@ -414,17 +464,24 @@ class Operators:
 
     # -- nested ----------------------------------------------------------------------------------
 
+    def _gradient_for(self, who, f):
+        """f's gradient as a procedure whose errors name ``who`` (hessian, hvp), not gradient."""
+        def gradient(*xs):
+            return self._gradient_pass(who, f, xs)[1]
+        gradient.__name__ = gradient.__qualname__ = f"(gradient {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
+        return gradient
+
     def hessian(self, f, xs):
-        """(hessian f) (hessian f x)
+        """(hessian f) (hessian f x …)
 
         The Hessian of f, a function to one number, at x: the Jacobian of its gradient (forward
         mode over reverse mode), a number for a number x and a matrix (a list of rows) for a list
-        or vector x.
+        or vector x.  With several arguments, as gradient and jacobian take them, the rows and
+        the columns run over all their numbers, in order.
         """
-        if len(xs) != 1:
-            raise DifferentiationError(f"hessian: expects one argument (a number or a list or vector of "
-                                       f"numbers), got {len(xs)}")
-        return self.jacobian_forward(self.operator("gradient", self.gradient)(f), xs, "hessian")
+        if not xs:
+            raise DifferentiationError("hessian: expected at least one argument")
+        return self.jacobian_forward(self._gradient_for("hessian", f), xs, "hessian")
 
     def hvp(self, f, args):
         """(hessian-vector-product f x v)
@@ -432,7 +489,7 @@ class Operators:
         The Hessian of f at x times the vector v, H(x)·v, computed without forming H: a forward
         pass over the gradient (forward over reverse). hvp is the same procedure.
         """
-        return self.jvp(self.operator("gradient", self.gradient)(f), args, "hvp")
+        return self.jvp(self._gradient_for("hvp", f), args, "hvp")
 
     # -- teaching --------------------------------------------------------------------------------
 

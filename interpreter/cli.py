@@ -1,7 +1,11 @@
 """The `nablisp` command: run a script, evaluate expressions, or start the REPL.
 
 Exit status: 0 on success, or what `(exit n)` asked; 64 for a usage error, 65 for a read or
-syntax error, 70 for a run-time error, 71 for an internal error, 130 when interrupted.
+syntax error, 66 for a script that cannot be opened, 70 for a run-time error, 71 for an internal
+error, 130 when interrupted (the codes of BSD's sysexits.h).  Forms piped into `nablisp` are all
+evaluated, errors or not, and the status is then that of the first error, as if that form had
+been a script: later errors often follow from the first (a name its failed definition left
+unbound), so the first says most.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .sandbox import ProgramExit
 
 EXIT_USAGE = 64
 EXIT_SYNTAX = 65
+EXIT_NO_INPUT = 66
 EXIT_RUNTIME = 70
 EXIT_INTERNAL = 71
 EXIT_INTERRUPTED = 130
@@ -49,8 +54,23 @@ def print_value(value, stream=None):
     values = value if value.__class__ is MultipleValues else (value,)
     for item in values:
         if item is not None:
+            fresh_line()
             stream.write(write_string(item) + "\n")
     stream.flush()
+
+
+def fresh_line() -> bool:
+    """End the line the program's output left open (`(display "hello")`), so that what the
+    front end prints next — a value, an error, the prompt — starts a line of its own; True if
+    it did."""
+    from .primitives.ports import CURRENT_ERROR, CURRENT_OUTPUT
+    ended = False
+    for port in (CURRENT_OUTPUT.value, CURRENT_ERROR.value):
+        if port.column and port.stream is not None and port.path is None and port.open:
+            port.write("\n")
+            port.flush()
+            ended = True
+    return ended
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -173,7 +193,11 @@ def _main(options, limits: dict) -> tuple[int | None, Interpreter | None]:
         if script == "-":
             interp.run_program(sys.stdin.read(), "<stdin>")
         elif script is not None:
-            interp.load(script, program=True) if os.path.exists(script) else _missing(script)
+            unreadable = _cannot_open(script)
+            if unreadable:
+                sys.stderr.write(f"nablisp: cannot open {script}: {unreadable}\n")
+                return EXIT_NO_INPUT, None
+            interp.load(script, program=True)
     except SchemeExit as exit_request:
         return exit_request.code, None
     except ProgramExit as exit_request:     # a sandbox's exit ends the evaluation, here the program
@@ -188,16 +212,23 @@ def _main(options, limits: dict) -> tuple[int | None, Interpreter | None]:
     return 0, None
 
 
-def _missing(script: str):
-    from .errors import ErrorObject, SchemeError
-    raise SchemeError(ErrorObject(f"cannot open {script}: no such file", kind="file"))
+def _cannot_open(script: str) -> str | None:
+    """Why the script file cannot be read, or None when it can."""
+    if not os.path.exists(script):
+        return "no such file"
+    if os.path.isdir(script):
+        return "it is a directory"
+    if not os.access(script, os.R_OK):
+        return "permission denied"
+    return None
 
 
 def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=None, err=None) -> int:
     """Forms read one by one from ``stream``: each evaluated and its value printed; an error is
-    reported and the next form read.  Returns the exit status."""
+    reported and the next form read.  Returns the exit status: that of the first error, if any."""
     out = out or sys.stdout
     err = err or sys.stderr
+    status = 0
     buffer = ""
     first_line = 1
     line_number = 0
@@ -211,13 +242,15 @@ def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=
                     buffer, first_line = "", line_number + 1
                 continue
         elif not buffer.strip():
-            return 0
+            return status
         try:
             data = read_all("\n" * (first_line - 1) + buffer, filename)
         except ReadError as error:
             if error.incomplete and line:
                 continue
+            fresh_line()
             report(SchemeReadError(error.message, error.span), err)
+            status = status or EXIT_SYNTAX
             data = []
         buffer, first_line = "", line_number + 1
         for datum, span in data:
@@ -226,9 +259,11 @@ def read_eval_print(interp: Interpreter, stream, filename: str = "<stdin>", out=
             except (SchemeExit, ProgramExit) as exit_request:
                 return exit_request.code
             except NablispError as error:
+                fresh_line()
                 report(error, err)
+                status = status or exit_code_for(error)
         if not line:
-            return 0
+            return status
 
 
 if __name__ == "__main__":

@@ -13,10 +13,13 @@ import re
 
 from ..ad.tags import DifferentiationError
 from ..lang.datum import Span
-from ..lang.printer import write_string
+from ..lang.printer import abbreviated_write_string, write_string
 
 GENERATED_FILE = "<nablisp>"
 BACKTRACE_LIMIT = 8
+# How much of one value an error message shows (Racket's error-print-width is about as wide):
+# `(+ 1 (iota 100000))` should say what went wrong in a line or two, not in 589 KB.
+ERROR_VALUE_WIDTH = 250
 
 
 class ErrorObject:
@@ -30,9 +33,12 @@ class ErrorObject:
         self.kind = kind   # "error", "file" (file-error?), "read" (read-error?)
 
     def describe(self) -> str:
+        """The message and the irritants, every huge value in them abbreviated."""
+        message = abbreviate_values(self.message)
         if not self.irritants:
-            return self.message
-        return self.message + " " + " ".join(write_string(irritant) for irritant in self.irritants)
+            return message
+        return message + " " + " ".join(abbreviated_write_string(irritant, ERROR_VALUE_WIDTH)
+                                        for irritant in self.irritants)
 
     def scheme_repr(self, write: bool) -> str:
         return f"#<error {write_string(self.describe())}>"
@@ -43,7 +49,10 @@ class NablispError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, span: Span | None = None, backtrace: list | None = None):
+    def __init__(self, message: str, span: Span | None = None, backtrace: list | None = None,
+                 abbreviated: bool = False):
+        if not abbreviated:
+            message = abbreviate_values(message)
         super().__init__(message)
         self.message = message
         self.span = span
@@ -59,6 +68,60 @@ class NablispError(Exception):
     def backtrace_text(self) -> str:
         return "\n".join(f"  in {name} at {span}" if span else f"  in {name}"
                          for name, span in self.backtrace)
+
+
+def abbreviate_values(message: str, width: int = ERROR_VALUE_WIDTH) -> str:
+    """``message`` with every written value in it longer than ``width`` cut to ``width``
+    characters ending in "...".  Messages are made with the values already written into them, so
+    a value is found as a bracketed group or a string literal of the text (brackets inside
+    strings and character literals do not count)."""
+    if len(message) <= width:
+        return message
+    pieces = []
+    start = 0       # of the text not yet copied
+    index = 0
+    while True:
+        found = _GROUP_START.search(message, index)
+        if found is None:
+            break
+        index = found.start()
+        end = _group_end(message, index)
+        if end - index > width:
+            pieces.append(message[start:index])
+            pieces.append(message[index:index + width - 3] + "...")
+            start = end
+        index = max(end, index + 1)
+    pieces.append(message[start:])
+    return "".join(pieces)
+
+
+_GROUP_START = re.compile(r'[(\["]|#\(')
+_GROUP_TOKEN = re.compile(r'\\.|#\\.|[()\[\]"]', re.S)    # an escape, a character literal, a bracket, a quote
+
+
+def _group_end(text: str, start: int) -> int:
+    """The index just past the bracketed group or string literal that begins at ``start`` (the
+    end of ``text`` when it is not closed)."""
+    depth = 0
+    in_string = False
+    for token in _GROUP_TOKEN.finditer(text, start):
+        char = token.group()
+        if in_string:
+            if char == '"':
+                in_string = False
+                if depth == 0:
+                    return token.end()
+        elif char == '"':
+            in_string = True
+        elif len(char) > 1:
+            continue                # #\( is a character, \" an escaped quote
+        elif char in "([":
+            depth += 1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return token.end()
+    return len(text)
 
 
 class SchemeReadError(NablispError):
@@ -84,7 +147,7 @@ class SchemeError(NablispError):
                  continuable: bool = False):
         self.payload = payload
         self.continuable = continuable
-        super().__init__(describe_payload(payload), span, backtrace)
+        super().__init__(describe_payload(payload), span, backtrace, abbreviated=True)
 
 
 class SchemeDifferentiationError(SchemeError):
@@ -130,7 +193,7 @@ class ContinuationInvoked(BaseException):
 def describe_payload(payload) -> str:
     if isinstance(payload, ErrorObject):
         return payload.describe()
-    return "uncaught exception: " + write_string(payload)
+    return "uncaught exception: " + abbreviated_write_string(payload, ERROR_VALUE_WIDTH)
 
 
 def fail(message: str, *irritants):
@@ -189,6 +252,14 @@ def call_error_message(message: str) -> str | None:
 _UNBOUND_GLOBAL = re.compile(r"^name '(.*)' is not defined$")
 _UNASSIGNED_LOCAL = re.compile(r"^(?:cannot access (?:local|free) variable|(?:local|free) variable) "
                                r"'(.*?)(?: \d+)?' (?:where it is not associated|referenced before)")
+
+
+def unbound_global_name(error: BaseException) -> str | None:
+    """The global name (library prefix and all) a NameError of compiled code is about, or None."""
+    if not isinstance(error, NameError):
+        return None
+    match = _UNBOUND_GLOBAL.match(str(error))
+    return match[1] if match else None
 
 
 def python_error_message(error: BaseException) -> str | None:

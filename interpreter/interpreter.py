@@ -25,7 +25,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      ResourceLimitError, ResourceLimitExceeded,
                      SchemeDifferentiationError, SchemeError,
                      SchemeExit, SchemeReadError, SchemeSyntaxError, fail, procedure_name,
-                     python_error_message)
+                     python_error_message, unbound_global_name)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
 from .expand import SPECIAL_FORMS, Expander, Special
 from . import files
@@ -71,6 +71,7 @@ class Interpreter:
         self.user_defined: set[str] = set()
         self.handlers: list = []
         self.loading: list[Path] = []
+        self.closed_environments: dict[str, Environment] = {}
         self.default_env = Environment()
         self.default_env.bindings.update({Symbol(name): Special(name, handler, definition, rewrites)
                                           for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()})
@@ -110,7 +111,8 @@ class Interpreter:
     def _install_helpers(self):
         def check_set(name):
             if name not in self.globals:
-                fail(f"set!: unbound variable: {display_name(name)}")
+                fail(f"set!: unbound variable: {display_name(name)}"
+                     f"{self.did_you_mean(name)}")
 
         def define_global(value):
             code = getattr(value, "__code__", None)
@@ -132,7 +134,7 @@ class Interpreter:
         from .primitives.session import session_primitives
         for name, function in session_primitives(self).items():
             self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
-        self.operators = Operators(runtime.apply_procedure)
+        self.operators = Operators(runtime.apply_procedure, runtime.arity)
         self.globals.update(self.operators.table())
 
     # -- public API ------------------------------------------------------------------------------
@@ -299,6 +301,7 @@ class Interpreter:
 
     def _closed_top_level(self, prefix: str) -> Environment:
         env = Environment(prefix)
+        self.closed_environments[prefix] = env      # what "did you mean" looks among
         for keyword in ("import", "define-library"):     # the declarations of a program or file
             env.bindings[Symbol(keyword)] = self.default_env.bindings[Symbol(keyword)]
         return env
@@ -420,6 +423,9 @@ class Interpreter:
                 if isinstance(pending, runtime.TailCall):
                     from ..lang.printer import write_string
                     message = f"not a procedure: {write_string(pending.proc)}"
+        unbound = unbound_global_name(error)
+        if unbound is not None and message is not None:
+            message += self.did_you_mean(unbound)
         if message is not None:
             if isinstance(error, DifferentiationError):
                 return SchemeDifferentiationError(ErrorObject(message))
@@ -437,6 +443,24 @@ class Interpreter:
             wrapped.python_exception = type(error).__name__
             return wrapped
         return InternalError(f"{type(error).__name__}: {error}")
+
+    def did_you_mean(self, global_name: str) -> str:
+        """"; did you mean …?" naming the names closest to the unbound ``global_name`` that its
+        top level sees (a program's own and imported names; the whole language otherwise), or ""."""
+        import difflib
+        name = display_name(global_name)
+        prefix = global_name[:-len(name) - 1] if name != global_name else None
+        environment = self.closed_environments.get(prefix) if prefix else None
+        if environment is not None:
+            candidates = {symbol.name for symbol in environment.bindings}
+            candidates.update(display_name(other) for other in self.globals if other.startswith(prefix + " "))
+        else:
+            candidates = {other for other in self.bound_names() if not other.startswith("[")}
+        candidates.discard(name)
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.75)
+        if not close:
+            return ""
+        return "; did you mean " + " or ".join(close) + "?"
 
     def locate(self, error: NablispError, original: BaseException, fallback: Span | None):
         """Attach the span of the innermost Scheme form and a backtrace to ``error``."""

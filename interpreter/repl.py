@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 from .. import __version__
-from ..lang.datum import MultipleValues
+from ..lang.datum import MultipleValues, Pair, Symbol, is_procedure
+from ..lang.pretty import pretty_string
 from ..lang.printer import write_string
-from ..lang.reader import is_complete, open_brackets
-from .errors import NablispError, SchemeExit
+from ..lang.reader import ReadError, is_complete, open_brackets, read_all
+from .cli import fresh_line
+from .errors import NablispError, SchemeExit, SchemeReadError
 from .limits import interrupt
 
 BANNER = (f"nablisp {__version__} — Scheme with first-class derivatives.  "
@@ -34,8 +36,14 @@ META_COMMANDS = {
     ",help": "this list",
     ",quit": "leave the REPL (Ctrl-D does too)",
     ",time EXPR": "evaluate EXPR and print how long it took",
-    ",load FILE": "load a nablisp file",
+    ",pp EXPR": "evaluate EXPR and pretty-print its value (a matrix one row a line)",
+    ",load FILE": "load a nablisp file (FILE bare or in quotes)",
     ",bt": "the Scheme backtrace of the last error",
+    ",trace NAME…": "print every call of the procedures NAME… and what it returns",
+    ",untrace NAME…": "stop tracing NAME… (all, without names)",
+    ",expand FORM": "the core forms FORM expands to",
+    ",cd DIR": "change the current directory (home without DIR)",
+    ",pwd": "the current directory",
     ",doc NAME": "what NAME is, takes and does",
     ",describe NAME": "the same as ,doc NAME",
     ",apropos WORD": "the names that contain WORD, then those whose documentation mentions it",
@@ -53,17 +61,37 @@ AD_PROCEDURES = ("derivative", "D", "gradient", "grad", "gradient-forward", "jac
 
 
 class Session:
-    """The REPL without the terminal: meta-commands, evaluation, printing."""
+    """The REPL without the terminal: meta-commands, evaluation, printing.
 
-    def __init__(self, interp, out=None):
+    Every printed value is kept: `$` is the last, `$$` the one before, `$$$` the one before that
+    (IPython's `_ __ ___`, Racket's `^ ^^ ^^^`, spelled with `$` because `_` is R7RS syntax).
+    Values print bare, as in Racket and IPython, so a transcript reads as the session did."""
+
+    HISTORY_NAMES = ("$", "$$", "$$$")
+    TRACE_DEPTH_SHOWN = 12      # deeper calls of a traced procedure show their depth as [n]
+
+    def __init__(self, interp, out=None, width: int | None = None):
         self.interp = interp
         self.out = out or sys.stdout
+        self.width = width
         self.entry = 0
+        self.entries: dict[int, str] = {}       # entry number → its text, to quote in errors
         self.last_error: NablispError | None = None
+        self.traced: dict[str, tuple] = {}      # name → (original procedure, its tracing wrapper)
+        self.trace_depth = 0
 
     def write(self, text: str):
         self.out.write(text)
         self.out.flush()
+
+    def line_width(self) -> int:
+        if self.width is not None:
+            return self.width
+        isatty = getattr(self.out, "isatty", None)
+        if isatty is not None and isatty():
+            import shutil
+            return max(shutil.get_terminal_size((80, 24)).columns - 1, 20)
+        return 80
 
     def handle(self, text: str) -> bool:
         """Run one entry; False when the session should end."""
@@ -71,43 +99,74 @@ class Session:
         if not text:
             return True
         self.entry += 1
-        if text.startswith(","):
-            return self.meta(text)
-        self.evaluate_and_print(text)
-        return True
-
-    def evaluate_and_print(self, text: str, timed: bool = False):
-        start = time.perf_counter()
+        self.entries[self.entry] = text
         try:
-            value = run_interruptibly(self.interp.evaluate, text, f"<repl {self.entry}>")
+            if text.startswith(","):
+                return self.meta(text)
+            self.evaluate_and_print(text)
+            return True
+        finally:
+            fresh_line()        # the prompt starts a line of its own: `(display "hello")` shows
+
+    def evaluate_and_print(self, text: str, timed: bool = False, matrix_rows: bool = False):
+        """Evaluate every form of ``text`` (all read and expanded first) and print the value of
+        each as soon as it has run: `1 2 3` prints three values."""
+        start = time.perf_counter()
+
+        def run_entry():
+            for compiled in self.interp.compile_text(text, f"<repl {self.entry}>"):
+                value = self.interp.run_nodes([compiled])
+                self.print_value(value, matrix_rows)
+
+        try:
+            run_interruptibly(run_entry)
         except SchemeExit:
             raise
         except KeyboardInterrupt:
+            fresh_line()
             self.write("interrupted\n")
             return
         except NablispError as error:
             self.last_error = error
+            fresh_line()
             self.write(self.describe_error(error))
             return
-        elapsed = time.perf_counter() - start
-        try:
-            self.print_value(value)
-        except KeyboardInterrupt:
-            self.write("\ninterrupted\n")
-            return
         if timed:
-            self.write(f"; {elapsed:.6f} s\n")
+            self.write(f"; {time.perf_counter() - start:.6f} s\n")
 
-    def print_value(self, value):
+    def print_value(self, value, matrix_rows: bool = False):
         for item in (value if value.__class__ is MultipleValues else (value,)):
             if item is not None:
-                self.write(write_string(item) + "\n")
+                fresh_line()
+                self.write(pretty_string(item, self.line_width(), matrix_rows) + "\n")
+                self.remember(item)
+
+    def remember(self, value):
+        globals_ = self.interp.globals
+        for newer, older in zip(reversed(self.HISTORY_NAMES[:-1]), reversed(self.HISTORY_NAMES[1:])):
+            if newer in globals_:
+                globals_[older] = globals_[newer]
+        globals_[self.HISTORY_NAMES[0]] = value
 
     def describe_error(self, error: NablispError) -> str:
         text = error.located()
-        text = re.sub(r"^<repl \d+>:", "", text)
         hint = "  (,bt shows the backtrace)" if error.backtrace else ""
-        return f"{text}{hint}\n"
+        match = re.match(r"<repl (\d+)>:", text)
+        if match is None:
+            return f"{text}{hint}\n"
+        number = int(match[1])
+        if number == self.entry:
+            return f"{text[match.end():]}{hint}\n"
+        # an earlier entry (a procedure defined there): say which, and show the place
+        quoted = ""
+        source = self.entries.get(number)
+        span = error.span
+        if source is not None and span is not None and span.file == match[0][:-1]:
+            lines = source.splitlines()
+            if 0 < span.line <= len(lines):
+                lead = f"  entry {number}: "
+                quoted = f"{lead}{lines[span.line - 1]}\n{' ' * (len(lead) + span.column - 1)}^\n"
+        return f"{text}{hint}\n{quoted}"
 
     # -- meta-commands ---------------------------------------------------------------------------
 
@@ -118,14 +177,24 @@ class Session:
             return False
         if command in (",help", ",h", ",?"):
             width = max(len(name) for name in META_COMMANDS)
-            self.write("".join(f"  {name:<{width}}  {meaning}\n" for name, meaning in META_COMMANDS.items()))
+            self.write("".join(f"  {name:<{width}}  {meaning}\n" for name, meaning in META_COMMANDS.items())
+                       + "  $, $$, $$$ are the last three values printed.\n")
         elif command == ",time":
             if not argument:
                 self.write(",time needs an expression\n")
             else:
                 self.evaluate_and_print(argument, timed=True)
+        elif command == ",pp":
+            if not argument:
+                self.write(",pp needs an expression\n")
+            else:
+                self.evaluate_and_print(argument, matrix_rows=True)
         elif command == ",load":
-            self.evaluate_and_print(f"(load {write_string(argument)})") if argument else self.write(",load needs a file name\n")
+            path = self.file_argument(argument)
+            if path is None:
+                self.write(',load needs a file name: ,load file.scm or ,load "file.scm"\n')
+            else:
+                self.evaluate_and_print(f"(load {write_string(path)})")
         elif command == ",bt":
             if self.last_error is None:
                 self.write("no error yet\n")
@@ -139,7 +208,7 @@ class Session:
             from .documentation import apropos_text
             self.write(apropos_text(self.interp, argument) + "\n")
         elif command == ",env":
-            names = self.interp.user_names()
+            names = [name for name in self.interp.user_names() if name not in self.HISTORY_NAMES]
             self.write((" ".join(names) if names else "(nothing defined yet)") + "\n")
         elif command == ",reset":
             from .collector import release_frozen, settle_collector
@@ -148,6 +217,7 @@ class Session:
             self.interp = Interpreter(argv=self.interp.argv)
             settle_collector()
             self.last_error = None
+            self.traced.clear()
             self.write("fresh environment\n")
         elif command == ",tape":
             if not argument.startswith("(") or not argument.endswith(")"):
@@ -155,14 +225,55 @@ class Session:
             else:
                 self.evaluate_and_print(f"(show-tape {argument[1:]}")
         elif command == ",dot":
-            expression, _, filename = argument.rpartition(" ")
-            if not expression.startswith("(") or not filename:
+            call, filename = self.call_and_file(argument)
+            if call is None:
                 self.write(",dot needs a call and a file name: ,dot (f 1 2) graph.dot\n")
             else:
-                self.write_dot(f"(tape->dot {expression[1:]}", filename)
+                self.write_dot(f"(tape->dot {call[1:]}", filename)
+        elif command == ",trace":
+            self.trace(argument.split())
+        elif command == ",untrace":
+            self.untrace(argument.split())
+        elif command == ",expand":
+            self.expand(argument)
+        elif command == ",pwd":
+            self.write(os.getcwd() + "\n")
+        elif command == ",cd":
+            self.change_directory(argument)
         else:
             self.write(f"unknown command {command}; ,help lists the commands\n")
         return True
+
+    @staticmethod
+    def file_argument(argument: str) -> str | None:
+        """A file name given bare (`file.scm`) or as a string literal (`"my file.scm"`)."""
+        if not argument:
+            return None
+        if argument.startswith('"'):
+            try:
+                data = read_all(argument, "<command>")
+            except ReadError:
+                return None
+            if len(data) != 1 or data[0][0].__class__ is not str:
+                return None
+            return data[0][0]
+        return argument
+
+    @staticmethod
+    def call_and_file(argument: str):
+        """(the text of the call, the file name) of `,dot (f 1 2) file`, or (None, None)."""
+        try:
+            data = read_all(argument, "<command>")
+        except ReadError:
+            return None, None
+        if len(data) != 2 or data[0][0].__class__ is not Pair:
+            return None, None
+        filename = data[1][0]
+        if filename.__class__ is Symbol:
+            filename = filename.name
+        if filename.__class__ is not str or not filename:
+            return None, None
+        return write_string(data[0][0]), filename
 
     def write_dot(self, expression: str, filename: str):
         try:
@@ -177,6 +288,108 @@ class Session:
             self.write(f",dot: cannot write {filename}: {error.strerror}\n")
         else:
             self.write(f"wrote the expression graph to {filename} (render it: dot -Tsvg {filename} -o graph.svg)\n")
+
+    def change_directory(self, argument: str):
+        path = self.file_argument(argument) if argument else str(Path.home())
+        if path is None:
+            self.write(',cd needs a directory: ,cd src or ,cd "my dir"\n')
+            return
+        try:
+            os.chdir(os.path.expanduser(path))
+        except OSError as error:
+            self.write(f",cd: cannot change to {path}: {error.strerror}\n")
+            return
+        self.write(os.getcwd() + "\n")
+
+    # -- ,expand ---------------------------------------------------------------------------------
+
+    def expand(self, argument: str):
+        """Show the core forms ``argument`` expands to, without defining anything."""
+        from .show_core import core_datum
+        if not argument:
+            self.write(",expand needs a form: ,expand (let ((x 1)) (* x x))\n")
+            return
+        interp = self.interp
+        env = interp.expander.env
+        saved = (dict(env.bindings), dict(env.imported), set(interp.user_defined))
+        try:
+            data = read_all(argument, f"<repl {self.entry}>")
+            nodes = interp.expander.expand_in(env, data)
+            texts = [pretty_string(core_datum(node), self.line_width()) for node in nodes]
+        except ReadError as error:
+            self.write(self.describe_error(SchemeReadError(error.message, error.span)))
+            return
+        except NablispError as error:
+            self.write(self.describe_error(error))
+            return
+        except RecursionError:
+            self.write(",expand: the form is nested too deeply to show\n")
+            return
+        finally:
+            # expanding a define or define-syntax must not define it
+            env.bindings.clear()
+            env.bindings.update(saved[0])
+            env.imported.clear()
+            env.imported.update(saved[1])
+            interp.user_defined.clear()
+            interp.user_defined.update(saved[2])
+        self.write("".join(text + "\n" for text in texts))
+
+    # -- ,trace ----------------------------------------------------------------------------------
+
+    def trace(self, names: list[str]):
+        """Wrap the global procedures ``names`` so that every call through their names prints
+        its arguments and its result, indented by how deeply traced calls nest: `>(f 1)` and
+        `<2`, as Racket's trace writes them (and no line begins as a prompt does)."""
+        if not names:
+            self.write(f"traced: {' '.join(sorted(self.traced)) or '(nothing)'}\n")
+            return
+        for name in names:
+            value = self.interp.globals.get(name) if name != "__builtins__" else None
+            if name in self.traced and value is self.traced[name][1]:
+                self.write(f"{name} is traced already\n")
+            elif value is None:
+                self.write(f"{name} is not bound{self.interp.did_you_mean(name)}\n")
+            elif not is_procedure(value):
+                self.write(f"{name} is not a procedure: {write_string(value)}\n")
+            else:
+                self.traced[name] = (value, self.tracing(name, value))
+                self.interp.globals[name] = self.traced[name][1]
+                self.write(f"tracing {name}\n")
+
+    def untrace(self, names: list[str]):
+        for name in names or sorted(self.traced):
+            if name not in self.traced:
+                self.write(f"{name} is not traced\n")
+                continue
+            original, wrapper = self.traced.pop(name)
+            if self.interp.globals.get(name) is wrapper:     # not redefined since
+                self.interp.globals[name] = original
+            self.write(f"{name} is not traced any more\n")
+
+    def tracing(self, name: str, procedure):
+        from ..lang.printer import abbreviated_write_string
+        from .runtime import apply_procedure
+        session = self
+
+        def text(value) -> str:
+            return abbreviated_write_string(value, max(session.line_width() // 2, 40))
+
+        def traced(*args):
+            depth = session.trace_depth
+            prefix = "  " * min(depth, self.TRACE_DEPTH_SHOWN) + (f"[{depth}] " if depth > self.TRACE_DEPTH_SHOWN else "")
+            session.write(f"{prefix}>({name}{''.join(' ' + text(arg) for arg in args)})\n")
+            session.trace_depth = depth + 1
+            try:
+                result = apply_procedure(procedure, list(args))
+            finally:
+                session.trace_depth = depth
+            shown = " ".join(text(v) for v in result) if result.__class__ is MultipleValues else text(result)
+            session.write(f"{prefix}<{shown}\n")
+            return result
+        traced.__name__ = traced.__qualname__ = getattr(procedure, "__name__", name)
+        traced.scheme_wrapped = getattr(procedure, "scheme_wrapped", procedure)   # its arity
+        return traced
 
     def describe(self, name: str, command: str = ",doc") -> str:
         from .documentation import describe

@@ -174,11 +174,12 @@ class CircularDatumError(ValueError):
     """`write-simple` was asked to print circular structure, which it can print only forever."""
 
 
-def to_string(value, write: bool = True, labels: str = "cycles") -> str:
+def to_string(value, write: bool = True, labels: str = "cycles", limit: int | None = None) -> str:
     """The text of ``value``: written (readable back) or displayed.  ``labels`` says which
     containers get datum labels: those on a cycle ("cycles", R7RS's `write` and `display`),
     every shared one ("shared", `write-shared`) or none ("none", `write-simple`, which raises
-    CircularDatumError rather than print a cycle forever)."""
+    CircularDatumError rather than print a cycle forever).  With ``limit`` the text stops after
+    that many characters, ending in "..." (an error message abbreviates a huge value)."""
     if labels == "shared":
         labelled = _shared_nodes(value)
     else:
@@ -189,7 +190,13 @@ def to_string(value, write: bool = True, labels: str = "cycles") -> str:
     out: list[str] = []
     stack: list = [value]
     text_marker = _Text
+    checked = 0
     while stack:
+        if limit is not None and len(out) > checked + 16:
+            # summed every few pieces only: the text stays short, so this costs little
+            checked = len(out)
+            if sum(map(len, out)) > limit:
+                break
         item = stack.pop()
         if item.__class__ is text_marker:
             out.append(item.text)
@@ -229,7 +236,10 @@ def to_string(value, write: bool = True, labels: str = "cycles") -> str:
                 if index:
                     pending.append(_SPACE)
             stack.extend(pending)
-    return "".join(out)
+    text = "".join(out)
+    if limit is not None and len(text) > limit:
+        return text[:max(limit - 3, 0)] + "..."
+    return text
 
 
 class _Text:
@@ -244,6 +254,11 @@ _SPACE = _Text(" ")
 
 def write_string(value) -> str:
     return to_string(value, write=True)
+
+
+def abbreviated_write_string(value, limit: int) -> str:
+    """``write`` of ``value``, cut to ``limit`` characters ending in "..." when longer."""
+    return to_string(value, write=True, limit=limit)
 
 
 def display_string(value) -> str:

@@ -337,11 +337,14 @@
           ad
           numeric)))
 
-(define (nth-derivative n f)
+(define (nth-derivative n f . args)
   "The n-th derivative of f, a function of one number: (nth-derivative 3 f) is (D (D (D f)));
-   (nth-derivative 0 f) is f."
+   (nth-derivative 0 f) is f.  Given more arguments, it is applied to them at once:
+   (nth-derivative 2 sin 1.0) is ((nth-derivative 2 sin) 1.0), as the derivative operators are."
   (let loop ((k (check-count 'nth-derivative n)) (g f))
-    (if (= k 0) g (loop (- k 1) (derivative g)))))
+    (cond ((> k 0) (loop (- k 1) (derivative g)))
+          ((null? args) g)
+          (else (apply g args)))))
 
 (define (taylor-coefficients f x n)
   "The first n Taylor coefficients of f at x, f(x), f′(x), f″(x)/2!, …, as a list; exact where f

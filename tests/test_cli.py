@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from nablisp.interpreter.cli import EXIT_RUNTIME, EXIT_SYNTAX, EXIT_USAGE
+from nablisp.interpreter.cli import EXIT_NO_INPUT, EXIT_RUNTIME, EXIT_SYNTAX, EXIT_USAGE
 
 
 def run(args, stdin=None, cwd=None):
@@ -58,10 +58,13 @@ def test_usage_errors():
     assert "usage: nablisp" in result.stderr
 
 
-def test_missing_file():
+def test_a_script_that_cannot_be_opened_exits_with_no_input(tmp_path):
     result = run(["/no/such/file.scm"])
-    assert result.returncode == EXIT_RUNTIME
-    assert "cannot open /no/such/file.scm" in result.stderr
+    assert result.returncode == EXIT_NO_INPUT == 66
+    assert result.stderr == "nablisp: cannot open /no/such/file.scm: no such file\n"
+    result = run([str(tmp_path)])
+    assert result.returncode == EXIT_NO_INPUT
+    assert result.stderr == f"nablisp: cannot open {tmp_path}: it is a directory\n"
 
 
 def test_eval_option_is_repeatable_and_prints_values():
@@ -94,7 +97,7 @@ def test_exit_runs_dynamic_wind_after_thunks():
 def test_piped_stdin_is_read_form_by_form():
     program = '(define x 5)\n(+ x 1)\n(car 1)\n(* x\n   2)\n"text"\n(values 1 2)\n(if #f #f)\n'
     result = run([], stdin=program)
-    assert result.returncode == 0
+    assert result.returncode == EXIT_RUNTIME      # every form ran; the status is the error's
     assert result.stdout == '6\n10\n"text"\n1\n2\n'
     assert result.stderr == "<stdin>:3:1: error: car: expected a pair, got 1\n"
 
@@ -103,7 +106,20 @@ def test_piped_stdin_reports_read_errors_and_goes_on():
     result = run([], stdin="(+ 1 2)\n)\n(+ 3 4)\n")
     assert result.stdout == "3\n7\n"
     assert "<stdin>:2:1: read error: unexpected ')'" in result.stderr
-    assert result.returncode == 0
+    assert result.returncode == EXIT_SYNTAX
+
+
+def test_piped_stdin_exits_with_the_status_of_the_first_error():
+    assert run([], stdin="(+ 1 2)\n(display 3)\n").returncode == 0
+    result = run([], stdin="(car 1)\n)\n(+ 1 2)\n")
+    assert (result.returncode, result.stdout) == (EXIT_RUNTIME, "3\n")
+    assert run([], stdin=")\n(car 1)\n").returncode == EXIT_SYNTAX
+    assert run([], stdin="(car 1)\n(exit 4)\n").returncode == 4
+
+
+def test_piped_stdin_starts_each_value_on_a_line_of_its_own():
+    result = run([], stdin='(display "hello")\n(+ 1 2)\n(display "no newline")\n')
+    assert result.stdout == "hello\n3\nno newline"
 
 
 def test_piped_stdin_exit():

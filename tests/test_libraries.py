@@ -34,7 +34,7 @@ def program_error(source: str) -> str:
 def test_prefix_binds_prefixed_names_only():
     assert program("(import (prefix (scheme base) b:)) (b:car (b:list 3 4))") == 3
     assert program_error("(import (prefix (scheme base) b:)) (b:car (car '(1)))") == \
-        "p.scm:1:43: error: unbound variable: car"
+        "p.scm:1:43: error: unbound variable: car; did you mean b:car?"    # the prefixed name it imported
 
 
 def test_only_except_and_rename_hide_and_rename():
