@@ -162,11 +162,11 @@ class Interpreter:
         with self._limits():
             return self.run_nodes(self.compile_text(source, filename))
 
-    def compile_text(self, source: str, filename: str = "<string>"):
+    def compile_text(self, source: str, filename: str = "<string>", directives: dict | None = None):
         with self._limits():
             self._where = Span(filename, 1, 1)
             try:
-                data = read_all(source, filename)
+                data = read_all(source, filename, directives=directives)
             except ReadError as error:
                 raise SchemeReadError(error.message, error.span) from None
             return self.compile_data(data)

@@ -76,6 +76,7 @@ class Session:
         self.width = width
         self.entry = 0
         self.entries: dict[int, str] = {}       # entry number → its text, to quote in errors
+        self.directives: dict = {}              # #!fold-case lasts from entry to entry, one port
         self.last_error: NablispError | None = None
         self.traced: dict[str, tuple] = {}      # name → (original procedure, its tracing wrapper)
         self.trace_depth = 0
@@ -114,7 +115,7 @@ class Session:
         start = time.perf_counter()
 
         def run_entry():
-            for compiled in self.interp.compile_text(text, f"<repl {self.entry}>"):
+            for compiled in self.interp.compile_text(text, f"<repl {self.entry}>", self.directives):
                 value = self.interp.run_nodes([compiled])
                 self.print_value(value, matrix_rows)
 

@@ -523,22 +523,29 @@ def _fill_in(root, placeholder: _Placeholder, value):
 # Whole texts.
 
 def read_all(text: str, file: str = "<string>", fold_case: bool = False,
-             program: bool = True) -> list[tuple[object, Span]]:
+             program: bool = True, directives: dict | None = None) -> list[tuple[object, Span]]:
     """Every datum of ``text`` with the span where it starts.  A ``program``'s first line may
     be a script's interpreter line, `#!/…` or `#! …`, skipped as Guile and Racket do, and only
     its quoted data may be circular.  With ``fold_case`` (what `include-ci` asks), identifiers
-    and character names are read case-folded from the start."""
+    and character names are read case-folded from the start.  ``directives``, when given, holds
+    the `#!fold-case` state from one text to the next (the REPL's entries are one port)."""
+    if directives is not None:
+        fold_case = directives.get("fold_case", fold_case)
     start = 0
     if program and text.startswith(("#!/", "#! ")):
         start = text.find("\n")
         start = len(text) if start < 0 else start
     reader = Reader(text, file, start, program=program, fold_case=fold_case)
     data = []
-    while True:
-        datum, span = reader.read_with_span()
-        if datum is EOF:
-            return data
-        data.append((datum, span))
+    try:
+        while True:
+            datum, span = reader.read_with_span()
+            if datum is EOF:
+                return data
+            data.append((datum, span))
+    finally:
+        if directives is not None:
+            directives["fold_case"] = reader.fold_case
 
 
 def read_one(text: str, file: str = "<string>"):

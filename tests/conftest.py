@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,23 @@ from nablisp.lang.printer import write_string
 from nablisp.lang.reader import read_all
 
 CHECKS = {"check", "check-approx", "check-error"}
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def package_folders() -> set[str]:
+    """The folders pyproject.toml installs as nablisp's packages."""
+    pyproject = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
+    package_dirs = pyproject.split("[tool.setuptools.package-dir]")[1].split("\n[")[0]
+    return {path.split("/")[0] for path in re.findall(r'^"[\w.]+" = "([\w/]+)"$', package_dirs, re.M)}
+
+
+def pytest_sessionstart(session):
+    # The tests start nablisp hundreds of times, and an editable install leaves bytecode to
+    # Python, which writes none where PYTHONDONTWRITEBYTECODE is set: every start would compile
+    # every module again (twice the start-up).  compileall writes it whatever that says.
+    import compileall
+    for folder in sorted(package_folders()):
+        compileall.compile_dir(str(REPOSITORY / folder), quiet=1)
 
 
 @pytest.fixture

@@ -42,26 +42,30 @@ def entries(transcript: str):
     return result
 
 
-def test_the_first_lines_are_the_setup_and_test_commands():
+def first_commands() -> list[str]:
+    """The commands of the README's first block, without their comments."""
     lang, body = blocks()[0]
     assert lang == "sh"
-    install, test = body.strip().splitlines()
-    assert "pip install" in install and "nablisp examples/" in install
-    assert "pip install -e '.[test]'" in test and "pytest" in test
+    return [line.split("  #")[0].strip() for line in body.strip().splitlines()]
 
 
-@pytest.mark.parametrize("line", [0, 1], ids=["install", "test"])
-def test_the_set_up_commands_compile_every_package_folder(line):
-    """Start-up needs bytecode for every module it imports; a folder added to the packages and
-    not to the set-up lines would be compiled again at every start."""
-    command = blocks()[0][1].strip().splitlines()[line]
-    compileall = re.search(r"-m compileall -q ([\w ]+?) &&", command)
-    assert compileall, command
-    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
-    package_dirs = pyproject.split("[tool.setuptools.package-dir]")[1].split("\n[")[0]
-    folders = {path.split("/")[0] for path in re.findall(r'^"[\w.]+" = "([\w/]+)"$', package_dirs, re.M)}
+def test_the_first_block_is_an_install_command_and_a_test_command_in_short_lines():
+    install, test = first_commands()
+    assert install == "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'"
+    assert test.startswith(".venv/bin/python -m pytest")
+    assert all(len(line) <= 100 for line in blocks()[0][1].splitlines())
+
+
+def test_the_test_run_has_bytecode_for_every_package_module():
+    """conftest.py compiles the packages at the start of the run; a module without bytecode
+    would be compiled again at every start of nablisp the tests make."""
+    import importlib.util
+    from conftest import REPOSITORY, package_folders
+    folders = package_folders()
     assert len(folders) >= 5
-    assert set(compileall.group(1).split()) == folders
+    missing = [str(module) for folder in folders for module in (REPOSITORY / folder).rglob("*.py")
+               if not Path(importlib.util.cache_from_source(str(module))).exists()]
+    assert not missing, missing
 
 
 def test_every_scheme_sample_is_a_transcript():

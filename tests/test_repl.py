@@ -33,6 +33,12 @@ def test_values_are_written_and_unspecified_is_silent(session):
     assert output_of(session, "(values 1 2)") == "1\n2\n"
 
 
+def test_fold_case_typed_at_the_prompt_lasts_until_no_fold_case(session):
+    # the REPL's entries are one port, so a #!fold-case directive holds for those that follow
+    assert output_of(session, "#!fold-case", "(DEFINE X 5)", "(list X 'ABC)") == "(5 abc)\n"
+    assert output_of(session, "#!no-fold-case", "'ABC") == "ABC\n"
+
+
 def test_errors_show_the_position_in_the_entry_and_the_session_survives(session):
     session.handle("(define (f x) (car x))")
     text = output_of(session, "(f 1)")
