@@ -9,6 +9,7 @@ Each check is its own pytest item, named by its line.
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import re
@@ -61,6 +62,22 @@ def tape_length():
             Tape.backward = original
         return lengths[0]
     return measure
+
+
+@pytest.fixture
+def session():
+    """A REPL session writing to a string (see output_of)."""
+    from nablisp.interpreter.repl import Session
+    return Session(Interpreter(), out=io.StringIO())
+
+
+def output_of(session, *entries) -> str:
+    """What the session prints for these entries, typed one after another."""
+    session.out.seek(0)
+    session.out.truncate()
+    for entry in entries:
+        session.handle(entry)
+    return session.out.getvalue()
 
 
 def pytest_collect_file(parent, file_path):

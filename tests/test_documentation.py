@@ -13,6 +13,7 @@ from nablisp.interpreter import Interpreter
 from nablisp.interpreter import documentation as docs
 from nablisp.interpreter.primitives.registry import BUILTINS, DOCUMENTATION
 from nablisp.interpreter.repl import SchemeCompleter, Session
+from conftest import output_of  # the session fixture is in conftest too
 
 REFERENCE = Path(__file__).resolve().parent.parent / "stdlib" / "REFERENCE.md"
 
@@ -20,19 +21,6 @@ REFERENCE = Path(__file__).resolve().parent.parent / "stdlib" / "REFERENCE.md"
 @pytest.fixture(scope="module")
 def interp():
     return Interpreter()
-
-
-@pytest.fixture
-def session():
-    return Session(Interpreter(), out=io.StringIO())
-
-
-def output_of(session, *entries):
-    session.out.seek(0)
-    session.out.truncate()
-    for entry in entries:
-        session.handle(entry)
-    return session.out.getvalue()
 
 
 # -- every name is documented, truthfully ------------------------------------------------------

@@ -13,19 +13,7 @@ import pytest
 from nablisp.interpreter import Interpreter
 from nablisp.interpreter.repl import (SchemeCompleter, Session, TerminalRepl, history_path,
                                       indentation, nablisp_lexer)
-
-
-@pytest.fixture
-def session():
-    return Session(Interpreter(), out=io.StringIO())
-
-
-def output_of(session, *entries):
-    session.out.seek(0)
-    session.out.truncate()
-    for entry in entries:
-        session.handle(entry)
-    return session.out.getvalue()
+from conftest import output_of  # the session fixture is in conftest too
 
 
 def test_values_are_written_and_unspecified_is_silent(session):
