@@ -3,7 +3,8 @@
 Every differentiable program is a sequence of assignments of basic operations; reverse mode
 runs it forwards recording each assignment (the forward sweep), then walks the record backwards
 accumulating adjoints v̄ = ∂output/∂v (the backward sweep).  `tape_text` prints both sweeps,
-`tape_dot` draws the expression graph for Graphviz.
+`tape_dot` describes the expression graph for Graphviz, `tape_svg_text` draws it without
+Graphviz (tape_drawing.py lays it out).
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ class Recording:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
+    def svg(self) -> str:
+        from .tape_drawing import tape_svg
+        return tape_svg(self, _show)
+
 
 def tape_text(operators, f, *xs):
     return Recording(operators, f, xs, "show-tape").text()
@@ -111,3 +116,7 @@ def tape_text(operators, f, *xs):
 
 def tape_dot(operators, f, *xs):
     return Recording(operators, f, xs, "tape->dot").dot()
+
+
+def tape_svg_text(operators, f, *xs, who: str = "draw-tape"):
+    return Recording(operators, f, xs, who).svg()

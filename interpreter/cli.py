@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="in the sandbox, let the program read and write PATH")
     parser.add_argument("--allow-env", action="append", default=[], metavar="NAME",
                         help="in the sandbox, let the program see the environment variable NAME")
+    parser.add_argument("--install-kernel", action="store_true",
+                        help="register nablisp's Jupyter kernel for this user (needs nablisp[jupyter])")
     parser.add_argument("--version", action="version", version=f"nablisp {__version__}")
     parser.add_argument("file", nargs="?", metavar="FILE", help="script to run; - reads it from standard input")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as error:
         sys.stderr.write(f"nablisp: {error}\n{parser.format_usage()}")
         return EXIT_USAGE
+    if options.install_kernel:
+        return _install_kernel()
     try:
         code, interp = run_with_deep_stack(_main, options, limits)
         if code is not None:
@@ -164,6 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 0
+
+
+def _install_kernel() -> int:
+    try:
+        from .kernel import install
+        path = install(user=True)
+    except ImportError:
+        sys.stderr.write("nablisp: the Jupyter kernel needs ipykernel: pip install 'nablisp[jupyter]'\n")
+        return 1
+    print(f"installed the nablisp kernel in {path}")
+    return 0
 
 
 def _silence_stdout():

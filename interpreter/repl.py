@@ -28,6 +28,7 @@ from ..lang.reader import ReadError, is_complete, open_brackets, read_all
 from .cli import fresh_line
 from .errors import NablispError, SchemeExit, SchemeReadError
 from .limits import interrupt
+from .pictures import Picture, TerminalPictures
 
 BANNER = (f"nablisp {__version__} — Scheme with first-class derivatives.  "
           ",help for commands, Ctrl-D to quit.")
@@ -57,7 +58,8 @@ META_COMMANDS = {
 AD_PROCEDURES = ("derivative", "D", "gradient", "grad", "gradient-forward", "jacobian", "jacobian-forward",
                  "jacobian-reverse", "hessian", "hessian-vector-product", "hvp", "jvp", "vjp",
                  "value-and-derivative", "value-and-gradient", "stop-gradient", "define-derivative",
-                 "show-tape", "tape->dot", "tape->text", "tape->svg")
+                 "show-tape", "tape->dot", "tape->text", "tape->svg", "draw-tape", "plot",
+                 "plot-gradient-field", "plot-path")
 
 
 class Session:
@@ -80,6 +82,7 @@ class Session:
         self.last_error: NablispError | None = None
         self.traced: dict[str, tuple] = {}      # name → (original procedure, its tracing wrapper)
         self.trace_depth = 0
+        self.pictures = TerminalPictures()
 
     def write(self, text: str):
         self.out.write(text)
@@ -139,7 +142,11 @@ class Session:
         for item in (value if value.__class__ is MultipleValues else (value,)):
             if item is not None:
                 fresh_line()
-                self.write(pretty_string(item, self.line_width(), matrix_rows) + "\n")
+                if item.__class__ is Picture:
+                    # a terminal cannot show a picture: it goes to a file, and the REPL says where
+                    self.write(self.pictures.shown(item) + "\n")
+                else:
+                    self.write(pretty_string(item, self.line_width(), matrix_rows) + "\n")
                 self.remember(item)
 
     def remember(self, value):

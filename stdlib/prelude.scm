@@ -302,6 +302,30 @@
         (let ((next (v- x step)))
           (if (or (< (norm step) tolerance) (= i max-iterations)) next (loop next (+ i 1))))))))
 
+(define (gradient-descent-path f x0 step iterations)
+  "(gradient-descent-path f x0 step iterations)
+   Every point gradient-descent visits, as a list: x0 first, its answer last; the path that
+   plot-path draws over the contour lines of f."
+  (let loop ((x x0) (i 0) (path (list x0)) (iterations (check-count 'gradient-descent-path iterations)))
+    (if (= i iterations)
+        (reverse path)
+        (let ((next (v- x (scale step ((gradient f) x)))))
+          (loop next (+ i 1) (cons next path) iterations)))))
+
+(define (newton-minimize-path f x0 . options)
+  "(newton-minimize-path f x0 [tolerance [max-iterations]])
+   Every point newton-minimize visits, as a list: x0 first, its answer last; the path that
+   plot-path draws over the contour lines of f."
+  (let ((tolerance (if (pair? options) (car options) 1e-10))
+        (max-iterations (check-count 'newton-minimize-path
+                                     (if (and (pair? options) (pair? (cdr options))) (cadr options) 100))))
+    (let loop ((x x0) (i 0) (path (list x0)))
+      (let* ((step (solve-linear (hessian f x) ((gradient f) x)))
+             (next (v- x step)))
+        (if (or (< (norm step) tolerance) (= i max-iterations))
+            (reverse (cons next path))
+            (loop next (+ i 1) (cons next path)))))))
+
 (define (newton-root f x0 . options)
   "(newton-root f x0 [tolerance [max-iterations]])
    Newton–Raphson for a zero of f, a function of one number: x ← x − f(x)/f′(x) from x0, until a
@@ -362,10 +386,3 @@
    the backward sweep, one adjoint update a line (tape->text gives the text)."
   (display (apply tape->text f xs)))
 
-(define (tape->svg f . xs-and-file)
-  "(tape->svg f x … filename)
-   Render the expression graph of f at x (tape->dot) into the SVG file filename with Graphviz's
-   dot program, which must be installed."
-  (let* ((file (last xs-and-file))
-         (xs (take xs-and-file (- (length xs-and-file) 1))))
-    (render-dot (apply tape->dot f xs) file)))

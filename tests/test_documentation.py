@@ -208,7 +208,8 @@ def test_completions_show_the_signature():
     metas = {c.text: c.display_meta_text for c in completer.get_completions(Document("(jacobian-"), None)}
     assert metas == {"jacobian-forward": "(jacobian-forward f) …", "jacobian-reverse": "(jacobian-reverse f) …"}
     metas = {c.text: c.display_meta_text for c in completer.get_completions(Document("(newton-m"), None)}
-    assert metas == {"newton-minimize": "(newton-minimize f x0 [tolerance [max-iterations]])"}
+    assert metas == {"newton-minimize": "(newton-minimize f x0 [tolerance [max-iterations]])",
+                     "newton-minimize-path": "(newton-minimize-path f x0 [tolerance [max-iterations]])"}
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="runs the REPL in a pseudo-terminal (pty.fork, POSIX only)")

@@ -361,6 +361,15 @@ SAMPLES = {
     "taylor-coefficients": ["(taylor-coefficients exp ^0.5 @3)"],
     "show-tape": ["(show-tape (lambda (x) (* x x)) ^1.5)"],
     "tape->svg": ["(tape->svg (lambda (x) x) ^1.5)"],
+    "draw-tape": ["(picture? (draw-tape (lambda (x) (* x ^1.5)) ^2.0))"],
+    "save-picture": ["(save-picture ^1 \"x\")"], "picture?": ["(picture? ^1.5)"],
+    "picture->svg": ["(picture->svg ^1.5)"],
+    # a picture is not differentiable: plots look at the numbers under the perturbations
+    "plot": ["(picture? (plot (lambda (x) (* x ^1.5)) ^0 1 'samples 3))"],
+    "plot-gradient-field": ["(picture? (plot-gradient-field (lambda (x y) (* x y ^1.5)) ^0 1 0 1 'arrows 2 'contours 0))"],
+    "plot-path": ["(picture? (plot-path (lambda (p) (* (car p) ^1.5)) (list (list ^0 0) (list 1 1)) 'contours 0))"],
+    "gradient-descent-path": ["(gradient-descent-path (lambda (v) (square (- (car v) ^1.5))) (list 0.0) 0.25 @10)"],
+    "newton-minimize-path": ["(newton-minimize-path (lambda (v) (+ (square (- (car v) ^1.5)) (square (cadr v)))) (list 0.0 0.0))"],
     **_cxr_samples(),
 }
 

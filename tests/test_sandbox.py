@@ -114,7 +114,9 @@ DENIED = [
     ('(with-output-to-file "{p}" (lambda () (display 1)))', "cannot open"),
     ('(delete-file "{p}")', "delete-file: cannot delete"),
     ('(open-binary-input-file "{p}")', "cannot open"),
-    ('(render-dot "digraph {{}}" "{p}.svg")', "tape->svg: cannot write"),
+    ('(render-dot "digraph {{}}" "{p}.svg")', "render-dot: cannot write"),
+    ('(tape->svg (lambda (x) (* x x)) 3 "{p}.svg")', "tape->svg: cannot write"),
+    ('(save-picture (draw-tape (lambda (x) (* x x)) 3) "{p}.svg")', "save-picture: cannot write"),
 ]
 
 

@@ -10,7 +10,8 @@ from ...ad.tags import plain
 from ...lang.datum import MutableString, Symbol, is_string, make_list, make_pair
 from ...lang.printer import write_string
 from .. import files, runtime
-from ..errors import ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail
+from ..errors import (ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail,
+                      procedure_name)
 from ..libraries import Environment
 from .registry import document
 
@@ -140,32 +141,91 @@ def session_primitives(interp) -> dict:
     def command_line():
         return make_list(interp.argv)
 
-    def render_dot(dot_text, filename):
-        """Graphviz's `dot` renders the DOT text into an SVG file (the one program nablisp
-        runs, with fixed arguments)."""
+    def graphviz_svg(dot_text, who):
+        """Graphviz's `dot` renders the DOT text as SVG (the one program nablisp runs, with
+        fixed arguments); None when it is not installed."""
         import shutil
         import subprocess
-        dot_text, filename = (str(x) if x.__class__ is MutableString else x for x in (dot_text, filename))
-        if dot_text.__class__ is not str or filename.__class__ is not str:
-            fail("tape->svg: expected DOT text and a file name")
-        try:
-            files.check_writable(filename)      # before running a program for nothing
-        except (OSError, ValueError) as error:
-            raise files.file_error("tape->svg", "write", filename, error) from None
         program = shutil.which("dot")
         if program is None:
-            fail("tape->svg: Graphviz's dot program is not installed (apt-get install graphviz, "
-                 "brew install graphviz, or https://graphviz.org/download); tape->dot gives the DOT "
-                 "text without it")
+            return None
         result = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
                                 capture_output=True, timeout=60)
         if result.returncode != 0:
-            fail(f"tape->svg: dot failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+            fail(f"{who}: dot failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        return result.stdout
+
+    def check_writable(who, filename):
         try:
-            files.write_bytes(filename, result.stdout)
+            files.check_writable(filename)      # before running a program for nothing
         except (OSError, ValueError) as error:
-            raise files.file_error("tape->svg", "write", filename, error) from None
+            raise files.file_error(who, "write", filename, error) from None
+
+    def write_file(who, filename, data: bytes):
+        try:
+            files.write_bytes(filename, data)
+        except (OSError, ValueError) as error:
+            raise files.file_error(who, "write", filename, error) from None
         return filename
+
+    def render_dot(dot_text, filename):
+        dot_text, filename = (str(x) if x.__class__ is MutableString else x for x in (dot_text, filename))
+        if dot_text.__class__ is not str or filename.__class__ is not str:
+            fail("render-dot: expected DOT text and a file name")
+        check_writable("render-dot", filename)
+        svg = graphviz_svg(dot_text, "render-dot")
+        if svg is None:
+            fail("render-dot: Graphviz's dot program is not installed (apt-get install graphviz, "
+                 "brew install graphviz, or https://graphviz.org/download); draw-tape and "
+                 "tape->svg draw a tape without it")
+        return write_file("render-dot", filename, svg)
+
+    def draw_tape(f, *xs):
+        """The tape of f's gradient at xs as a picture that nablisp lays out itself."""
+        from ...ad.teaching import tape_svg_text
+        from ..pictures import Picture
+
+        def compute(f, xs):
+            svg = tape_svg_text(interp.operators, f, *xs)
+            return Picture("tape", f"the gradient tape of {procedure_name(getattr(f, '__name__', 'lambda'))}", svg)
+        return interp.operators.operator("draw-tape", compute)(f, *xs)
+
+    def tape_svg(f, *xs_and_file):
+        """Graphviz's drawing of the tape when `dot` is installed, nablisp's own otherwise."""
+        from ...ad.teaching import tape_dot, tape_svg_text
+        filename = xs_and_file[-1] if xs_and_file else None
+        if filename.__class__ is MutableString:
+            filename = str(filename)
+        if filename.__class__ is not str:
+            fail("tape->svg: expected the arguments of f and then a file name (a string)")
+        if not runtime.is_procedure(f):
+            fail(f"tape->svg: expected a procedure to differentiate, got {write_string(f)}")
+        xs = xs_and_file[:-1]
+        check_writable("tape->svg", filename)
+        svg = graphviz_svg(tape_dot(interp.operators, f, *xs), "tape->svg")
+        if svg is None:
+            svg = tape_svg_text(interp.operators, f, *xs, who="tape->svg").encode("utf-8")
+        return write_file("tape->svg", filename, svg)
+
+    def save_picture(picture, filename):
+        from ..pictures import Picture, save_picture
+        if filename.__class__ is MutableString:
+            filename = str(filename)
+        if picture.__class__ is not Picture:
+            fail(f"save-picture: expected a picture, got {write_string(picture)}")
+        if filename.__class__ is not str:
+            fail(f"save-picture: expected a file name (a string), got {write_string(filename)}")
+        return save_picture(picture, filename)
+
+    def picture_p(x):
+        from ..pictures import Picture
+        return x.__class__ is Picture
+
+    def picture_svg(picture):
+        from ..pictures import Picture
+        if picture.__class__ is not Picture:
+            fail(f"picture->svg: expected a picture, got {write_string(picture)}")
+        return MutableString(picture.svg)
 
     def get_environment_variable(name):
         if name.__class__ is MutableString:
@@ -182,7 +242,9 @@ def session_primitives(interp) -> dict:
         from ..derived import FEATURES
         return make_list(Symbol(name) for name in sorted(FEATURES))
 
+    from .plots import plot_primitives
     return {
+        **plot_primitives(interp),
         "eval": eval_,
         "load": load,
         "with-exception-handler": with_exception_handler,
@@ -196,6 +258,11 @@ def session_primitives(interp) -> dict:
         "get-environment-variables": get_environment_variables,
         "features": features,
         "render-dot": render_dot,
+        "draw-tape": draw_tape,
+        "tape->svg": tape_svg,
+        "save-picture": save_picture,
+        "picture?": picture_p,
+        "picture->svg": picture_svg,
         "interaction-environment": lambda: interp.default_env,
         "scheme-report-environment": r5rs_environment,
         "null-environment": r5rs_environment,
@@ -244,8 +311,19 @@ for _name, _signature, _doc in [
     ("features", "(features)",
      "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
     ("render-dot", "(render-dot dot-text filename)",
-     "Render Graphviz DOT text into the SVG file filename with Graphviz's dot program; what tape->svg "
-     "uses. An error when dot is not installed."),
+     "Render Graphviz DOT text into the SVG file filename with Graphviz's dot program. An error "
+     "when dot is not installed (tape->svg and draw-tape draw a tape without it)."),
+    ("draw-tape", "(draw-tape f x …)",
+     "The tape of f's gradient at x as a picture that nablisp lays out itself: one box per entry "
+     "(its operation, value and adjoint), one edge per local partial, inputs at the bottom. A "
+     "notebook shows it inline; the REPL writes it to a file and says where."),
+    ("tape->svg", "(tape->svg f x … filename)",
+     "Draw the tape of f's gradient at x into the SVG file filename: with Graphviz's dot when it "
+     "is installed, as draw-tape draws it otherwise."),
+    ("save-picture", "(save-picture picture filename)",
+     "Write the SVG of picture (what plot and draw-tape return) to the file filename."),
+    ("picture?", "(picture? obj)", "#t if obj is a picture (what plot and draw-tape return)."),
+    ("picture->svg", "(picture->svg picture)", "The SVG text of picture, a string."),
     ("interaction-environment", "(interaction-environment)",
      "The REPL's environment, the one eval uses by default: the whole language and every definition "
      "made at the top level."),
