@@ -52,7 +52,7 @@ def _integer_to_string(value: int, radix: int) -> str:
 # no delimiter, bar, backslash or '#' in it, not '.', and not the start of a number (R7RS's
 # numbers include `+i` and `+inf.0`, which nablisp's reader only refuses).
 _BARE_SYMBOL = re.compile(r"[^\s()\[\]\";'`,|\\#]+")
-_NUMBER_START = re.compile(r"[+-]?\.?\d|[+-]i$|[+-](?:inf|nan)\.0", re.I)
+_NUMBER_START = re.compile(r"[+-]?\.?[0-9]|[+-]i$|[+-](?:inf|nan)\.0", re.I)
 _SYMBOL_ESCAPES = {"|": "\\|", "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n",
                    "\r": "\\r"}
 

@@ -19,6 +19,8 @@ from fractions import Fraction
 
 from .datum import EOF, Char, Nil, Pair, Span, Symbol, UnsupportedNumber, make_pair
 
+
+DIGITS = frozenset("0123456789")
 CHAR_NAMES = {
     "alarm": 7, "backspace": 8, "delete": 127, "escape": 27, "newline": 10, "null": 0,
     "nul": 0, "return": 13, "space": 32, "tab": 9, "linefeed": 10, "altmode": 27,
@@ -642,14 +644,14 @@ def parse_character(name: str, span: Span) -> Char:
 
 # A decimal's exponent marker may be e, or (as in R5RS and chibi) s, f, d or l.
 _MAX_EXACT_EXPONENT = 100_000     # #e1e100000 has 332,000 bits; a bigger exponent is refused
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eEsSfFdDlL][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eEsSfFdDlL][+-]?[0-9]+)?")
 _EXPONENT_MARKER = re.compile(r"[sSfFdDlL]")
 _INTEGER = {2: re.compile(r"[+-]?[01]+"), 8: re.compile(r"[+-]?[0-7]+"),
-            10: re.compile(r"[+-]?\d+"), 16: re.compile(r"[+-]?[0-9a-fA-F]+")}
+            10: re.compile(r"[+-]?[0-9]+"), 16: re.compile(r"[+-]?[0-9a-fA-F]+")}
 _SPECIAL_FLOATS = {"+inf.0": float("inf"), "-inf.0": float("-inf"),
                    "+nan.0": float("nan"), "-nan.0": float("nan")}
-_REAL = r"(?:(?:\d+\.?\d*|\.\d+)(?:[eEsSfFdDlL][+-]?\d+)?|\d+/\d+|inf\.0|nan\.0)"
-_PREFIXED_REAL = r"(?:[0-9a-fA-F]+(?:/[0-9a-fA-F]+)?|\d*\.\d+|inf\.0|nan\.0)"
+_REAL = r"(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eEsSfFdDlL][+-]?[0-9]+)?|[0-9]+/[0-9]+|inf\.0|nan\.0)"
+_PREFIXED_REAL = r"(?:[0-9a-fA-F]+(?:/[0-9a-fA-F]+)?|[0-9]*\.[0-9]+|inf\.0|nan\.0)"
 
 
 def _complex_pattern(real: str) -> str:
@@ -743,7 +745,8 @@ def parse_atom(text: str, span: Span | None, program: bool = False):
         if len(text) > 1 and text[1].lower() in "xbodei":
             raise ReadError(f"bad number {text}", span)
         raise ReadError(f"bad # syntax: {text}", span)
-    if text[0].isdigit() or (len(text) > 1 and text[0] in "+-." and (text[1].isdigit() or
-                                                                   (text[1] == "." and len(text) > 2 and text[2].isdigit()))):
+    # ASCII digits only: str.isdigit is true of "³", which no number begins with
+    if text[0] in DIGITS or (len(text) > 1 and text[0] in "+-." and (text[1] in DIGITS or
+                                                                  (text[1] == "." and len(text) > 2 and text[2] in DIGITS))):
         raise ReadError(f"bad number {text}", span)
     return Symbol(text)

@@ -406,3 +406,22 @@ def test_open_brackets_for_indenting():
     assert not is_complete("'")
     assert not is_complete("(a #;")
     assert is_complete("(a))")
+
+
+def test_numbers_are_made_of_ascii_digits_only():
+    # Python's \d and str.isdigit take "٣" (Arabic-Indic three) and "³" for digits; R7RS does not
+    assert read_one("+³") == Symbol("+³")
+    assert read_one("-²x") == Symbol("-²x")
+    assert read_one("٣") == Symbol("٣")
+    assert read_one("١.٥") == Symbol("١.٥")
+    for text in ("1٣", "1e٣", "#x٣"):
+        with pytest.raises(ReadError, match="bad number"):
+            read_one(text)
+    assert write_string(Symbol("٣")) == "٣"          # reads back as the symbol: no bars needed
+    assert write_string(Symbol("1")) == "|1|"
+
+
+def test_string_to_number_takes_ascii_digits_only():
+    from nablisp.interpreter import Interpreter
+    assert Interpreter().eval('(map string->number (list "٣" "+³" "1٣" "#x٣" "13"))') == \
+        [False, False, False, False, 13]

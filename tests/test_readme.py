@@ -73,7 +73,10 @@ def test_every_scheme_sample_is_a_transcript():
 
 
 @pytest.mark.parametrize("transcript", transcripts(), ids=lambda t: t.splitlines()[0][:40])
-def test_scheme_sample(transcript, capsys):
+def test_scheme_sample(transcript, capsys, tmp_path, monkeypatch):
+    # the pictures sample says where the REPL writes pictures: pictures/, as it sets
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NABLISP_PICTURES", "pictures")
     session = Session(Interpreter())
     for source, expected in entries(transcript):
         capsys.readouterr()
