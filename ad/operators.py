@@ -19,6 +19,7 @@ from itertools import repeat
 from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
 from .forward import Forward
+from .generated import NOT_COMPUTED
 from .lift import G, lift
 from .reverse import Tape
 from .structure import is_structure, leaves, map_structure, same_shape
@@ -41,6 +42,7 @@ class Operators:
         self.arity = arity
         self.tags = TagSource()
         self.forward = Forward(self.tags, apply)
+        self.generated = None       # GeneratedDerivatives, when the interpreter can compile them
 
     # -- making operators ------------------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class Operators:
                 return compute(f, xs)
             differentiated.__name__ = differentiated.__qualname__ = \
                 f"({name} {getattr(f, '__name__', 'procedure').split(' λ')[0]})"
+            differentiated.derivative_of = (name, f)    # so that its derivative may be generated
             return differentiated
         operator.__name__ = operator.__qualname__ = name
         operator.__doc__ = compute.__doc__      # what ,doc shows (documentation.py)
@@ -150,6 +153,10 @@ class Operators:
         same procedure.
         """
         x = self._one_number("derivative", xs)
+        if self.generated is not None:
+            result = self.generated.derivative(f, x)
+            if result is not NOT_COMPUTED:
+                return result
         tag = self.tags.fresh()
         try:
             return self.forward.tangent(tag, self.apply(f, [dual(tag, x, 1)]), "derivative")

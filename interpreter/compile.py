@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+import weakref
 
 from ..ad.tags import Tracked
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
@@ -72,6 +73,10 @@ class Compiler:
         self.fuse = True             # compile arithmetic expressions as one unit (fusion.py)
         self.stmts: list = []
         self.fn: _Function | None = None
+        # the core form each compiled procedure came from, for the derivative operators to read
+        # (ad/source_forward.py); weak, so that code no longer reachable is not kept for it
+        self.lambda_of_code: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._lambda_named: dict = {}
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -98,9 +103,29 @@ class Compiler:
         except RecursionError:
             raise SchemeSyntaxError("expression nested too deeply to compile",
                                     nodes[0].span if nodes else None) from None
+        self._record_lambdas(code)
         local_namespace: dict = {}
         exec(code, namespace, local_namespace)
         return [local_namespace[f"{TOPLEVEL_NAME}{index}"] for index in range(len(nodes))]
+
+    def compile_procedure(self, node: Lambda, namespace: dict):
+        """The procedure a Lambda made elsewhere than by the expander compiles to (generated
+        code), in ``namespace``; the compiler's state around it is kept."""
+        saved = self.fn, self.stmts
+        try:
+            return self.compile_forms([node], namespace)[0]()
+        finally:
+            self.fn, self.stmts = saved
+
+    def _record_lambdas(self, code):
+        named, self._lambda_named = self._lambda_named, {}
+        stack = [code]
+        while stack:
+            item = stack.pop()
+            node = named.get(item.co_name)
+            if node is not None:
+                self.lambda_of_code[item] = node
+            stack.extend(const for const in item.co_consts if const.__class__ is item.__class__)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -557,6 +582,7 @@ class Compiler:
         """Emit the def of ``node``; return the Python name it is bound to."""
         self.function_counter += 1
         python_name = f"{node.name or 'lambda'} λ{self.function_counter}"
+        self._lambda_named[python_name] = node
         outer_fn, outer_stmts = self.fn, self.stmts
         fn = _Function(node, outer_fn)
         fn.self_name = python_name

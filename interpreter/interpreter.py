@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from fractions import Fraction
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ..ad.lift import G, lift
+from ..ad.generated import GeneratedDerivatives
 from ..ad.operators import Operators
+from ..ad.source_forward import free_variables
 from ..ad.tags import DifferentiationError, Dual, Tracked
 from ..lang.datum import Span, Symbol
 from ..lang.printer import write_string
@@ -98,6 +101,40 @@ class Interpreter:
                                        [name for name in self.globals if name != "__builtins__" and " " not in name]
                                        + [symbol.name for symbol in self.global_syntax])
 
+    # -- what the derivative operators may read of compiled code ----------------------------------
+
+    def read_procedure(self, procedure):
+        """(code object, Lambda, free variables, their values, namespace) of a procedure
+        compiled from nablisp code, or None; the values are None where they cannot be read
+        as constants (a free variable assigned by set!, or not yet bound)."""
+        procedure = getattr(procedure, "scheme_wrapped", procedure)
+        code = getattr(procedure, "__code__", None)
+        if code is None:
+            return None
+        layout = self._procedure_layouts.get(code)
+        if layout is None:
+            node = self.compiler.lambda_of_code.get(code)
+            if node is None:
+                return None
+            free = free_variables(node)
+            index = {name: position for position, name in enumerate(code.co_freevars)}
+            positions = [index.get(variable.python_name) for variable in free]
+            if any(position is None for position in positions) or any(v.assigned for v in free):
+                positions = None
+            layout = self._procedure_layouts[code] = (node, free, positions)
+        node, free, positions = layout
+        values = None
+        if positions is not None:
+            cells = procedure.__closure__ or ()
+            try:
+                values = [cells[position].cell_contents for position in positions]
+            except (ValueError, IndexError):
+                values = None
+        return code, node, free, values, procedure.__globals__
+
+    def compile_generated(self, node, namespace: dict):
+        return runtime.resolving(self.compiler.compile_procedure(node, namespace))
+
     # -- what the compiler may assume ------------------------------------------------------------
 
     def _is_builtin_name(self, name: str) -> bool:
@@ -135,6 +172,10 @@ class Interpreter:
         for name, function in session_primitives(self).items():
             self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
         self.operators = Operators(runtime.apply_procedure, runtime.arity)
+        self._procedure_layouts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.operators.generated = GeneratedDerivatives(
+            self.read_procedure, self.compile_generated,
+            {global_key(name): value for name, value in BUILTINS.items()})
         self.globals.update(self.operators.table())
 
     # -- public API ------------------------------------------------------------------------------

@@ -15,14 +15,16 @@ from .libraries import display_name
 _QUOTE = Symbol("quote")
 
 
-def core_datum(node):
+def core_datum(node, let_star: bool = False):
     """``node`` written back as a nablisp datum built of the core forms: quote, if, define,
-    set!, lambda, begin, let, letrec* and applications."""
-    return _Shower(node).datum(node)
+    set!, lambda, begin, let, letrec* and applications.  With ``let_star``, a chain of lets of
+    one variable each is shown as one let* (as generated code is: a binding per step)."""
+    return _Shower(node, let_star).datum(node)
 
 
 class _Shower:
-    def __init__(self, root):
+    def __init__(self, root, let_star: bool = False):
+        self.let_star = let_star
         self.names: dict = {}
         by_name: dict = {}
         for variable in _variables(root):
@@ -63,6 +65,13 @@ class _Shower:
             return make_list([Symbol("begin")] + [self.datum(n) for n in node.nodes])
         if cls is Call:
             return make_list([self.datum(node.fn)] + [self.datum(a) for a in node.args])
+        if cls is Let and self.let_star and not node.recursive and len(node.variables) == 1 \
+                and node.body.__class__ is Let and not node.body.recursive:
+            pairs = []
+            while node.__class__ is Let and not node.recursive and len(node.variables) == 1:
+                pairs.append(make_list([self.variable(node.variables[0]), self.datum(node.inits[0])]))
+                node = node.body
+            return make_list([Symbol("let*"), make_list(pairs)] + self.body(node))
         if cls is Let:
             bindings = make_list([make_list([self.variable(v), self.datum(i)])
                                   for v, i in zip(node.variables, node.inits)])

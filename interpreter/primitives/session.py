@@ -238,6 +238,23 @@ def session_primitives(interp) -> dict:
     def get_environment_variables():
         return make_list(make_pair(name, value) for name, value in files.environment_variables().items())
 
+    def derivative_code(f):
+        """The core forms generated for f's derivative, written as nablisp source."""
+        from ..core import Lambda
+        from ..show_core import core_datum
+        if not runtime.is_procedure(f):
+            fail(f"derivative-code: expected a procedure, got {write_string(f)}")
+        generated = interp.operators.generated
+        found = generated.lookup(f)
+        if found is None:
+            fail(f"derivative-code: the derivative of {procedure_name(getattr(f, '__name__', 'lambda'))} is "
+                 f"computed with dual numbers, not generated code, because {generated.reason(f)}")
+        node = found.node
+        shown = Lambda(node.span, node.name)     # the captured variables, not parameters, as written
+        shown.params = node.params[-1:]
+        shown.body = node.body
+        return core_datum(shown, let_star=True)
+
     def features():
         from ..derived import FEATURES
         return make_list(Symbol(name) for name in sorted(FEATURES))
@@ -257,6 +274,7 @@ def session_primitives(interp) -> dict:
         "get-environment-variable": get_environment_variable,
         "get-environment-variables": get_environment_variables,
         "features": features,
+        "derivative-code": derivative_code,
         "render-dot": render_dot,
         "draw-tape": draw_tape,
         "tape->svg": tape_svg,
@@ -308,6 +326,11 @@ for _name, _signature, _doc in [
      "The value of the environment variable name as a string, or #f when it is not set."),
     ("get-environment-variables", "(get-environment-variables)",
      "The environment variables, as a list of (name . value) pairs of strings."),
+    ("derivative-code", "(derivative-code f)",
+     "The code nablisp generated for the derivative of f, a function of one number, as nablisp "
+     "source: beside each number v of f its tangent dv, named after f's own variables, the seed dx "
+     "= 1 folded into the products it starts. derivative uses this code for f where it can and dual "
+     "numbers elsewhere; for those, derivative-code says why."),
     ("features", "(features)",
      "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
     ("render-dot", "(render-dot dot-text filename)",

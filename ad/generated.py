@@ -1,0 +1,247 @@
+"""Generated derivatives in use: which procedures have one, the code compiled for each, and the
+guards that decide at run time whether it may run.
+
+For a procedure whose code nablisp can see, the derivative operator transforms that code once
+(source_forward.py), compiles the result and keeps it with the procedure's code object — every
+closure of one lambda shares it, its captured numbers passed as arguments.  Each use checks
+that the globals the generated code assumed are unchanged (a redefined primitive or procedure
+sends it back to be transformed again) and that the captured values are still numbers.
+
+The dual numbers stay the ground truth.  When the generated code raises, or gives a tangent
+that is not finite or is a floating-point zero, the operator computes the derivative with duals
+instead: a dual whose tangent is zero (0.0 too) drops it, so the duals' derivative may be an
+exact 0 there, and they skip a zero tangent against an infinite partial.  The user sees their
+value or their error, and since the code transformed has no side effects (source_forward.py reads no
+`set!`, output or unknown call), running it twice cannot be seen.
+"""
+
+from __future__ import annotations
+
+import weakref
+from operator import itemgetter
+
+from ..interpreter.core import Lambda
+from .lift import is_zero, scaled, tangent_sum
+from .rules import RULES
+from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
+                             _is_number)
+
+NOT_COMPUTED = object()
+
+
+def rule_tangent(name, *arguments):
+    """The tangent of (name primals…) for the given tangents, as the duals compute it: a
+    direction that is zero is skipped, so a singular partial is met only where a nonzero
+    tangent reaches it and then raises the rule's own error."""
+    count = len(arguments) // 2
+    primals, tangents = arguments[:count], arguments[count:]
+    total = None
+    for partial, tangent in zip(RULES[name], tangents):
+        if is_zero(tangent):
+            continue
+        term = scaled(partial if partial.__class__ is int else partial(*primals), tangent)
+        total = term if total is None else tangent_sum(total, term)
+    return 0 if total is None else total
+
+
+class Generated:
+    """The generated derivative of one procedure's code."""
+
+    __slots__ = ("procedure", "node", "guards", "free_values", "checks", "__weakref__")
+
+    def __init__(self, procedure, node: Lambda, guards, free_values, builtins):
+        self.procedure = procedure          # compiled: (free values…, x) → derivative
+        self.node = node                    # its core forms, for derivative-code
+        self.guards = guards
+        self.free_values = free_values      # procedure f → the values to pass before x
+        # the guards as one C-level read per namespace: (read the globals, what they must be)
+        by_namespace: dict = {}
+        self.checks = []
+        for namespace, name, expected in guards:
+            if expected is _PRIMITIVE:
+                expected = builtins.get(name)
+            if expected is _NOT_A_PROCEDURE:
+                self.checks.append((namespace, name))
+                continue
+            names, values = by_namespace.setdefault(id(namespace), (namespace, [], []))[1:]
+            names.append(name)
+            values.append(expected)
+        for namespace, names, values in by_namespace.values():
+            read = itemgetter(*names)
+            self.checks.append((read, tuple(values) if len(values) > 1 else values[0], namespace))
+
+    def holds(self) -> bool:
+        for check in self.checks:
+            if len(check) == 2:
+                namespace, name = check
+                if callable(namespace.get(name)):
+                    return False
+                continue
+            read, expected, namespace = check
+            try:
+                found = read(namespace)
+            except KeyError:
+                return False
+            # procedures compare by identity: == of the tuples is an `is` of each pair
+            if found is not expected and found != expected:
+                return False
+        return True
+
+
+class GeneratedDerivatives:
+    """The generated derivatives of one interpreter.  ``read_procedure(f)`` gives the code
+    object, Lambda, free variables' values and namespace of a compiled procedure (or None);
+    ``compile_procedure(node, namespace)`` compiles generated core forms."""
+
+    def __init__(self, read_procedure, compile_procedure, builtins: dict):
+        self.read_procedure = read_procedure
+        self.compile_procedure = compile_procedure
+        self.builtins = builtins
+        self.by_code: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.by_procedure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.enabled = True
+        self.computed = 0       # derivatives the generated code gave (the rest: dual numbers)
+
+    # -- using them --------------------------------------------------------------------------------
+
+    def derivative(self, f, x):
+        """f′(x) by generated code, or NOT_COMPUTED where the duals must compute it."""
+        generated = self.lookup(f)
+        if generated is None:
+            return NOT_COMPUTED
+        values = generated.free_values(f)
+        if values is None:
+            return NOT_COMPUTED
+        try:
+            result = generated.procedure(*values, x)
+        except Exception:       # the duals compute it again, and raise their own error
+            return NOT_COMPUTED
+        if result.__class__ is float and (result == 0 or result - result != 0):
+            # a zero or a tangent that is not finite: where the duals dropped a tangent that was
+            # zero (theirs is then an exact 0), or skipped it against an infinite partial
+            return NOT_COMPUTED
+        self.computed += 1
+        return result
+
+    def lookup(self, f) -> Generated | None:
+        if not self.enabled:
+            return None
+        table, key = self._slot(f)
+        if key is None:
+            return None
+        generated = table.get(key)
+        if generated is not None:
+            if generated.__class__ is not Generated:
+                return None                 # not transformable (the reason is kept)
+            if generated.holds():
+                return generated
+        try:
+            generated = self._generate(f)
+        except NotTransformable as reason:
+            table[key] = reason
+            return None
+        except Exception as error:
+            # a bug of the transformation: the duals still give the right derivative, and
+            # derivative-code shows what went wrong
+            table[key] = NotTransformable(f"internal error of the transformation: {type(error).__name__}: {error}")
+            return None
+        table[key] = generated
+        return generated
+
+    def reason(self, f) -> str | None:
+        """Why f has no generated derivative (None if it has one)."""
+        if self.lookup(f) is not None:
+            return None
+        table, key = self._slot(f)
+        if key is None:
+            return "its code is not nablisp code the transformation can read"
+        reason = table.get(key)
+        return str(reason) if reason is not None else "generated derivatives are switched off"
+
+    def _slot(self, f):
+        """Where f's generated derivative is kept: by f itself for a procedure a derivative
+        operator made, else by f's code (shared by all closures of one lambda)."""
+        if getattr(f, "derivative_of", None) is not None:
+            return self.by_procedure, f
+        read = self.read_procedure(f)
+        if read is None:
+            return self.by_code, None
+        return self.by_code, read[0]
+
+    # -- making them -------------------------------------------------------------------------------
+
+    def source(self, f) -> Source | None:
+        """The code of f as the transformation reads it: a lambda of nablisp code, or the
+        generated code of a derivative (so that derivatives of derivatives transform it)."""
+        made = getattr(f, "derivative_of", None)
+        if made is not None:
+            operator, inner = made
+            if operator != "derivative":
+                return None
+            generated = self.lookup(inner)
+            if generated is None:
+                return None
+            values = generated.free_values(inner)
+            if values is None:
+                return None
+            node = generated.node
+            free = node.params[:-1]
+            view = Lambda(node.span, node.name)
+            view.params = node.params[-1:]
+            view.body = node.body
+            return Source(view, free, values, self._namespace_of(inner))
+        read = self.read_procedure(f)
+        if read is None:
+            return None
+        _, node, free, values, namespace = read
+        if values is None:
+            return None
+        return Source(node, free, values, namespace)
+
+    def _namespace_of(self, f):
+        made = getattr(f, "derivative_of", None)
+        if made is not None:
+            return self._namespace_of(made[1])
+        read = self.read_procedure(f)
+        return read[4] if read is not None else None
+
+    def _generate(self, f) -> Generated:
+        source = self.source(f)
+        if source is None:
+            raise NotTransformable("its code is not nablisp code the transformation can read")
+        transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent)
+        try:
+            node = transformer.derivative(source)
+        except RecursionError:
+            raise NotTransformable("its code is nested too deeply to transform") from None
+        guards = transformer.guards
+        made = getattr(f, "derivative_of", None)
+        if made is not None:
+            guards = guards + list(self.lookup(made[1]).guards)
+        guards = list({(id(ns), name, id(expected)): (ns, name, expected)
+                       for ns, name, expected in guards}.values())
+        procedure = self.compile_procedure(node, source.namespace)
+        return Generated(procedure, node, tuple(guards), self._free_values_reader(f), self.builtins)
+
+    def _source_for_inlining(self, value):
+        if not callable(value) or getattr(value, "derivative_of", None) is not None:
+            return None
+        return self.source(value)
+
+    def _free_values_reader(self, f):
+        made = getattr(f, "derivative_of", None)
+        if made is not None:
+            inner = made[1]
+            inner_reader = self.lookup(inner).free_values
+            return lambda _: inner_reader(inner)
+
+        def read(g):
+            found = self.read_procedure(g)
+            if found is None or found[3] is None:
+                return None
+            values = found[3]
+            for value in values:
+                if not _is_number(value):
+                    return None
+            return values
+        return read

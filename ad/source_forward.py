@@ -1,0 +1,822 @@
+"""Forward mode by source transformation: the core forms of a procedure → the core forms of
+its derivative, which the compiler compiles like any other code.
+
+For f = (lambda (x) body), (derivative f) is generated as (lambda (x) body′), where body′
+computes beside each number v of body its tangent dv = ∂v/∂x, as a plain local variable:
+
+    v = (* a b)      ⟼  v = (* a b)     dv = (+ (* da b) (* a db))
+    v = (sin a)      ⟼  v = (sin a)     dv = (* (cos a) da)
+    (if test t e)    ⟼  (if test t′ e′)            the test on primals, as the duals branch
+    (let loop ((k 0) (y y0)) …)  ⟼  a loop whose parameters carry their tangents beside them
+
+and returns the tangent of body's value.  A tangent known to be zero (of a constant, of a loop
+counter) is no variable at all, so the code is the derivative a person would write: the
+seed dx = 1 disappears into the products it starts, and a loop's counter keeps no tangent
+(which parameters of a loop carry one is found by iterating to a fixed point).
+
+The generated code calls the same primitives as the program: numbers of an outer derivative
+(duals, tape values) flow through it as through any code, and the generic operations keep
+their levels apart, so a derivative taken this way nests under any other.  It nests under
+itself too: the result is core forms of the kind it reads, and (derivative (derivative f))
+transforms the transformed code.
+
+What it does not read — a call through a procedure value, `set!`, a data structure, output,
+a procedure returned, a call of a procedure it cannot see — raises NotTransformable with the
+reason, and the operator differentiates with dual numbers instead (operators.py), which stay
+the ground truth: where the generated code raises or gives a tangent that is not finite, the
+duals compute it again, so the user sees their value and their error.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
+
+# The primitives the transformation differentiates inline, by the rules below, and those it
+# passes through: a predicate or comparison has no tangent (it looks at the primals, as the
+# duals' branches do), a rounding function has tangent zero.
+SMOOTH = frozenset(("+", "-", "*", "/", "square", "sin", "cos", "tan", "exp", "sinh", "cosh",
+                    "tanh", "atan", "asinh", "inexact", "exact->inexact"))
+# Rules with a singular point or a case: the generated code asks the rule itself (rules.py),
+# through the helper, so the point, the exact zero and the error are the duals' own.
+BY_RULE = frozenset(("log", "sqrt", "asin", "acos", "acosh", "atanh", "abs", "expt"))
+NO_TANGENT = frozenset(("=", "<", ">", "<=", ">=", "zero?", "positive?", "negative?", "even?",
+                        "odd?", "not", "eq?", "eqv?", "equal?", "number?", "integer?", "rational?",
+                        "real?", "exact?", "inexact?", "exact-integer?", "nan?", "finite?",
+                        "infinite?", "boolean?"))
+ZERO_TANGENT = frozenset(("floor", "ceiling", "round", "truncate"))
+# of numbers, these never raise: their value, unused, need not be computed
+CANNOT_RAISE = frozenset(("+", "-", "*", "square", "=", "<", ">", "<=", ">=", "zero?", "positive?",
+                          "negative?", "number?", "not"))
+# the primitives the rules' code calls, which must still be the primitives when it runs
+RULE_PRIMITIVES = frozenset(("+", "-", "*", "/", "cos", "sin", "cosh", "sinh", "sqrt"))
+
+MAX_INLINED = 64        # calls of the user's procedures expanded into one derivative
+MAX_FIXPOINT_ROUNDS = 32
+
+
+class NotTransformable(Exception):
+    """The reason the operator differentiates this procedure with dual numbers."""
+
+
+def _is_number(value) -> bool:
+    cls = value.__class__
+    return cls is int or cls is float or cls is Fraction or getattr(value, "tag", None) is not None
+
+
+class Source:
+    """What the transformation reads of a procedure: its lambda, the values its free
+    variables hold (captured from where it was made) and the namespace of its globals."""
+
+    __slots__ = ("node", "free", "values", "namespace")
+
+    def __init__(self, node: Lambda, free: list, values: list, namespace: dict):
+        self.node = node
+        self.free = free
+        self.values = values
+        self.namespace = namespace
+
+
+class Val:
+    """A value of the generated code: its primal (an atom: Const, LocalRef or GlobalRef), its
+    tangent (an atom, or None: known to be zero) and whether it is certainly a number."""
+
+    __slots__ = ("primal", "tangent", "numeric")
+
+    def __init__(self, primal, tangent, numeric: bool):
+        self.primal = primal
+        self.tangent = tangent
+        self.numeric = numeric
+
+
+class LocalProcedure:
+    """A procedure of a `letrec` (a named let) in the code transformed: called only in tail
+    position, it becomes a procedure of the generated code whose parameters carry tangents
+    where ``active`` says a caller passes one (``numeric``: where every caller passes a number)."""
+
+    __slots__ = ("variable", "node", "active", "numeric", "result")
+
+    def __init__(self, variable, node, active, numeric, result):
+        self.variable = variable
+        self.node = node
+        self.active = active
+        self.numeric = numeric
+        self.result = result
+
+
+class Block:
+    """Straight-line code being generated: bindings, then an end (a node in tail position).
+    A join splits it: what follows an `if` whose value is used is the body of a local
+    procedure both branches call.  ``memo`` shares a primitive call already bound in a block
+    that dominates this one (common subexpressions)."""
+
+    __slots__ = ("items", "end", "parent", "memo")
+
+    def __init__(self, parent: "Block | None"):
+        self.items: list = []
+        self.end = None
+        self.parent = parent
+        self.memo: dict = {}
+
+    def find(self, key):
+        block = self
+        while block is not None:
+            found = block.memo.get(key)
+            if found is not None:
+                return found
+            block = block.parent
+        return None
+
+
+class Join:
+    __slots__ = ("variable", "node", "test", "then", "otherwise", "rest")
+
+    def __init__(self, variable, node, test, then, otherwise, rest):
+        self.variable = variable
+        self.node = node
+        self.test = test
+        self.then = then
+        self.otherwise = otherwise
+        self.rest = rest
+
+
+def build(block: Block):
+    """The node of a block: its bindings as nested lets around its end (iteratively)."""
+    node = block.end
+    for item in reversed(block.items):
+        if item.__class__ is Join:
+            item.node.body = node if item.rest is None else build(item.rest)
+            node = Let([item.variable], [item.node],
+                       If(item.test, build(item.then), build(item.otherwise)))
+        else:
+            variable, init, span = item
+            node = Let([variable], [init], node, span=span)
+    return node
+
+
+class TangentResult:
+    """The end of the function: its value's tangent is the derivative."""
+
+    def __call__(self, val: Val, span):
+        if not val.numeric:
+            raise NotTransformable("it may return something other than a number")
+        return val.tangent or Const(0, span)
+
+
+class Transformer:
+    """One transformation.  ``source_of(procedure)`` is the Source of a procedure nablisp can
+    see, or None; ``builtins`` the table of built-in procedures by name; ``rule_helper`` the
+    procedure the generated code calls for a BY_RULE primitive."""
+
+    def __init__(self, source_of, builtins: dict, rule_helper):
+        self.source_of = source_of
+        self.builtins = builtins
+        self.names = {}
+        for name, value in builtins.items():
+            self.names.setdefault(id(value), name)
+        self.rule_helper = rule_helper
+        self.guards: list = []          # (namespace, name, value): what the code assumes of globals
+        self.owner: Lambda | None = None
+        self.block: Block | None = None
+        self.inlining: list = []
+        self.inlined = 0
+        self.namespace: dict = {}
+        self.changed = False
+        self.counter = 0
+        self.fresh: set = set()     # variables named by the transformation, not yet by the program
+        self.pure: set = set()      # variables whose computation cannot raise
+        # per loop of the code read (its Lambda): which parameters carry a tangent, and which
+        # are certainly numbers — iterated to a fixed point over the rounds of a transformation
+        self.loops: dict = {}
+
+    # -- entry -----------------------------------------------------------------------------------
+
+    def derivative(self, source: Source) -> Lambda:
+        """(lambda (free … x) body′): the derivative of the procedure of one number ``source``
+        describes, with its free variables as leading parameters."""
+        node = source.node
+        if node.rest is not None or len(node.params) != 1:
+            raise NotTransformable("derivative needs a function of one number")
+        for value in source.values:
+            if not _is_number(value):
+                raise NotTransformable("it refers to a variable that holds something other than a number")
+        self.namespace = source.namespace
+        result = Lambda(node.span, node.name)
+        env = {}
+        for variable in source.free:
+            copy = Variable(variable.name, result)
+            result.params.append(copy)
+            env[variable] = Val(LocalRef(copy), None, True)
+        x = Variable(node.params[0].name, result)
+        result.params.append(x)
+        env[node.params[0]] = Val(LocalRef(x), Const(1), True)
+        for _ in range(MAX_FIXPOINT_ROUNDS):
+            self.guards = []
+            self.inlined = 0
+            self.changed = False
+            self.counter = 0
+            self.fresh = set()
+            self.pure = set()
+            result.body = self.in_block(result, None, lambda: self.tail(node.body, env, TangentResult()))
+            if not self.changed:
+                self.check_guards()
+                remove_dead(result, self.pure)
+                inline_single_uses(result, self.fresh)
+                mark_captured(result)
+                return result
+        raise NotTransformable("its loops' tangents did not settle")
+
+    def in_block(self, owner, parent, fill):
+        """The node of a new block that ``fill()`` fills, its variables owned by ``owner``."""
+        saved = self.block, self.owner
+        self.block, self.owner = Block(parent), owner
+        first = self.block
+        try:
+            fill()
+        finally:
+            self.block, self.owner = saved
+        return build(first)
+
+    def emit(self, name: str, init, span) -> LocalRef:
+        variable = Variable(name, self.owner)
+        self.block.items.append((variable, init, span))
+        return LocalRef(variable, span)
+
+    # -- tail positions ----------------------------------------------------------------------------
+
+    def tail(self, node, env: dict, result):
+        """Fill the current block with the code of ``node`` in tail position: its end is the
+        ``result`` of node's value (or a call of a loop, which gives that result)."""
+        cls = node.__class__
+        if cls is If:
+            test = self.value(node.test, env)
+            block = self.block
+            then = self.in_block(self.owner, block, lambda: self.tail(node.then, env, result))
+            otherwise = self.in_block(self.owner, block, lambda: self.tail(node.otherwise, env, result))
+            self.block.end = If(test.primal, then, otherwise, node.span)
+        elif cls is Let and node.recursive:
+            self.local_procedures(node, env, result)
+        elif cls is Let:
+            self.tail(node.body, self.bind(node, env), result)
+        elif cls is Call and node.fn.__class__ is LocalRef and \
+                env.get(node.fn.var).__class__ is LocalProcedure:
+            self.local_call(node, env.get(node.fn.var), env, result)
+        elif cls is Call and node.fn.__class__ is GlobalRef and self.source_of_call(node) is not None:
+            callee_env, callee = self.inline_env(node, env)
+            self.inlining.append(callee.node)
+            try:
+                self.tail(callee.node.body, callee_env, result)
+            finally:
+                self.inlining.pop()
+        else:
+            val = self.value(node, env)
+            self.block.end = result(val, node.span)
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def value(self, node, env: dict) -> Val:
+        """Emit the code computing ``node`` and its tangent; their atoms."""
+        cls = node.__class__
+        if cls is Const:
+            return Val(Const(node.value, node.span), None, _is_number(node.value))
+        if cls is LocalRef:
+            val = env.get(node.var)
+            if val is None or val.__class__ is LocalProcedure:
+                raise NotTransformable(f"it uses the procedure {node.var.name} as a value")
+            return val
+        if cls is GlobalRef:
+            value = self.global_value(node.name)
+            if callable(value):
+                raise NotTransformable(f"it uses the procedure {node.name} as a value")
+            self.guards.append((self.namespace, node.name, _NOT_A_PROCEDURE))
+            return Val(GlobalRef(node.name, node.span), None, _is_number(value))
+        if cls is If:
+            return self.joined_if(node, env)
+        if cls is Let and not node.recursive:
+            return self.value(node.body, self.bind(node, env))
+        if cls is Call:
+            return self.call(node, env)
+        if cls is Let:
+            raise NotTransformable("it uses the value of a loop inside an expression")
+        raise NotTransformable(f"it uses {_describe(node)}")
+
+    def bind(self, node: Let, env: dict) -> dict:
+        vals = []
+        for variable, init in zip(node.variables, node.inits):
+            if variable.assigned:
+                raise NotTransformable(f"it assigns {variable.name} (set!)")
+            val = self.value(init, env)
+            vals.append(val)
+            # a value computed here and first bound by the program takes the program's name
+            for atom, name in ((val.primal, variable.name), (val.tangent, "d" + variable.name)):
+                if atom.__class__ is LocalRef and atom.var in self.fresh:
+                    self.fresh.discard(atom.var)
+                    atom.var.name = name
+        env = dict(env)
+        for variable, val in zip(node.variables, vals):
+            env[variable] = val
+        return env
+
+    def joined_if(self, node: If, env) -> Val:
+        """An `if` whose value is used: each branch ends by calling a join procedure, whose
+        body is the rest of the block, (let ((join (lambda (v dv) rest…))) (if …))."""
+        test = self.value(node.test, env)
+        block = self.block
+        branches = []
+        join_node = Lambda(node.span, "join")
+        join_variable = Variable("join", self.owner)
+        then = Block(block)
+        otherwise = Block(block)
+        saved = self.block, self.owner
+        for target, arm in ((then, node.then), (otherwise, node.otherwise)):
+            self.block = target
+            try:
+                val = self.value(arm, env)
+                branches.append((val, self.block))     # where the branch ends, after any join in it
+            finally:
+                self.block, self.owner = saved
+        active = any(val.tangent is not None for val, _ in branches)
+        numeric = all(val.numeric for val, _ in branches)
+        for val, end_block in branches:
+            args = [val.primal] + ([val.tangent or Const(0, node.span)] if active else [])
+            end_block.end = Call(LocalRef(join_variable, node.span), args, node.span)
+        v = Variable("v", join_node)
+        join_node.params.append(v)
+        dv = None
+        if active:
+            dv = Variable("dv", join_node)
+            join_node.params.append(dv)
+        rest = Block(block)
+        block.items.append(Join(join_variable, join_node, test.primal, then, otherwise, rest))
+        # what follows is the join's body: its variables are the join's own
+        self.block, self.owner = rest, join_node
+        return Val(LocalRef(v, node.span), LocalRef(dv, node.span) if dv else None, numeric)
+
+    # -- calls -------------------------------------------------------------------------------------
+
+    def source_of_call(self, node: Call):
+        value = self.namespace.get(node.fn.name)
+        if value is None or not callable(value) or self._primitive(value) is not None:
+            return None
+        return self.source_of(value)
+
+    def _primitive(self, value):
+        name = self.names.get(id(value))
+        return name if name is not None and self.builtins[name] is value else None
+
+    def call(self, node: Call, env) -> Val:
+        fn = node.fn
+        if fn.__class__ is LocalRef:
+            if env.get(fn.var).__class__ is LocalProcedure:
+                raise NotTransformable(f"it uses the value of the loop {fn.var.name} inside an expression")
+            raise NotTransformable("it calls a procedure passed to it as a value")
+        if fn.__class__ is not GlobalRef:
+            raise NotTransformable("it calls a procedure computed by an expression")
+        value = self.global_value(fn.name)
+        name = self._primitive(value)
+        self.guards.append((self.namespace, fn.name, value))
+        if name is None:
+            if self.source_of_call(node) is None:
+                raise NotTransformable(f"it calls {fn.name}, whose code the transformation cannot see")
+            callee_env, callee = self.inline_env(node, env)
+            self.inlining.append(callee.node)
+            try:
+                return self.value(callee.node.body, callee_env)
+            finally:
+                self.inlining.pop()
+        vals = [self.value(arg, env) for arg in node.args]
+        return self.primitive(node, fn.name, name, vals)
+
+    def primitive(self, node: Call, global_name: str, name: str, vals: list) -> Val:
+        span = node.span
+        if name in ("*", "/") and len(vals) > 2:
+            # (* a b c) is ((a·b)·c), as the primitive computes it
+            head = self.primitive(node, global_name, name, vals[:2])
+            return self.primitive(node, global_name, name, [head] + vals[2:])
+        primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span)
+        if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
+            self.pure.add(primal.var)
+        if name in NO_TANGENT:
+            return Val(primal, None, False)
+        if name in ZERO_TANGENT or not any(v.tangent is not None for v in vals):
+            return Val(primal, None, True)
+        if name in BY_RULE:
+            if len(vals) != (2 if name == "expt" else 1):
+                raise NotTransformable(f"it applies {name} to {len(vals)} arguments")
+            args = [Const(name, span)] + [v.primal for v in vals] + [v.tangent or Const(0, span) for v in vals]
+            tangent = self.shared(Const(self.rule_helper, span), args, span, tangent=True)
+            tangent.var.name = "d" + primal.var.name
+            return Val(primal, tangent, True)
+        if name not in SMOOTH:
+            raise NotTransformable(f"it applies {name} to a number being differentiated")
+        if name not in ("+", "-", "*", "/") and len(vals) != 1:
+            raise NotTransformable(f"it applies {name} to {len(vals)} arguments")
+        for primitive in RULE_PRIMITIVES:
+            self.guards.append((self.namespace, primitive, _PRIMITIVE))
+        tangent = self.atom(tangent_rule(name, vals, primal, span), span)
+        if tangent.__class__ is LocalRef and name in ("+", "-", "*"):
+            self.pure.add(tangent.var)
+        if tangent.__class__ is LocalRef and tangent.var in self.fresh and primal.__class__ is LocalRef \
+                and tangent.var is not primal.var and tangent.var.name.startswith("t"):
+            tangent.var.name = "d" + primal.var.name
+        return Val(primal, tangent, True)
+
+    def shared(self, fn, args: list, span, tangent: bool = False):
+        """The atom of (fn args…): a variable bound to it, or the one bound to the same call
+        in a block that dominates this one.  Named as the back-prop listings name them: v1,
+        v2 … for values, t1 … for the terms of a tangent (renamed dv1 when it is v1's)."""
+        key = (_key(fn), tuple(_key(a) for a in args))
+        found = self.block.find(key)
+        if found is not None:
+            return found
+        self.counter += 1
+        ref = self.emit(f"{'t' if tangent else 'v'}{self.counter}", Call(fn, args, span), span)
+        self.fresh.add(ref.var)
+        self.block.memo[key] = ref
+        return ref
+
+    def atom(self, node, span):
+        """``node`` itself if an atom, else a variable bound to it (calls in it shared)."""
+        if node is None or _is_atom(node):
+            return node
+        args = [self.atom(a, span) for a in node.args]
+        return self.shared(node.fn, args, node.span or span, tangent=True)
+
+    def inline_env(self, node: Call, env):
+        name = node.fn.name
+        source = self.source_of_call(node)
+        callee = source.node
+        if callee in self.inlining:
+            raise NotTransformable(f"{name} calls itself other than as a loop")
+        self.inlined += 1
+        if self.inlined > MAX_INLINED:
+            raise NotTransformable("it calls too many procedures to expand")
+        if callee.rest is not None or len(callee.params) != len(node.args):
+            raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+        if source.namespace is not self.namespace:
+            raise NotTransformable(f"{name} is defined in another library")
+        self.guards.append((self.namespace, name, self.namespace.get(name)))
+        vals = [self.value(arg, env) for arg in node.args]
+        callee_env = {}
+        for variable, value in zip(source.free, source.values):
+            if callable(value):
+                raise NotTransformable(f"{name} refers to a procedure held in a variable")
+            callee_env[variable] = Val(Const(value, node.span), None, _is_number(value))
+        for param, val in zip(callee.params, vals):
+            if param.assigned:
+                raise NotTransformable(f"{name} assigns its parameter {param.name} (set!)")
+            callee_env[param] = val
+        return callee_env, source
+
+    # -- loops -------------------------------------------------------------------------------------
+
+    def local_procedures(self, node: Let, env, result):
+        if not all(init.__class__ is Lambda and init.rest is None for init in node.inits):
+            raise NotTransformable("it defines a local variable recursively that is not a procedure")
+        env = dict(env)
+        locals_ = []
+        for variable, init in zip(node.variables, node.inits):
+            if variable.assigned:
+                raise NotTransformable(f"it assigns {variable.name} (set!)")
+            active, numeric = self.loops.setdefault(init, ([False] * len(init.params), [True] * len(init.params)))
+            local = LocalProcedure(Variable(variable.name, self.owner), Lambda(init.span, init.name), active,
+                                   numeric, result)
+            local.node.self_var = local.variable
+            env[variable] = local
+            locals_.append((init, local))
+        block = self.block
+        for init, local in locals_:
+            inner_env = dict(env)
+            for param, active, numeric in zip(init.params, local.active, local.numeric):
+                if param.assigned:
+                    raise NotTransformable(f"it assigns {param.name} (set!)")
+                copy = Variable(param.name, local.node)
+                local.node.params.append(copy)
+                tangent = None
+                if active:
+                    tangent = Variable("d" + param.name, local.node)
+                    local.node.params.append(tangent)
+                inner_env[param] = Val(LocalRef(copy), LocalRef(tangent) if tangent else None, numeric)
+            local.node.body = self.in_block(local.node, block,
+                                            lambda init=init, inner_env=inner_env: self.tail(init.body, inner_env, result))
+        body = self.in_block(self.owner, block, lambda: self.tail(node.body, env, result))
+        self.block.end = Let([local.variable for _, local in locals_], [local.node for _, local in locals_], body,
+                             recursive=True, span=node.span)
+
+    def local_call(self, node: Call, local: LocalProcedure, env, result):
+        if result is not local.result:
+            raise NotTransformable(f"it uses the value of the loop {local.variable.name} inside an expression")
+        if len(node.args) != len(local.active):
+            raise NotTransformable(f"it calls {local.variable.name} with a number of arguments it does not take")
+        vals = [self.value(arg, env) for arg in node.args]
+        args = []
+        for index, val in enumerate(vals):
+            args.append(val.primal)
+            if val.tangent is not None and not local.active[index]:
+                local.active[index] = True
+                self.changed = True         # transform again, with this parameter's tangent
+            if not val.numeric and local.numeric[index]:
+                local.numeric[index] = False
+                self.changed = True
+            if local.active[index]:
+                args.append(val.tangent or Const(0, node.span))
+        self.block.end = Call(LocalRef(local.variable, node.span), args, node.span)
+
+    # -- globals -----------------------------------------------------------------------------------
+
+    def check_guards(self):
+        for namespace, name, expected in self.guards:
+            if not guard_holds(namespace, name, expected, self.builtins):
+                raise NotTransformable(f"{name} is not the built-in procedure the derivative rules use")
+
+    def global_value(self, name: str):
+        try:
+            return self.namespace[name]
+        except KeyError:
+            raise NotTransformable(f"{name} is not defined") from None
+
+
+def _key(node):
+    cls = node.__class__
+    if cls is LocalRef:
+        return ("local", id(node.var))
+    if cls is GlobalRef:
+        return ("global", node.name)
+    value = node.value
+    return ("constant", value.__class__, value if value.__class__ in (int, float, str, bool, Fraction) else id(value))
+
+
+_NOT_A_PROCEDURE = object()     # a guard: the global is still no procedure
+_PRIMITIVE = object()           # a guard: the global is still its primitive
+
+
+def guard_holds(namespace: dict, name: str, expected, builtins: dict) -> bool:
+    """Whether the global ``name`` still is what the generated code assumed of it."""
+    value = namespace.get(name, _NOT_A_PROCEDURE)
+    if expected is _NOT_A_PROCEDURE:
+        return not callable(value)
+    if expected is _PRIMITIVE:
+        return builtins.get(name) is value
+    return value is expected
+
+
+def _is_atom(node) -> bool:
+    return node.__class__ is Const or node.__class__ is LocalRef
+
+
+def _describe(node) -> str:
+    return {"Seq": "a sequence of expressions (begin) for their effects", "SetLocal": "set!",
+            "SetGlobal": "define or set! of a global", "Lambda": "a procedure made inside it"}.get(
+        node.__class__.__name__, node.__class__.__name__)
+
+
+# -- the tangent rules, as code ---------------------------------------------------------------------
+
+def _one(node) -> bool:
+    return node.__class__ is Const and node.value.__class__ is int and node.value == 1
+
+
+def _call(name, args, span):
+    return Call(GlobalRef(name, span), list(args), span)
+
+
+def times(a, b, span):
+    """(* a b), without multiplying by an exact 1 (the seed)."""
+    if _one(a):
+        return b
+    if _one(b):
+        return a
+    return _call("*", (a, b), span)
+
+
+def tangent_rule(name: str, vals: list, result, span):
+    """The tangent of (name vals…), whose primal is the atom ``result``."""
+    ts = [v.tangent for v in vals]
+    ps = [v.primal for v in vals]
+    if name == "+":
+        terms = [t for t in ts if t is not None]
+        return terms[0] if len(terms) == 1 else _call("+", terms, span)
+    if name == "-":
+        if len(vals) == 1:
+            return _call("-", ts, span)
+        rest = [t for t in ts[1:] if t is not None]
+        if ts[0] is None:
+            return _call("-", [rest[0] if len(rest) == 1 else _call("+", rest, span)], span)
+        return _call("-", [ts[0]] + rest, span) if rest else ts[0]
+    if name == "*":
+        if len(vals) == 1:
+            return ts[0]
+        terms = []
+        if ts[0] is not None:
+            terms.append(times(ts[0], ps[1], span))
+        if ts[1] is not None:
+            terms.append(times(ps[0], ts[1], span))
+        return terms[0] if len(terms) == 1 else _call("+", terms, span)
+    if name == "/":
+        if len(vals) == 1:          # (/ b) = 1/b: d = -db/b²
+            return _call("-", [_call("/", [times(result, ts[0], span), ps[0]], span)], span)
+        terms = []
+        if ts[0] is not None:
+            terms.append(_call("/", [ts[0], ps[1]], span))
+        if ts[1] is not None:
+            terms.append(_call("-", [_call("/", [times(result, ts[1], span), ps[1]], span)], span))
+        return terms[0] if len(terms) == 1 else _call("+", terms, span)
+    (a,), (t,) = ps, ts
+    if name == "square":
+        return times(_call("*", [Const(2, span), a], span), t, span)
+    if name == "sin":
+        return times(_call("cos", [a], span), t, span)
+    if name == "cos":
+        return times(_call("-", [_call("sin", [a], span)], span), t, span)
+    if name == "exp":
+        return times(result, t, span)
+    if name == "sinh":
+        return times(_call("cosh", [a], span), t, span)
+    if name == "cosh":
+        return times(_call("sinh", [a], span), t, span)
+    if name == "tanh":
+        return times(_call("-", [Const(1, span), _call("*", [result, result], span)], span), t, span)
+    if name == "tan":
+        return times(_call("+", [Const(1, span), _call("*", [result, result], span)], span), t, span)
+    if name == "atan":
+        return _call("/", [t, _call("+", [Const(1, span), _call("*", [a, a], span)], span)], span)
+    if name == "asinh":
+        return _call("/", [t, _call("sqrt", [_call("+", [_call("*", [a, a], span), Const(1, span)], span)], span)],
+                     span)
+    if name in ("inexact", "exact->inexact"):
+        return t
+    raise AssertionError(f"no tangent rule for {name}")
+
+
+def _count_uses(root: Lambda) -> dict:
+    uses: dict = {}
+    stack = [root.body]
+    while stack:
+        node = stack.pop()
+        cls = node.__class__
+        if cls is LocalRef:
+            uses[node.var] = uses.get(node.var, 0) + 1
+        elif cls is Let:
+            stack.extend(node.inits)
+            stack.append(node.body)
+        elif cls is Lambda:
+            stack.append(node.body)
+        elif cls is If:
+            stack.extend((node.test, node.then, node.otherwise))
+        elif cls is Call:
+            stack.append(node.fn)
+            stack.extend(node.args)
+    return uses
+
+
+def _lets(root: Lambda):
+    """(holder, field, Let) for every binding of one variable, each Let after those it is in."""
+    found = []
+    stack = [(root, "body")]
+    while stack:
+        holder, field = stack.pop()
+        node = getattr(holder, field)
+        cls = node.__class__
+        if cls is Let:
+            if not node.recursive and len(node.variables) == 1:
+                found.append((holder, field, node))
+            for index, init in enumerate(node.inits):
+                if init.__class__ is Lambda:
+                    stack.append((init, "body"))
+            stack.append((node, "body"))
+        elif cls is If:
+            stack.extend(((node, "then"), (node, "otherwise")))
+    return found
+
+
+def remove_dead(root: Lambda, pure: set):
+    """Drop the bindings nothing uses whose computation cannot raise (``pure``): the primal
+    value of the function, when only its tangent is returned, and what only it needed.  A
+    computation that may raise stays, so the generated code fails where the program does."""
+    while True:
+        uses = _count_uses(root)
+        removed = False
+        for holder, field, node in reversed(_lets(root)):
+            variable = node.variables[0]
+            if uses.get(variable, 0) == 0 and variable in pure and getattr(holder, field) is node:
+                setattr(holder, field, node.body)
+                removed = True
+        if not removed:
+            return
+
+
+def inline_single_uses(root: Lambda, unnamed: set):
+    """Put a value used once back into the expression that uses it, where that expression is
+    in the same straight-line code: `(let ((v3 (* a b))) (+ v3 1))` becomes `(+ (* a b) 1)`,
+    which the compiler computes as one unit of arithmetic.  The code has no side effects, so
+    computing a value later, where it is used, cannot be seen.  A variable the program named
+    (``unnamed`` are those it did not) stays, for the code to read as the program does.
+    Iterative: a chain of lets is processed as one block."""
+    uses = _count_uses(root)
+    chains = [(root, "body")]
+    while chains:
+        holder, field = chains.pop()
+        node = getattr(holder, field)
+        items = []
+        while node.__class__ is Let and not node.recursive and len(node.variables) == 1:
+            items.append((node.variables[0], node.inits[0], node.span))
+            node = node.body
+        end = node
+        pending: dict = {}
+
+        def substitute(expression):
+            if expression.__class__ is LocalRef:
+                return pending.pop(expression.var, expression)
+            if expression.__class__ is Call:
+                expression.args = [pending.pop(a.var, a) if a.__class__ is LocalRef else a
+                                   for a in expression.args]
+            elif expression.__class__ is If:
+                expression.test = substitute(expression.test)
+            return expression
+        kept = []
+        for variable, init, span in items:
+            init = substitute(init)
+            if uses.get(variable) == 1 and variable in unnamed and init.__class__ is Call \
+                    and init.fn.__class__ is not Const:
+                pending[variable] = init
+            else:
+                kept.append((variable, init, span))
+        end = substitute(end)
+        for variable in list(pending):       # not used here after all: keep its binding
+            kept.append((variable, pending.pop(variable), None))
+        for variable, init, span in reversed(kept):
+            end = Let([variable], [init], end, span=span)
+        setattr(holder, field, end)
+        # the blocks inside: branches, loops and joins, each a chain of its own
+        for variable, init, span in kept:
+            if init.__class__ is Lambda:
+                chains.append((init, "body"))
+        last = end
+        while last.__class__ is Let and not last.recursive and len(last.variables) == 1:
+            last = last.body
+        if last.__class__ is If:
+            chains.extend(((last, "then"), (last, "otherwise")))
+        elif last.__class__ is Let:
+            chains.extend((init, "body") for init in last.inits if init.__class__ is Lambda)
+            chains.append((last, "body"))
+
+
+def mark_captured(root: Lambda):
+    """Set the compiler's flags on the generated code: a variable is captured when a lambda
+    other than the one whose frame holds it refers to it (a work stack: no recursion)."""
+    stack = [(root.body, root)]
+    while stack:
+        node, where = stack.pop()
+        cls = node.__class__
+        if cls is LocalRef:
+            if node.var.owner is not where:
+                node.var.captured = True
+        elif cls is Let:
+            for init in node.inits:
+                stack.append((init, where))
+            stack.append((node.body, where))
+        elif cls is Lambda:
+            stack.append((node.body, node))
+        elif cls is If:
+            stack.extend(((node.test, where), (node.then, where), (node.otherwise, where)))
+        elif cls is Call:
+            stack.append((node.fn, where))
+            stack.extend((arg, where) for arg in node.args)
+
+
+def free_variables(node: Lambda) -> list:
+    """The variables ``node`` refers to that it does not bind, in the order first met."""
+    bound = set()
+    found: dict = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is Lambda:
+            bound.update(item.params)
+            if item.rest is not None:
+                bound.add(item.rest)
+            if item.body is not None:
+                stack.append(item.body)
+        elif cls is LocalRef:
+            found.setdefault(item.var, None)
+        elif cls is Let:
+            bound.update(item.variables)
+            stack.extend(item.inits)
+            stack.append(item.body)
+        elif cls is If:
+            stack.extend((item.test, item.then, item.otherwise))
+        elif cls is Call:
+            stack.append(item.fn)
+            stack.extend(item.args)
+        else:
+            for field in ("value", "nodes"):
+                child = getattr(item, field, None)
+                if child.__class__ is list:
+                    stack.extend(child)
+                elif child is not None and hasattr(child, "span"):
+                    stack.append(child)
+            if cls.__name__ == "SetLocal":
+                found.setdefault(item.var, None)
+    return [variable for variable in found if variable not in bound]
