@@ -154,7 +154,7 @@ class GeneratedDerivatives:
             return None
         table, key = self._slot(f)
         if key is None:
-            return "its code is not nablisp code the transformation can read"
+            return "it is not nablisp code (a built-in procedure, or one made in Python)"
         reason = table.get(key)
         return str(reason) if reason is not None else "generated derivatives are switched off"
 
@@ -208,7 +208,7 @@ class GeneratedDerivatives:
     def _generate(self, f) -> Generated:
         source = self.source(f)
         if source is None:
-            raise NotTransformable("its code is not nablisp code the transformation can read")
+            raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
         transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent)
         try:
             node = transformer.derivative(source)

@@ -43,6 +43,7 @@ META_COMMANDS = {
     ",trace NAME…": "print every call of the procedures NAME… and what it returns",
     ",untrace NAME…": "stop tracing NAME… (all, without names)",
     ",expand FORM": "the core forms FORM expands to",
+    ",code F": "the code generated for the derivative of the procedure F (or why there is none)",
     ",cd DIR": "change the current directory (home without DIR)",
     ",pwd": "the current directory",
     ",doc NAME": "what NAME is, takes and does",
@@ -58,7 +59,7 @@ META_COMMANDS = {
 AD_PROCEDURES = ("derivative", "D", "gradient", "grad", "gradient-forward", "jacobian", "jacobian-forward",
                  "jacobian-reverse", "hessian", "hessian-vector-product", "hvp", "jvp", "vjp",
                  "value-and-derivative", "value-and-gradient", "stop-gradient", "define-derivative",
-                 "show-tape", "tape->dot", "tape->text", "tape->svg", "draw-tape", "plot",
+                 "show-tape", "tape->dot", "tape->text", "tape->svg", "draw-tape", "derivative-code", "plot",
                  "plot-gradient-field", "plot-path")
 
 
@@ -244,6 +245,11 @@ class Session:
             self.untrace(argument.split())
         elif command == ",expand":
             self.expand(argument)
+        elif command == ",code":
+            if not argument:
+                self.write(",code needs a procedure: ,code (lambda (x) (* x (sin x)))\n")
+            else:
+                self.evaluate_and_print(f"(derivative-code {argument})")
         elif command == ",pwd":
             self.write(os.getcwd() + "\n")
         elif command == ",cd":

@@ -407,3 +407,13 @@ def test_issue_17_in_a_terminal(tmp_path):
     time.sleep(0.5)
     term.send("\x04")
     assert term.wait(resend="\x04") == 0
+
+
+def test_code_shows_the_generated_derivative_or_why_there_is_none(session):
+    output_of(session, "(define (f x) (let ((a (* x x)) (b (sin x))) (* a b)))")
+    assert output_of(session, ",code f") == (
+        "(lambda\n (x)\n (let*\n  ((a (* x x)) (da (+ x x)) (b (sin x)) (db (cos x)))\n  (+ (* da b) (* a db))))\n")
+    assert output_of(session, ",code") == ",code needs a procedure: ,code (lambda (x) (* x (sin x)))\n"
+    assert "because it applies list to a number being differentiated" in \
+        output_of(session, ",code (lambda (x) (list x))")
+    assert "a built-in procedure" in output_of(session, ",code car")
