@@ -23,6 +23,8 @@ from operator import itemgetter
 from ..interpreter.core import Lambda
 from .lift import is_zero, scaled, tangent_sum
 from .rules import RULES
+from ..lang.datum import Pair, list_to_python
+from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
                              _is_number)
 
@@ -42,6 +44,20 @@ def rule_tangent(name, *arguments):
         term = scaled(partial if partial.__class__ is int else partial(*primals), tangent)
         total = term if total is None else tangent_sum(total, term)
     return 0 if total is None else total
+
+
+def rule_adjoint(name, index, adjoint, *primals):
+    """What the adjoint of (name primals…) gives to argument ``index``, as the tape computes
+    it: nothing for a zero adjoint, so a singular partial raises only where one reaches it."""
+    if is_zero(adjoint):
+        return 0
+    partial = RULES[name][index]
+    return scaled(partial if partial.__class__ is int else partial(*primals), adjoint)
+
+
+def _suspicious(value) -> bool:
+    """A float zero or a number that is not finite: the tape decides what it is."""
+    return value.__class__ is float and (value == 0 or value - value != 0)
 
 
 class Generated:
@@ -101,6 +117,7 @@ class GeneratedDerivatives:
         self.by_procedure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.enabled = True
         self.computed = 0       # derivatives the generated code gave (the rest: dual numbers)
+        self.gradients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
     # -- using them --------------------------------------------------------------------------------
 
@@ -122,6 +139,83 @@ class GeneratedDerivatives:
             return NOT_COMPUTED
         self.computed += 1
         return result
+
+    def gradient(self, f, xs):
+        """∇f at xs (numbers, or lists of numbers) by generated code, or NOT_COMPUTED."""
+        if not self.enabled:
+            return NOT_COMPUTED
+        kinds = []
+        for x in xs:
+            if _is_number(x):
+                kinds.append(NUMBER)
+            elif x.__class__ is Pair:
+                items = list_to_python(x)
+                if items is None or not all(_is_number(item) for item in items):
+                    return NOT_COMPUTED
+                kinds.append(LIST)
+            else:
+                return NOT_COMPUTED
+        generated = self.lookup_gradient(f, tuple(kinds))
+        if generated is None:
+            return NOT_COMPUTED
+        values = generated.free_values(f)
+        if values is None:
+            return NOT_COMPUTED
+        try:
+            result = generated.procedure(*values, *xs)
+        except Exception:       # the tape computes it again, and raises its own error
+            return NOT_COMPUTED
+        for part in (result if len(xs) > 1 else (result,)):
+            for number in (part if part.__class__ is Pair else (part,)):
+                if _suspicious(number):
+                    return NOT_COMPUTED
+        self.computed += 1
+        return result
+
+    def lookup_gradient(self, f, kinds: tuple) -> Generated | None:
+        if getattr(f, "derivative_of", None) is not None:
+            return None
+        read = self.read_procedure(f)
+        if read is None:
+            return None
+        table = self.gradients.get(read[0])
+        if table is None:
+            table = self.gradients[read[0]] = {}
+        generated = table.get(kinds)
+        if generated is not None:
+            if generated.__class__ is not Generated:
+                return None
+            if generated.holds():
+                return generated
+        try:
+            source = self.source(f)
+            if source is None:
+                raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
+            transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint)
+            try:
+                node = transformer.gradient(source, kinds)
+            except RecursionError:
+                raise NotTransformable("its code is nested too deeply to transform") from None
+            guards = list({(id(ns), name, id(expected)): (ns, name, expected)
+                           for ns, name, expected in transformer.guards}.values())
+            procedure = self.compile_procedure(node, source.namespace)
+            generated = Generated(procedure, node, tuple(guards), self._free_values_reader(f), self.builtins)
+        except NotTransformable as reason:
+            table[kinds] = reason
+            return None
+        except Exception as error:
+            table[kinds] = NotTransformable(f"internal error of the transformation: {type(error).__name__}: {error}")
+            return None
+        table[kinds] = generated
+        return generated
+
+    def gradient_reason(self, f, kinds: tuple) -> str | None:
+        if self.lookup_gradient(f, kinds) is not None:
+            return None
+        read = self.read_procedure(f)
+        if read is None or getattr(f, "derivative_of", None) is not None:
+            return "it is not nablisp code (a built-in procedure, or one made in Python)"
+        return str(self.gradients.get(read[0], {}).get(kinds, "generated derivatives are switched off"))
 
     def lookup(self, f) -> Generated | None:
         if not self.enabled:

@@ -399,6 +399,10 @@ class Operators:
         """
         if not xs:
             raise DifferentiationError("gradient: expected at least one argument")
+        if self.generated is not None:
+            result = self.generated.gradient(f, xs)
+            if result is not NOT_COMPUTED:
+                return result
         return self._gradient_pass("gradient", f, xs)[1]
 
     def value_and_gradient(self, f, xs):

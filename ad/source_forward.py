@@ -52,6 +52,10 @@ CANNOT_RAISE = frozenset(("+", "-", "*", "square", "=", "<", ">", "<=", ">=", "z
 # the primitives the rules' code calls, which must still be the primitives when it runs
 RULE_PRIMITIVES = frozenset(("+", "-", "*", "/", "cos", "sin", "cosh", "sinh", "sqrt"))
 
+# what the compiler may compute with Python's own operators in generated code (compile.py)
+PLAIN = frozenset(("+", "-", "*", "/", "square", "=", "<", ">", "<=", ">=", "sin", "cos", "tan",
+                   "exp", "tanh"))
+
 MAX_INLINED = 64        # calls of the user's procedures expanded into one derivative
 MAX_FIXPOINT_ROUNDS = 32
 
@@ -186,6 +190,7 @@ class Transformer:
         self.counter = 0
         self.fresh: set = set()     # variables named by the transformation, not yet by the program
         self.pure: set = set()      # variables whose computation cannot raise
+        self.numeric: set = set()   # variables certainly holding numbers
         # per loop of the code read (its Lambda): which parameters carry a tangent, and which
         # are certainly numbers — iterated to a fixed point over the rounds of a transformation
         self.loops: dict = {}
@@ -211,6 +216,7 @@ class Transformer:
         x = Variable(node.params[0].name, result)
         result.params.append(x)
         env[node.params[0]] = Val(LocalRef(x), Const(1), True)
+        result.plain_entry = [(variable, "number") for variable in result.params]
         for _ in range(MAX_FIXPOINT_ROUNDS):
             self.guards = []
             self.inlined = 0
@@ -218,6 +224,7 @@ class Transformer:
             self.counter = 0
             self.fresh = set()
             self.pure = set()
+            self.numeric = set(result.params)
             result.body = self.in_block(result, None, lambda: self.tail(node.body, env, TangentResult()))
             if not self.changed:
                 self.check_guards()
@@ -343,10 +350,13 @@ class Transformer:
             end_block.end = Call(LocalRef(join_variable, node.span), args, node.span)
         v = Variable("v", join_node)
         join_node.params.append(v)
+        if numeric:
+            self.numeric.add(v)
         dv = None
         if active:
             dv = Variable("dv", join_node)
             join_node.params.append(dv)
+            self.numeric.add(dv)
         rest = Block(block)
         block.items.append(Join(join_variable, join_node, test.primal, then, otherwise, rest))
         # what follows is the join's body: its variables are the join's own
@@ -394,7 +404,8 @@ class Transformer:
             # (* a b c) is ((a·b)·c), as the primitive computes it
             head = self.primitive(node, global_name, name, vals[:2])
             return self.primitive(node, global_name, name, [head] + vals[2:])
-        primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span)
+        primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span, canonical=name,
+                             numeric=name not in NO_TANGENT)
         if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
             self.pure.add(primal.var)
         if name in NO_TANGENT:
@@ -422,7 +433,8 @@ class Transformer:
             tangent.var.name = "d" + primal.var.name
         return Val(primal, tangent, True)
 
-    def shared(self, fn, args: list, span, tangent: bool = False):
+    def shared(self, fn, args: list, span, tangent: bool = False, canonical: str | None = None,
+               numeric: bool = True):
         """The atom of (fn args…): a variable bound to it, or the one bound to the same call
         in a block that dominates this one.  Named as the back-prop listings name them: v1,
         v2 … for values, t1 … for the terms of a tangent (renamed dv1 when it is v1's)."""
@@ -431,10 +443,22 @@ class Transformer:
         if found is not None:
             return found
         self.counter += 1
-        ref = self.emit(f"{'t' if tangent else 'v'}{self.counter}", Call(fn, args, span), span)
+        call = Call(fn, args, span)
+        name = canonical or (fn.name if fn.__class__ is GlobalRef else None)
+        if name in PLAIN and all(self.is_numeric(a) for a in args):
+            call.plain = name
+        ref = self.emit(f"{'t' if tangent else 'v'}{self.counter}", call, span)
         self.fresh.add(ref.var)
+        if numeric and fn.__class__ is GlobalRef:
+            self.numeric.add(ref.var)
         self.block.memo[key] = ref
         return ref
+
+    def is_numeric(self, atom) -> bool:
+        if atom.__class__ is Const:
+            value = atom.value
+            return value.__class__ is int or value.__class__ is float or value.__class__ is Fraction
+        return atom.__class__ is LocalRef and atom.var in self.numeric
 
     def atom(self, node, span):
         """``node`` itself if an atom, else a variable bound to it (calls in it shared)."""
@@ -493,10 +517,13 @@ class Transformer:
                     raise NotTransformable(f"it assigns {param.name} (set!)")
                 copy = Variable(param.name, local.node)
                 local.node.params.append(copy)
+                if numeric:
+                    self.numeric.add(copy)
                 tangent = None
                 if active:
                     tangent = Variable("d" + param.name, local.node)
                     local.node.params.append(tangent)
+                    self.numeric.add(tangent)
                 inner_env[param] = Val(LocalRef(copy), LocalRef(tangent) if tangent else None, numeric)
             local.node.body = self.in_block(local.node, block,
                                             lambda init=init, inner_env=inner_env: self.tail(init.body, inner_env, result))

@@ -20,6 +20,7 @@ import warnings
 import weakref
 
 from ..ad.tags import Tracked
+from ..lang.datum import Nil
 from .core import (Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Node, Seq, SetGlobal,
                    SetLocal, Variable)
 from .errors import GENERATED_FILE, SchemeSyntaxError
@@ -33,6 +34,8 @@ _OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
 _COMPARISONS = {"=": ast.Eq, "<": ast.Lt, ">": ast.Gt, "<=": ast.LtE, ">=": ast.GtE}
 
 _EXACT_LEAF_BOUND = 1 << 4096
+_CELL_PATHS = {"car": ("car",), "cdr": ("cdr",), "cadr": ("cdr", "car"), "cddr": ("cdr", "cdr"),
+               "caddr": ("cdr", "cdr", "car")}
 
 HELPER_NAMES = {
     "tail_call": "\0TailCall",
@@ -71,6 +74,7 @@ class Compiler:
         self.function_counter = 0
         self.count_steps = False     # emit a step count at every call and loop iteration
         self.fuse = True             # compile arithmetic expressions as one unit (fusion.py)
+        self.plain_mode = False      # inside the plain body of generated code (Lambda.plain_entry)
         self.stmts: list = []
         self.fn: _Function | None = None
         # the core form each compiled procedure came from, for the derivative operators to read
@@ -276,6 +280,10 @@ class Compiler:
         if cls is GlobalRef:
             return self._locate(ast.Name(node.name, ast.Load()), node.span)
         if cls is Call:
+            if self.plain_mode and node.plain is not None:
+                plain = self.plain_expr(node)
+                if plain is not None:
+                    return plain
             if self.fuse:
                 tree = analyze(node, self.is_builtin_procedure)
                 if tree is not None:
@@ -578,6 +586,88 @@ class Compiler:
 
     # -- lambda ----------------------------------------------------------------------------------
 
+    def _plain_and_generic(self, node: Lambda) -> list:
+        """The body of generated code twice: on Python's arithmetic when the inputs are plain
+        numbers, on the primitives otherwise (duals of an outer derivative, fractions …)."""
+        tests = [_plain_check(self, variable, kind) for variable, kind in node.plain_entry]
+        self.plain_mode = True
+        try:
+            self.stmts = []
+            self.tail(node.body)
+            plain = self.stmts
+        finally:
+            self.plain_mode = False
+        self.stmts = []
+        self.tail(node.body)
+        generic = self.stmts
+        if not tests:
+            return plain
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+        return [ast.If(test, plain, [])] + generic
+
+    def plain_expr(self, node: Call):
+        """Python's own operation for a Call of generated code whose arguments are numbers that
+        are floats, exact integers or fractions (the plain body's entry checked its inputs):
+        there Python's + − × < = and math functions compute what the primitives do.  A product
+        or quotient of two exact numbers goes to the primitive (exact division, and the size
+        bound on exact products); anything that raises sends the caller back to the duals."""
+        name = node.plain
+        args = [self.expr(arg) for arg in node.args] if len(node.args) <= 1 else self.in_order(node.args, node.span)
+        count = len(args)
+        if name in _CELL_PATHS and count == 1:
+            # a pair's fields; anything else has none, raises, and the duals or the tape decide
+            value = args[0]
+            for field in _CELL_PATHS[name]:
+                value = ast.Attribute(value, field, ast.Load())
+            return self._locate(value, node.span)
+        if name == "null?" and count == 1:
+            return ast.Compare(args[0], [ast.Is()], [self.named_constant("the empty list", Nil)])
+        if name == "stack push":
+            return ast.Tuple(args, ast.Load())
+        if name == "stack item":
+            return ast.Subscript(args[0], args[1], ast.Load())
+        if name == "adjoint add":
+            # array[i] += v, as an expression (its value is not used)
+            array, index, value = args
+            return ast.Call(ast.Attribute(array, "__setitem__", ast.Load()),
+                            [index, ast.BinOp(ast.Subscript(array, index, ast.Load()), ast.Add(), value)], [])
+        if name == "stack empty":
+            return ast.Compare(args[0], [ast.Is()], [ast.Constant(None)])
+        if name in ("+", "-") and count >= 1:
+            if count == 1:
+                return args[0] if name == "+" else ast.UnaryOp(ast.USub(), args[0])
+            value = args[0]
+            for arg in args[1:]:
+                value = ast.BinOp(value, _OPERATORS[name](), arg)
+            return self._locate(value, node.span)
+        if name in _COMPARISONS and count == 2:
+            return ast.Compare(args[0], [_COMPARISONS[name]()], [args[1]])
+        if name in ("*", "/") and count == 2:
+            return self._inexact_or_primitive(name, args[0], args[1], node)
+        if name == "square" and count == 1:
+            return self._inexact_or_primitive("*", args[0], args[0], node)
+        if name in MATH_FUNCTIONS and name not in ("log", "sqrt") and count == 1:
+            return ast.Call(self.named_constant(f"math {name}", MATH_FUNCTIONS[name]), args, [])
+        return None
+
+    def _inexact_or_primitive(self, name, a, b, node):
+        """(a op b if a or b is a float else the primitive's (op a b)), each operand computed once."""
+        names = []
+        for value in (a, b):
+            if value.__class__ is ast.Name or value.__class__ is ast.Constant:
+                names.append(value)
+            else:
+                temp = self.temp()
+                self.emit(self._locate(ast.Assign(targets=[ast.Name(temp, ast.Store())], value=value), node.span))
+                names.append(ast.Name(temp, ast.Load()))
+        a, b = names
+        float_class = self.named_constant("float", float)
+        either_float = ast.BoolOp(ast.Or(), [ast.Compare(ast.Attribute(a, "__class__", ast.Load()), [ast.Is()], [float_class]),
+                                             ast.Compare(ast.Attribute(b, "__class__", ast.Load()), [ast.Is()], [float_class])])
+        primitive = self.named_constant(f"primitive {name}", BUILTINS[name])
+        return self._locate(ast.IfExp(either_float, ast.BinOp(a, _OPERATORS[name](), b),
+                                      ast.Call(primitive, [a, b], [])), node.span)
+
     def function(self, node: Lambda) -> str:
         """Emit the def of ``node``; return the Python name it is bound to."""
         self.function_counter += 1
@@ -589,8 +679,11 @@ class Compiler:
         fn.loop_allowed = not _captures_own_variables(node)
         self.fn, self.stmts = fn, []
         try:
-            self.tail(node.body)
-            body = self.stmts
+            if node.plain_entry is not None and not self.plain_mode:
+                body = self._plain_and_generic(node)
+            else:
+                self.tail(node.body)
+                body = self.stmts
         finally:
             self.fn, self.stmts = outer_fn, outer_stmts
         if fn.loop_used:
@@ -611,6 +704,24 @@ class Compiler:
         self._locate(definition, node.span)
         self.emit(definition)
         return python_name
+
+
+def _plain_check(compiler, variable, kind) -> ast.expr:
+    numbers = compiler.named_constant("plain number classes", frozenset((float, int)))
+    load = ast.Name(variable.python_name, ast.Load())
+    if kind == "number":
+        return ast.Compare(ast.Attribute(load, "__class__", ast.Load()), [ast.In()], [numbers])
+    check = compiler.named_constant("all plain numbers", _all_plain_numbers)
+    return ast.Call(check, [load], [])
+
+
+def _all_plain_numbers(items) -> bool:
+    node = items
+    while node.__class__ is not type(None) and hasattr(node, "car"):
+        if node.car.__class__ is not float and node.car.__class__ is not int:
+            return False
+        node = node.cdr
+    return True
 
 
 def _arguments(names: list[str], rest: str | None) -> ast.arguments:

@@ -92,7 +92,7 @@ class If(Node):
 
 
 class Lambda(Node):
-    __slots__ = ("params", "rest", "body", "name", "self_var", "self_global", "doc")
+    __slots__ = ("params", "rest", "body", "name", "self_var", "self_global", "doc", "plain_entry")
 
     def __init__(self, span: Span | None = None, name: str | None = None):
         self.params: list[Variable] = []
@@ -103,6 +103,10 @@ class Lambda(Node):
         self.span = span
         self.self_var: Variable | None = None   # the letrec variable bound to this lambda
         self.self_global: str | None = None     # or the global it is defined as
+        # generated code (ad/): the parameters that, when each holds a float or an exact integer
+        # (or a list of them), let the body run on Python's own arithmetic — the Calls marked
+        # `plain` — instead of the primitives; (variable, "number" or "list") pairs, or None
+        self.plain_entry: list | None = None
 
 
 class Seq(Node):
@@ -114,12 +118,15 @@ class Seq(Node):
 
 
 class Call(Node):
-    __slots__ = ("fn", "args")
+    __slots__ = ("fn", "args", "plain")
 
     def __init__(self, fn: Node, args: list[Node], span: Span | None = None):
         self.fn = fn
         self.args = args
         self.span = span
+        # in generated code: the primitive's name when every argument is known to be a number,
+        # so that under Lambda.plain_entry Python's operator may compute it
+        self.plain: str | None = None
 
 
 class Let(Node):

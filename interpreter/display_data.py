@@ -18,9 +18,14 @@ from .pictures import Picture
 LARGEST_TABLE = 60      # rows or columns; a bigger matrix is clearer as text than as a table
 
 
+NOTEBOOK_WIDTH = 80     # the REPL's width where it is not a terminal; a notebook shows the same
+
+
 def value_text(value) -> str:
-    """The text the REPL shows for ``value``: the one place the kernel's text/plain comes from."""
-    return write_string(value)
+    """The text the REPL shows for ``value``, pretty-printed as it does: the one place the
+    kernel's text/plain comes from."""
+    from ..lang.pretty import pretty_string
+    return pretty_string(value, NOTEBOOK_WIDTH)
 
 
 def display_data(value) -> dict:

@@ -18,7 +18,8 @@ _QUOTE = Symbol("quote")
 def core_datum(node, let_star: bool = False):
     """``node`` written back as a nablisp datum built of the core forms: quote, if, define,
     set!, lambda, begin, let, letrec* and applications.  With ``let_star``, a chain of lets of
-    one variable each is shown as one let* (as generated code is: a binding per step)."""
+    one variable each is shown as one let* (as generated code is: a binding per step), and a
+    procedure the code calls directly (a helper of generated code) by its name."""
     return _Shower(node, let_star).datum(node)
 
 
@@ -39,6 +40,8 @@ class _Shower:
 
     def datum(self, node):
         cls = node.__class__
+        if cls is Const and self.let_star and callable(node.value) and hasattr(node.value, "__name__"):
+            return Symbol(node.value.__name__.replace("_", "-"))
         if cls is Const:
             value = node.value
             if value.__class__ in (Symbol, Pair) or value is Nil:

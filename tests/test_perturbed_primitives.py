@@ -364,6 +364,7 @@ SAMPLES = {
     "draw-tape": ["(picture? (draw-tape (lambda (x) (* x ^1.5)) ^2.0))"],
     # code, not a number: the same whatever the captured number carries
     "derivative-code": ["(length (derivative-code (lambda (x) (* x ^1.5))))"],
+    "gradient-code": ["(length (gradient-code (lambda (x) (* x ^1.5))))"],
     "save-picture": ["(save-picture ^1 \"x\")"], "picture?": ["(picture? ^1.5)"],
     "picture->svg": ["(picture->svg ^1.5)"],
     # a picture is not differentiable: plots look at the numbers under the perturbations

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ...ad.tags import plain
-from ...lang.datum import MutableString, Symbol, is_string, make_list, make_pair
+from ...lang.datum import MutableString, Pair, Symbol, is_string, make_list, make_pair
 from ...lang.printer import write_string
 from .. import files, runtime
 from ..errors import (ErrorObject, SchemeError, SchemeExit, SchemeSyntaxError, condition_of, fail,
@@ -255,6 +255,27 @@ def session_primitives(interp) -> dict:
         shown.body = node.body
         return core_datum(shown, let_star=True)
 
+    def gradient_code(f, *xs):
+        """The core forms generated for f's gradient (at arguments like xs), as nablisp source."""
+        from itertools import product
+        from ..show_core import core_datum
+        from ...ad.source_reverse import LIST, NUMBER
+        if not runtime.is_procedure(f):
+            fail(f"gradient-code: expected a procedure, got {write_string(f)}")
+        generated = interp.operators.generated
+        if xs:
+            candidates = [tuple(LIST if x.__class__ is Pair else NUMBER for x in xs)]
+        else:
+            arity = runtime.arity(f)
+            count = arity[0] if arity is not None else 1
+            candidates = list(product((NUMBER, LIST), repeat=min(count, 3))) if count <= 3 else [(NUMBER,) * count]
+        for kinds in candidates:
+            found = generated.lookup_gradient(f, kinds)
+            if found is not None:
+                return core_datum(found.node, let_star=True)
+        fail(f"gradient-code: the gradient of {procedure_name(getattr(f, '__name__', 'lambda'))} is computed "
+             f"on the tape, not by generated code, because {generated.gradient_reason(f, candidates[0])}")
+
     def features():
         from ..derived import FEATURES
         return make_list(Symbol(name) for name in sorted(FEATURES))
@@ -275,6 +296,7 @@ def session_primitives(interp) -> dict:
         "get-environment-variables": get_environment_variables,
         "features": features,
         "derivative-code": derivative_code,
+        "gradient-code": gradient_code,
         "render-dot": render_dot,
         "draw-tape": draw_tape,
         "tape->svg": tape_svg,
@@ -331,6 +353,12 @@ for _name, _signature, _doc in [
      "source: beside each number v of f its tangent dv, named after f's own variables, the seed dx "
      "= 1 folded into the products it starts. derivative uses this code for f where it can and dual "
      "numbers elsewhere; for those, derivative-code says why."),
+    ("gradient-code", "(gradient-code f [x …])",
+     "The code nablisp generated for the gradient of f (at arguments like x …: numbers or lists of "
+     "numbers), as nablisp source: a forward sweep that keeps each loop iteration's inputs on a "
+     "stack, and a reverse sweep, backwards, that computes each iteration again and accumulates "
+     "the adjoints v̄ as locals. gradient uses this code where it can and the tape elsewhere; for "
+     "those, gradient-code says why."),
     ("features", "(features)",
      "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
     ("render-dot", "(render-dot dot-text filename)",
