@@ -123,12 +123,23 @@ class GeneratedDerivatives:
 
     def derivative(self, f, x):
         """f′(x) by generated code, or NOT_COMPUTED where the duals must compute it."""
-        generated = self.lookup(f)
-        if generated is None:
-            return NOT_COMPUTED
-        values = generated.free_values(f)
-        if values is None:
-            return NOT_COMPUTED
+        # f keeps its generated derivative and captured values (which cannot change: a variable
+        # that set! assigns is never read as a constant), so that a call of (D f) in a loop
+        # only checks the guards
+        kept = getattr(f, "generated_derivative", None)
+        if kept is not None and kept[0].holds() and self.enabled:
+            generated, values = kept
+        else:
+            generated = self.lookup(f)
+            if generated is None:
+                return NOT_COMPUTED
+            values = generated.free_values(f)
+            if values is None:
+                return NOT_COMPUTED
+            try:
+                f.generated_derivative = (generated, values)
+            except AttributeError:
+                pass
         try:
             result = generated.procedure(*values, x)
         except Exception:       # the duals compute it again, and raise their own error
