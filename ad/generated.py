@@ -29,6 +29,7 @@ from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Sou
                              _is_number)
 
 NOT_COMPUTED = object()
+MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
 
 def rule_tangent(name, *arguments):
@@ -156,17 +157,25 @@ class GeneratedDerivatives:
         if not self.enabled:
             return NOT_COMPUTED
         kinds = []
+        lengths = []
         for x in xs:
             if _is_number(x):
                 kinds.append(NUMBER)
+                lengths.append(None)
             elif x.__class__ is Pair:
                 items = list_to_python(x)
                 if items is None or not all(_is_number(item) for item in items):
                     return NOT_COMPUTED
                 kinds.append(LIST)
+                lengths.append(len(items))
             else:
                 return NOT_COMPUTED
-        generated = self.lookup_gradient(f, tuple(kinds))
+        generated = None
+        if sum(1 if length is None else length for length in lengths) <= MAX_FORWARD_DIRECTIONS:
+            # few inputs: every direction in one forward pass beats a stack and a reverse sweep
+            generated = self.lookup_gradient(f, ("forward",) + tuple(lengths))
+        if generated is None:
+            generated = self.lookup_gradient(f, tuple(kinds))
         if generated is None:
             return NOT_COMPUTED
         values = generated.free_values(f)
@@ -202,9 +211,13 @@ class GeneratedDerivatives:
             source = self.source(f)
             if source is None:
                 raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
-            transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint)
+            if kinds[:1] == ("forward",):
+                transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent)
+            else:
+                transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint)
             try:
-                node = transformer.gradient(source, kinds)
+                node = transformer.gradient_forward(source, list(kinds[1:])) if kinds[:1] == ("forward",) \
+                    else transformer.gradient(source, kinds)
             except RecursionError:
                 raise NotTransformable("its code is nested too deeply to transform") from None
             guards = list({(id(ns), name, id(expected)): (ns, name, expected)

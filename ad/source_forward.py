@@ -46,6 +46,9 @@ NO_TANGENT = frozenset(("=", "<", ">", "<=", ">=", "zero?", "positive?", "negati
                         "real?", "exact?", "inexact?", "exact-integer?", "nan?", "finite?",
                         "infinite?", "boolean?"))
 ZERO_TANGENT = frozenset(("floor", "ceiling", "round", "truncate"))
+# reads of a list argument: (an element at, or the suffix after) how many cells in
+LIST_READS = {"car": ("at", 0), "cadr": ("at", 1), "caddr": ("at", 2), "cdr": ("after", 1),
+              "cddr": ("after", 2)}
 # of numbers, these never raise: their value, unused, need not be computed
 CANNOT_RAISE = frozenset(("+", "-", "*", "square", "=", "<", ">", "<=", ">=", "zero?", "positive?",
                           "negative?", "number?", "not"))
@@ -84,14 +87,30 @@ class Source:
 
 class Val:
     """A value of the generated code: its primal (an atom: Const, LocalRef or GlobalRef), its
-    tangent (an atom, or None: known to be zero) and whether it is certainly a number."""
+    tangents (one atom per direction, None for one known to be zero; None for all of them) and
+    whether it is certainly a number.  ``cells``: for a list argument of a gradient, (the
+    direction of its first element, how far in this suffix starts)."""
 
-    __slots__ = ("primal", "tangent", "numeric")
+    __slots__ = ("primal", "tangents", "numeric", "cells")
 
-    def __init__(self, primal, tangent, numeric: bool):
+    def __init__(self, primal, tangents, numeric: bool, cells=None):
         self.primal = primal
-        self.tangent = tangent
+        self.tangents = tangents if tangents is not None and any(t is not None for t in tangents) else None
         self.numeric = numeric
+        self.cells = cells
+
+    def tangent(self, direction):
+        return None if self.tangents is None else self.tangents[direction]
+
+
+class Direction:
+    """A Val seen along one direction, for the tangent rules."""
+
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, val: Val, direction: int):
+        self.primal = val.primal
+        self.tangent = val.tangent(direction)
 
 
 class LocalProcedure:
@@ -165,7 +184,31 @@ class TangentResult:
     def __call__(self, val: Val, span):
         if not val.numeric:
             raise NotTransformable("it may return something other than a number")
-        return val.tangent or Const(0, span)
+        return val.tangent(0) or Const(0, span)
+
+
+class GradientResult:
+    """The end of the function, differentiated in every direction at once: its tangents,
+    shaped as the arguments are (a number each, a list for a list)."""
+
+    def __init__(self, shapes: list, make_list):
+        self.shapes = shapes        # per argument: None for a number, else its length
+        self.make_list = make_list
+
+    def __call__(self, val: Val, span):
+        if not val.numeric:
+            raise NotTransformable("it may return something other than a number")
+        parts = []
+        direction = 0
+        for length in self.shapes:
+            if length is None:
+                parts.append(val.tangent(direction) or Const(0, span))
+                direction += 1
+            else:
+                parts.append(Call(Const(self.make_list, span),
+                                  [val.tangent(direction + i) or Const(0, span) for i in range(length)], span))
+                direction += length
+        return parts[0] if len(parts) == 1 else Call(Const(self.make_list, span), parts, span)
 
 
 class Transformer:
@@ -194,6 +237,7 @@ class Transformer:
         # per loop of the code read (its Lambda): which parameters carry a tangent, and which
         # are certainly numbers — iterated to a fixed point over the rounds of a transformation
         self.loops: dict = {}
+        self.directions = 1
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -215,8 +259,49 @@ class Transformer:
             env[variable] = Val(LocalRef(copy), None, True)
         x = Variable(node.params[0].name, result)
         result.params.append(x)
-        env[node.params[0]] = Val(LocalRef(x), Const(1), True)
+        env[node.params[0]] = Val(LocalRef(x), (Const(1),), True)
         result.plain_entry = [(variable, "number") for variable in result.params]
+        self.directions = 1
+        return self.settle(node, result, env, TangentResult())
+
+    def gradient_forward(self, source: Source, lengths: list) -> Lambda:
+        """(lambda (free … params …) body′) computing f's gradient in forward mode, one
+        direction per input number: for few inputs, (1 + n) passes' worth of work in one, and
+        no stack.  ``lengths[i]``: None for a number argument, the length of a list argument
+        (read by car, cadr, cdr … at places known when compiling)."""
+        node = source.node
+        if node.rest is not None or len(node.params) != len(lengths):
+            raise NotTransformable("it takes another number of arguments")
+        for value in source.values:
+            if not _is_number(value):
+                raise NotTransformable("it refers to a variable that holds something other than a number")
+        self.namespace = source.namespace
+        result = Lambda(node.span, node.name)
+        env = {}
+        for variable in source.free:
+            copy = Variable(variable.name, result)
+            result.params.append(copy)
+            env[variable] = Val(LocalRef(copy), None, True)
+        self.directions = sum(1 if length is None else length for length in lengths)
+        direction = 0
+        entry = [(variable, "number") for variable in result.params]
+        for param, length in zip(node.params, lengths):
+            copy = Variable(param.name, result)
+            result.params.append(copy)
+            if length is None:
+                seeds = [None] * self.directions
+                seeds[direction] = Const(1)
+                env[param] = Val(LocalRef(copy), tuple(seeds), True)
+                entry.append((copy, "number"))
+                direction += 1
+            else:
+                env[param] = Val(LocalRef(copy), None, False, cells=(direction, 0, length))
+                entry.append((copy, "list"))
+                direction += length
+        result.plain_entry = entry
+        return self.settle(node, result, env, GradientResult(lengths, self.builtins["list"]))
+
+    def settle(self, node, result, env, end):
         for _ in range(MAX_FIXPOINT_ROUNDS):
             self.guards = []
             self.inlined = 0
@@ -224,8 +309,9 @@ class Transformer:
             self.counter = 0
             self.fresh = set()
             self.pure = set()
-            self.numeric = set(result.params)
-            result.body = self.in_block(result, None, lambda: self.tail(node.body, env, TangentResult()))
+            self.numeric = {val.primal.var for val in env.values()
+                            if val.__class__ is Val and val.numeric and val.primal.__class__ is LocalRef}
+            result.body = self.in_block(result, None, lambda: self.tail(node.body, env, end))
             if not self.changed:
                 self.check_guards()
                 remove_dead(result, self.pure)
@@ -316,7 +402,9 @@ class Transformer:
             val = self.value(init, env)
             vals.append(val)
             # a value computed here and first bound by the program takes the program's name
-            for atom, name in ((val.primal, variable.name), (val.tangent, "d" + variable.name)):
+            named = [(val.primal, variable.name)] + [
+                (val.tangent(d), self.tangent_name(variable.name, d)) for d in range(self.directions)]
+            for atom, name in named:
                 if atom.__class__ is LocalRef and atom.var in self.fresh:
                     self.fresh.discard(atom.var)
                     atom.var.name = name
@@ -324,6 +412,10 @@ class Transformer:
         for variable, val in zip(node.variables, vals):
             env[variable] = val
         return env
+
+    def tangent_name(self, name: str, direction: int) -> str:
+        """dv for a derivative; d0v, d1v … for the directions of a gradient in forward mode."""
+        return "d" + name if self.directions == 1 else f"d{direction}{name}"
 
     def joined_if(self, node: If, env) -> Val:
         """An `if` whose value is used: each branch ends by calling a join procedure, whose
@@ -343,25 +435,31 @@ class Transformer:
                 branches.append((val, self.block))     # where the branch ends, after any join in it
             finally:
                 self.block, self.owner = saved
-        active = any(val.tangent is not None for val, _ in branches)
+        if any(val.cells is not None for val, _ in branches):
+            raise NotTransformable("an if chooses between lists")
+        active = [any(val.tangent(d) is not None for val, _ in branches) for d in range(self.directions)]
         numeric = all(val.numeric for val, _ in branches)
         for val, end_block in branches:
-            args = [val.primal] + ([val.tangent or Const(0, node.span)] if active else [])
+            args = [val.primal] + [val.tangent(d) or Const(0, node.span) for d in range(self.directions) if active[d]]
             end_block.end = Call(LocalRef(join_variable, node.span), args, node.span)
         v = Variable("v", join_node)
         join_node.params.append(v)
         if numeric:
             self.numeric.add(v)
-        dv = None
-        if active:
-            dv = Variable("dv", join_node)
-            join_node.params.append(dv)
-            self.numeric.add(dv)
+        tangents = []
+        for d in range(self.directions):
+            if active[d]:
+                dv = Variable(self.tangent_name("v", d), join_node)
+                join_node.params.append(dv)
+                self.numeric.add(dv)
+                tangents.append(LocalRef(dv, node.span))
+            else:
+                tangents.append(None)
         rest = Block(block)
         block.items.append(Join(join_variable, join_node, test.primal, then, otherwise, rest))
         # what follows is the join's body: its variables are the join's own
         self.block, self.owner = rest, join_node
-        return Val(LocalRef(v, node.span), LocalRef(dv, node.span) if dv else None, numeric)
+        return Val(LocalRef(v, node.span), tuple(tangents), numeric)
 
     # -- calls -------------------------------------------------------------------------------------
 
@@ -404,34 +502,77 @@ class Transformer:
             # (* a b c) is ((a·b)·c), as the primitive computes it
             head = self.primitive(node, global_name, name, vals[:2])
             return self.primitive(node, global_name, name, [head] + vals[2:])
+        if name in LIST_READS or name in ("null?", "pair?"):
+            return self.list_read(node, global_name, name, vals)
+        if any(v.cells is not None for v in vals):
+            raise NotTransformable(f"it applies {name} to a list")
         primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span, canonical=name,
                              numeric=name not in NO_TANGENT)
         if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
             self.pure.add(primal.var)
         if name in NO_TANGENT:
             return Val(primal, None, False)
-        if name in ZERO_TANGENT or not any(v.tangent is not None for v in vals):
+        if name in ZERO_TANGENT or not any(v.tangents is not None for v in vals):
             return Val(primal, None, True)
         if name in BY_RULE:
             if len(vals) != (2 if name == "expt" else 1):
                 raise NotTransformable(f"it applies {name} to {len(vals)} arguments")
-            args = [Const(name, span)] + [v.primal for v in vals] + [v.tangent or Const(0, span) for v in vals]
-            tangent = self.shared(Const(self.rule_helper, span), args, span, tangent=True)
-            tangent.var.name = "d" + primal.var.name
-            return Val(primal, tangent, True)
+            tangents = []
+            for d in range(self.directions):
+                if all(v.tangent(d) is None for v in vals):
+                    tangents.append(None)
+                    continue
+                args = [Const(name, span)] + [v.primal for v in vals] + [v.tangent(d) or Const(0, span) for v in vals]
+                tangent = self.shared(Const(self.rule_helper, span), args, span, tangent=True)
+                tangent.var.name = self.tangent_name(primal.var.name, d)
+                tangents.append(tangent)
+            return Val(primal, tuple(tangents), True)
         if name not in SMOOTH:
             raise NotTransformable(f"it applies {name} to a number being differentiated")
         if name not in ("+", "-", "*", "/") and len(vals) != 1:
             raise NotTransformable(f"it applies {name} to {len(vals)} arguments")
         for primitive in RULE_PRIMITIVES:
             self.guards.append((self.namespace, primitive, _PRIMITIVE))
-        tangent = self.atom(tangent_rule(name, vals, primal, span), span)
-        if tangent.__class__ is LocalRef and name in ("+", "-", "*"):
-            self.pure.add(tangent.var)
-        if tangent.__class__ is LocalRef and tangent.var in self.fresh and primal.__class__ is LocalRef \
-                and tangent.var is not primal.var and tangent.var.name.startswith("t"):
-            tangent.var.name = "d" + primal.var.name
-        return Val(primal, tangent, True)
+        tangents = []
+        for d in range(self.directions):
+            views = [Direction(v, d) for v in vals]
+            if all(view.tangent is None for view in views):
+                tangents.append(None)
+                continue
+            tangent = self.atom(tangent_rule(name, views, primal, span), span)
+            if tangent.__class__ is LocalRef and name in ("+", "-", "*"):
+                self.pure.add(tangent.var)
+            if tangent.__class__ is LocalRef and tangent.var in self.fresh and primal.__class__ is LocalRef \
+                    and tangent.var is not primal.var and tangent.var.name.startswith("t"):
+                tangent.var.name = self.tangent_name(primal.var.name, d)
+            tangents.append(tangent)
+        return Val(primal, tuple(tangents), True)
+
+    def list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
+        """car, cdr … of a list argument of a gradient: its elements' directions are known
+        where the reads are, so an element's tangent is a unit vector; anything else is a list
+        the transformation does not follow."""
+        span = node.span
+        if len(vals) != 1 or vals[0].cells is None:
+            raise NotTransformable(f"it applies {name} to a value other than a list argument")
+        base, offset, length = vals[0].cells
+        call = Call(GlobalRef(global_name, span), [vals[0].primal], span)
+        call.plain = name
+        self.counter += 1
+        primal = self.emit(f"v{self.counter}", call, span)
+        self.fresh.add(primal.var)
+        if name in ("null?", "pair?"):
+            return Val(primal, None, False)
+        kind, count = LIST_READS[name]
+        if kind == "after":
+            return Val(primal, None, False, cells=(base, offset + count, length))
+        self.numeric.add(primal.var)
+        position = offset + count
+        if position >= length:
+            raise NotTransformable(f"it reads past the end of a list of {length}")
+        seeds = [None] * self.directions
+        seeds[base + position] = Const(1)
+        return Val(primal, tuple(seeds), True)
 
     def shared(self, fn, args: list, span, tangent: bool = False, canonical: str | None = None,
                numeric: bool = True):
@@ -503,7 +644,8 @@ class Transformer:
         for variable, init in zip(node.variables, node.inits):
             if variable.assigned:
                 raise NotTransformable(f"it assigns {variable.name} (set!)")
-            active, numeric = self.loops.setdefault(init, ([False] * len(init.params), [True] * len(init.params)))
+            active, numeric = self.loops.setdefault(
+                init, ([[False] * self.directions for _ in init.params], [True] * len(init.params)))
             local = LocalProcedure(Variable(variable.name, self.owner), Lambda(init.span, init.name), active,
                                    numeric, result)
             local.node.self_var = local.variable
@@ -519,12 +661,16 @@ class Transformer:
                 local.node.params.append(copy)
                 if numeric:
                     self.numeric.add(copy)
-                tangent = None
-                if active:
-                    tangent = Variable("d" + param.name, local.node)
-                    local.node.params.append(tangent)
-                    self.numeric.add(tangent)
-                inner_env[param] = Val(LocalRef(copy), LocalRef(tangent) if tangent else None, numeric)
+                tangents = []
+                for d in range(self.directions):
+                    if active[d]:
+                        tangent = Variable(self.tangent_name(param.name, d), local.node)
+                        local.node.params.append(tangent)
+                        self.numeric.add(tangent)
+                        tangents.append(LocalRef(tangent))
+                    else:
+                        tangents.append(None)
+                inner_env[param] = Val(LocalRef(copy), tuple(tangents), numeric)
             local.node.body = self.in_block(local.node, block,
                                             lambda init=init, inner_env=inner_env: self.tail(init.body, inner_env, result))
         body = self.in_block(self.owner, block, lambda: self.tail(node.body, env, result))
@@ -539,15 +685,19 @@ class Transformer:
         vals = [self.value(arg, env) for arg in node.args]
         args = []
         for index, val in enumerate(vals):
+            if val.cells is not None:
+                raise NotTransformable(f"its loop {local.variable.name} walks a list (the reverse sweep reads it)")
             args.append(val.primal)
-            if val.tangent is not None and not local.active[index]:
-                local.active[index] = True
-                self.changed = True         # transform again, with this parameter's tangent
+            for d in range(self.directions):
+                if val.tangent(d) is not None and not local.active[index][d]:
+                    local.active[index][d] = True
+                    self.changed = True         # transform again, with this parameter's tangent
             if not val.numeric and local.numeric[index]:
                 local.numeric[index] = False
                 self.changed = True
-            if local.active[index]:
-                args.append(val.tangent or Const(0, node.span))
+            for d in range(self.directions):
+                if local.active[index][d]:
+                    args.append(val.tangent(d) or Const(0, node.span))
         self.block.end = Call(LocalRef(local.variable, node.span), args, node.span)
 
     # -- globals -----------------------------------------------------------------------------------

@@ -34,14 +34,12 @@ from fractions import Fraction
 
 from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
 from ..lang.datum import Nil, Pair, make_list
-from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, NO_TANGENT, PLAIN, ZERO_TANGENT,
+from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, LIST_READS, NO_TANGENT, PLAIN, ZERO_TANGENT,
                              NotTransformable, Source, _is_number, guard_holds, mark_captured,
                              free_variables, remove_dead)
 
 SMOOTH = frozenset(("+", "-", "*", "/", "square", "sin", "cos", "tan", "exp", "sinh", "cosh",
                     "tanh", "atan", "inexact", "exact->inexact"))
-LIST_READS = {"car": ("at", 0), "cadr": ("at", 1), "caddr": ("at", 2), "cdr": ("after", 1),
-              "cddr": ("after", 2)}
 LIST_TESTS = frozenset(("null?", "pair?"))
 RULE_PRIMITIVES = frozenset(("+", "-", "*", "/", "cos", "sin", "cosh", "sinh"))
 MAX_PATHS = 64      # the branches of one segment, each run backwards on its own

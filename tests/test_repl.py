@@ -84,10 +84,18 @@ def test_interrupting_a_backward_pass_and_printing_keeps_the_session(session):
     # reaching the session.  A user's REPL has none.
     callbacks = gc.callbacks[:]
     gc.callbacks.clear()
+    # the tape's backward pass is what is interrupted first (generated code computes this
+    # gradient in forward mode, without one); then a loop of generated code
+    session.interp.operators.generated.enabled = False
     timer = threading.Timer(1.5, _thread.interrupt_main)
     timer.start()
     try:
         assert output_of(session, "(gradient chain '(0.5 0.4))") == "interrupted\n"
+        session.interp.operators.generated.enabled = True
+        timer = threading.Timer(1.5, _thread.interrupt_main)
+        timer.start()
+        assert output_of(session, "((D (lambda (a) (let loop ((k 0) (y 0.5)) (if (= k 1000000000) y "
+                                  "(loop (+ k 1) (+ (* a (sin y)) 0.1)))))) 0.5)") == "interrupted\n"
     finally:
         gc.callbacks[:] = callbacks
     assert output_of(session, "(gradient (lambda (v) (* (car v) (cadr v))) '(2 3))") == "(3 2)\n"

@@ -210,3 +210,17 @@ def test_random_programs_give_the_tapes_gradient(pair, body, point):
                 assert p == q, source
             else:
                 assert close(p, q, rel=1e-9), (source, first, second)
+
+
+def test_few_inputs_are_differentiated_forwards_in_one_pass(interp):
+    interp.eval(W5)
+    text = interp.eval("(let ((p (open-output-string))) (write (gradient-code (lambda (p) (w5-f p 10)) '(0.5 0.4)) p)"
+                       " (get-output-string p))")
+    # a tangent per input beside y, no stack, no reverse sweep
+    assert "(k y d0y d1y)" in text and "(list d0y d1y)" in text and "backwards" not in text
+    value = generated_gradient(interp, "(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))")
+    tape = interpreter(False)
+    tape.eval(W5)
+    assert close(value, tape.eval("(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))"), rel=1e-12)
+    # several arguments, and a list beside a number
+    assert generated_gradient(interp, "(gradient (lambda (v s) (* s (car v) (cadr v))) '(2 3) 5)") == [[15, 10], 6]

@@ -264,7 +264,13 @@ def session_primitives(interp) -> dict:
             fail(f"gradient-code: expected a procedure, got {write_string(f)}")
         generated = interp.operators.generated
         if xs:
+            # what gradient itself uses at such arguments: forward mode for few input numbers
+            from ...ad.generated import MAX_FORWARD_DIRECTIONS
+            from ...lang.datum import list_to_python
+            lengths = tuple(len(list_to_python(x) or ()) if x.__class__ is Pair else None for x in xs)
             candidates = [tuple(LIST if x.__class__ is Pair else NUMBER for x in xs)]
+            if sum(1 if n is None else n for n in lengths) <= MAX_FORWARD_DIRECTIONS:
+                candidates.insert(0, ("forward",) + lengths)
         else:
             arity = runtime.arity(f)
             count = arity[0] if arity is not None else 1
@@ -274,7 +280,7 @@ def session_primitives(interp) -> dict:
             if found is not None:
                 return core_datum(found.node, let_star=True)
         fail(f"gradient-code: the gradient of {procedure_name(getattr(f, '__name__', 'lambda'))} is computed "
-             f"on the tape, not by generated code, because {generated.gradient_reason(f, candidates[0])}")
+             f"on the tape, not by generated code, because {generated.gradient_reason(f, candidates[-1])}")
 
     def features():
         from ..derived import FEATURES
@@ -355,10 +361,11 @@ for _name, _signature, _doc in [
      "numbers elsewhere; for those, derivative-code says why."),
     ("gradient-code", "(gradient-code f [x …])",
      "The code nablisp generated for the gradient of f (at arguments like x …: numbers or lists of "
-     "numbers), as nablisp source: a forward sweep that keeps each loop iteration's inputs on a "
-     "stack, and a reverse sweep, backwards, that computes each iteration again and accumulates "
-     "the adjoints v̄ as locals. gradient uses this code where it can and the tape elsewhere; for "
-     "those, gradient-code says why."),
+     "numbers), as nablisp source: for up to four input numbers one forward pass carrying a tangent "
+     "per input (d0v, d1v …); otherwise a forward sweep that keeps each loop iteration's inputs on a "
+     "stack and a reverse sweep that computes each iteration again and accumulates the adjoints v̄ "
+     "as locals. gradient uses this code where it can and the tape elsewhere; for those, "
+     "gradient-code says why."),
     ("features", "(features)",
      "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
     ("render-dot", "(render-dot dot-text filename)",
