@@ -247,16 +247,7 @@ class Transformer:
         node = source.node
         if node.rest is not None or len(node.params) != 1:
             raise NotTransformable("derivative needs a function of one number")
-        for value in source.values:
-            if not _is_number(value):
-                raise NotTransformable("it refers to a variable that holds something other than a number")
-        self.namespace = source.namespace
-        result = Lambda(node.span, node.name)
-        env = {}
-        for variable in source.free:
-            copy = Variable(variable.name, result)
-            result.params.append(copy)
-            env[variable] = Val(LocalRef(copy), None, True)
+        result, env = self.start(source)
         x = Variable(node.params[0].name, result)
         result.params.append(x)
         env[node.params[0]] = Val(LocalRef(x), (Const(1),), True)
@@ -272,16 +263,7 @@ class Transformer:
         node = source.node
         if node.rest is not None or len(node.params) != len(lengths):
             raise NotTransformable("it takes another number of arguments")
-        for value in source.values:
-            if not _is_number(value):
-                raise NotTransformable("it refers to a variable that holds something other than a number")
-        self.namespace = source.namespace
-        result = Lambda(node.span, node.name)
-        env = {}
-        for variable in source.free:
-            copy = Variable(variable.name, result)
-            result.params.append(copy)
-            env[variable] = Val(LocalRef(copy), None, True)
+        result, env = self.start(source)
         self.directions = sum(1 if length is None else length for length in lengths)
         direction = 0
         entry = [(variable, "number") for variable in result.params]
@@ -300,6 +282,21 @@ class Transformer:
                 direction += length
         result.plain_entry = entry
         return self.settle(node, result, env, GradientResult(lengths, self.builtins["list"]))
+
+    def start(self, source: Source):
+        """The generated lambda, its first parameters the variables the procedure captured
+        (numbers, passed at each call), and the environment binding them."""
+        for value in source.values:
+            if not _is_number(value):
+                raise NotTransformable("it refers to a variable that holds something other than a number")
+        self.namespace = source.namespace
+        result = Lambda(source.node.span, source.node.name)
+        env = {}
+        for variable in source.free:
+            copy = Variable(variable.name, result)
+            result.params.append(copy)
+            env[variable] = Val(LocalRef(copy), None, True)
+        return result, env
 
     def settle(self, node, result, env, end):
         for _ in range(MAX_FIXPOINT_ROUNDS):
@@ -609,30 +606,11 @@ class Transformer:
         return self.shared(node.fn, args, node.span or span, tangent=True)
 
     def inline_env(self, node: Call, env):
-        name = node.fn.name
         source = self.source_of_call(node)
-        callee = source.node
-        if callee in self.inlining:
-            raise NotTransformable(f"{name} calls itself other than as a loop")
-        self.inlined += 1
-        if self.inlined > MAX_INLINED:
-            raise NotTransformable("it calls too many procedures to expand")
-        if callee.rest is not None or len(callee.params) != len(node.args):
-            raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
-        if source.namespace is not self.namespace:
-            raise NotTransformable(f"{name} is defined in another library")
-        self.guards.append((self.namespace, name, self.namespace.get(name)))
+        check_inlining(self, node, source)
         vals = [self.value(arg, env) for arg in node.args]
-        callee_env = {}
-        for variable, value in zip(source.free, source.values):
-            if callable(value):
-                raise NotTransformable(f"{name} refers to a procedure held in a variable")
-            callee_env[variable] = Val(Const(value, node.span), None, _is_number(value))
-        for param, val in zip(callee.params, vals):
-            if param.assigned:
-                raise NotTransformable(f"{name} assigns its parameter {param.name} (set!)")
-            callee_env[param] = val
-        return callee_env, source
+        return callee_environment(node, source, vals, lambda value: Val(Const(value, node.span), None,
+                                                                        _is_number(value))), source
 
     # -- loops -------------------------------------------------------------------------------------
 
@@ -712,6 +690,39 @@ class Transformer:
             return self.namespace[name]
         except KeyError:
             raise NotTransformable(f"{name} is not defined") from None
+
+
+def check_inlining(transformer, node: Call, source: Source):
+    """What both transformations ask before they write a call of the global procedure
+    ``source`` out in place (and guard that the global still holds it)."""
+    name = node.fn.name
+    callee = source.node
+    if callee in transformer.inlining:
+        raise NotTransformable(f"{name} calls itself other than as a loop")
+    transformer.inlined += 1
+    if transformer.inlined > MAX_INLINED:
+        raise NotTransformable("it calls too many procedures to expand")
+    if callee.rest is not None or len(callee.params) != len(node.args):
+        raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+    if source.namespace is not transformer.namespace:
+        raise NotTransformable(f"{name} is defined in another library")
+    transformer.guards.append((transformer.namespace, name, transformer.namespace.get(name)))
+
+
+def callee_environment(node: Call, source: Source, vals: list, constant) -> dict:
+    """The callee's variables: its parameters bound to the arguments' values, the variables
+    it captured to constants (``constant(value)`` makes the value's Val)."""
+    name = node.fn.name
+    env = {}
+    for variable, value in zip(source.free, source.values):
+        if callable(value):
+            raise NotTransformable(f"{name} refers to a procedure held in a variable")
+        env[variable] = constant(value)
+    for param, val in zip(source.node.params, vals):
+        if param.assigned:
+            raise NotTransformable(f"{name} assigns its parameter {param.name} (set!)")
+        env[param] = val
+    return env
 
 
 def _key(node):

@@ -19,9 +19,10 @@ branches are known.  The generated code
 Keeping only each iteration's inputs, and computing the rest again, is checkpointing at every
 iteration: the memory is that of the loop's variables per step, not of every operation.
 
-A list argument is read with car and cdr; its adjoint is a list of adjoints, built from the
-front as the reverse sweep meets the cells (adjoint_at, adjoint_after below), so walking a list
-of n numbers costs O(n) backwards as forwards.
+A list argument is read with car and cdr: each suffix of it knows how far in it starts, and
+the adjoint of an element it reads goes straight to its place in one array of adjoints per
+list argument (adjoint_add below), whichever iteration reads it: walking a list of n numbers
+costs O(n) backwards as forwards.
 
 What this does not read — a loop whose value is used inside an expression, a second loop, a
 list built by the program, and everything source_forward.py does not read — raises
@@ -30,13 +31,11 @@ NotTransformable, and the gradient is taken on the tape.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
-from ..lang.datum import Nil, Pair, make_list
+from ..lang.datum import make_list
 from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, LIST_READS, NO_TANGENT, PLAIN, ZERO_TANGENT,
                              NotTransformable, Source, _is_number, guard_holds, mark_captured,
-                             free_variables, remove_dead)
+                             callee_environment, check_inlining, free_variables, remove_dead)
 
 SMOOTH = frozenset(("+", "-", "*", "/", "square", "sin", "cos", "tan", "exp", "sinh", "cosh",
                     "tanh", "atan", "inexact", "exact->inexact"))
@@ -70,64 +69,10 @@ def adjoint_list(array):
     return make_list(array)
 
 
-def adjoint_at(adjoint, index, value):
-    """A list adjoint with ``value`` added at ``index`` (a list adjoint may be shorter than its
-    list: what is missing is zero)."""
-    if value.__class__ is int and value == 0:
-        return adjoint
-    items = []
-    node = adjoint
-    while len(items) < index:
-        if node.__class__ is Pair:
-            items.append(node.car)
-            node = node.cdr
-        else:
-            items.append(0)
-    if node.__class__ is Pair:
-        head = node.car
-        return make_list(items + [value if head.__class__ is int and head == 0 else _add(head, value)], node.cdr)
-    return make_list(items + [value])
 
 
-def adjoint_after(adjoint, count, tail):
-    """A list adjoint with the adjoint ``tail`` of its ``count``-th cdr added in."""
-    if tail is Nil or (tail.__class__ is int and tail == 0):
-        return adjoint
-    items = []
-    node = adjoint
-    while len(items) < count:
-        if node.__class__ is Pair:
-            items.append(node.car)
-            node = node.cdr
-        else:
-            items.append(0)
-    if node is Nil or node.__class__ is not Pair:
-        return make_list(items, tail)
-    # both have a tail: add them element by element (rare: two suffixes read of one list)
-    summed = []
-    a, b = node, tail
-    while a.__class__ is Pair or b.__class__ is Pair:
-        x = a.car if a.__class__ is Pair else 0
-        y = b.car if b.__class__ is Pair else 0
-        summed.append(_add(x, y))
-        a = a.cdr if a.__class__ is Pair else Nil
-        b = b.cdr if b.__class__ is Pair else Nil
-    return make_list(items + summed)
 
 
-def adjoint_as_list(adjoint, value):
-    """The gradient with respect to the list ``value``: its adjoint with a zero for every
-    element the program did not reach."""
-    items = []
-    node, adjoint_node = value, adjoint
-    while node.__class__ is Pair:
-        if adjoint_node.__class__ is Pair:
-            items.append(adjoint_node.car)
-            adjoint_node = adjoint_node.cdr
-        else:
-            items.append(0)
-        node = node.cdr
-    return make_list(items)
 
 
 def _add(a, b):
@@ -138,38 +83,6 @@ def _add(a, b):
     return G.add(a, b)
 
 
-def adjoint_build(base, spec, *values):
-    """A list adjoint: ``base`` (a list adjoint, or ()) with the contributions of one pass of
-    the reverse sweep added in — for each (kind, where) of ``spec`` and its value: "at" adds a
-    number at position where, "after" adds a list adjoint from the where-th cdr on.  One call
-    per list and pass, and O(1) where the contributions meet the front of the list, as a walk
-    down a list makes them."""
-    length = 0
-    for kind, where in spec:
-        length = max(length, where + 1 if kind == "at" else where)
-    head = []
-    node = base
-    while len(head) < length:
-        if node.__class__ is Pair:
-            head.append(node.car)
-            node = node.cdr
-        else:
-            head.append(0)
-    rest = node if node.__class__ is Pair else Nil
-    for (kind, where), value in zip(spec, values):
-        if kind == "at":
-            if not (value.__class__ is int and value == 0):
-                head[where] = value if head[where].__class__ is int and head[where] == 0 else _add(head[where], value)
-            continue
-        tail = value
-        index = where
-        while index < length and tail.__class__ is Pair:       # the part of the tail in the head
-            head[index] = tail.car if head[index].__class__ is int and head[index] == 0 else _add(head[index], tail.car)
-            tail = tail.cdr
-            index += 1
-        if tail.__class__ is Pair:
-            rest = tail if rest is Nil else adjoint_after(rest, 0, tail)
-    return make_list(head, rest)
 
 
 # The stack of the reverse sweep, which never leaves the generated code: a record is a tuple
@@ -446,32 +359,14 @@ class ReverseTransformer:
 
     def inline(self, node: Call, env, path, k):
         source = self.user_procedure(node)
-        callee = source.node
-        name = node.fn.name
-        if callee in self.inlining:
-            raise NotTransformable(f"{name} calls itself other than as a loop")
-        self.inlined += 1
-        if self.inlined > MAX_INLINED:
-            raise NotTransformable("it calls too many procedures to expand")
-        if callee.rest is not None or len(callee.params) != len(node.args):
-            raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
-        if source.namespace is not self.namespace:
-            raise NotTransformable(f"{name} is defined in another library")
-        self.guards.append((self.namespace, name, self.namespace.get(name)))
+        check_inlining(self, node, source)
 
         def with_arguments(vals, path):
-            callee_env = {}
-            for variable, value in zip(source.free, source.values):
-                if callable(value):
-                    raise NotTransformable(f"{name} refers to a procedure held in a variable")
-                callee_env[variable] = Val(Const(value, node.span), NUMBER if _is_number(value) else OTHER, False)
-            for param, val in zip(callee.params, vals):
-                if param.assigned:
-                    raise NotTransformable(f"{name} assigns its parameter {param.name} (set!)")
-                callee_env[param] = val
-            self.inlining.append(callee)
+            callee_env = callee_environment(node, source, vals, lambda value: Val(
+                Const(value, node.span), NUMBER if _is_number(value) else OTHER, False))
+            self.inlining.append(source.node)
             try:
-                return k(callee_env, callee.body, path)
+                return k(callee_env, source.node.body, path)
             finally:
                 self.inlining.pop()
         return self.values(node.args, env, path, with_arguments)

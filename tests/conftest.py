@@ -174,3 +174,29 @@ def _approx(actual, expected) -> bool:
 def _short(datum) -> str:
     text = write_string(datum)
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+def interpreter_generating(generated: bool):
+    """An interpreter whose derivative operators use generated code (or, with False, only the
+    dual numbers and the tape: the reference the generated code is held to)."""
+    interp = Interpreter()
+    interp.operators.generated.enabled = generated
+    return interp
+
+
+def close(a, b, rel=1e-9) -> bool:
+    """Numbers, or lists of them, equal to rounding."""
+    import math
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and \
+            all(close(x, y, rel) for x, y in zip(a, b))
+    return a == b or math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+
+
+def outcome(interp, source):
+    """("value", v) or ("error", message) of evaluating ``source``."""
+    from nablisp.interpreter import NablispError
+    try:
+        return ("value", interp.eval(source))
+    except NablispError as error:
+        return ("error", error.message)

@@ -12,13 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import close, outcome
+from conftest import interpreter_generating as interpreter
 from nablisp.interpreter import Interpreter, NablispError
 
 
-def interpreter(generated: bool) -> Interpreter:
-    interp = Interpreter()
-    interp.operators.generated.enabled = generated
-    return interp
 
 
 @pytest.fixture()
@@ -30,10 +28,6 @@ def generated_count(interp) -> int:
     return interp.operators.generated.computed
 
 
-def close(a, b, rel=1e-9):
-    if isinstance(a, list) or isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y, rel) for x, y in zip(a, b))
-    return a == b or math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
 
 
 # -- the generated code is used, and right -------------------------------------------------------------
@@ -211,11 +205,6 @@ def pair():
     return interpreter(True), interpreter(False)
 
 
-def outcome(interp, source):
-    try:
-        return ("value", interp.eval(source))
-    except NablispError as error:
-        return ("error", error.message)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
