@@ -22,13 +22,13 @@ from operator import itemgetter
 
 from ..interpreter.core import Lambda
 from .lift import is_zero, scaled, tangent_sum
+from .operators import NOT_COMPUTED
 from .rules import RULES
 from ..lang.datum import Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
                              _is_number)
 
-NOT_COMPUTED = object()
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
 

@@ -19,7 +19,6 @@ from itertools import repeat
 from ..lang.datum import Nil, is_procedure, make_list
 from ..lang.printer import write_string
 from .forward import Forward
-from .generated import NOT_COMPUTED
 from .lift import G, lift
 from .reverse import Tape
 from .structure import is_structure, leaves, map_structure, same_shape
@@ -27,6 +26,9 @@ from .teaching import tape_dot, tape_text
 from .tags import (DifferentiationError, Dual, TagSource, Tracked, bundle, dual, is_number, is_tagged,
                    live_value, normalize, plain, tracked)
 
+
+# what generated code (generated.py) answers where the dual numbers or the tape must compute
+NOT_COMPUTED = object()
 
 # differentiate with respect to one number: several arguments are no list to them
 _ONE_NUMBER_OPERATORS = ("derivative", "value-and-derivative")

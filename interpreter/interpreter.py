@@ -14,9 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ..ad.lift import G, lift
-from ..ad.generated import GeneratedDerivatives
 from ..ad.operators import Operators
-from ..ad.source_forward import free_variables
 from ..ad.tags import DifferentiationError, Dual, Tracked
 from ..lang.datum import Span, Symbol
 from ..lang.printer import write_string
@@ -116,6 +114,7 @@ class Interpreter:
             node = self.compiler.lambda_of_code.get(code)
             if node is None:
                 return None
+            from ..ad.source_forward import free_variables
             free = free_variables(node)
             index = {name: position for position, name in enumerate(code.co_freevars)}
             positions = [index.get(variable.python_name) for variable in free]
@@ -172,6 +171,9 @@ class Interpreter:
         for name, function in session_primitives(self).items():
             self.globals[name] = name_function(function, name) if hasattr(function, "__code__") else function
         self.operators = Operators(runtime.apply_procedure, runtime.arity)
+        # imported here: the transformation reads core forms (interpreter/core.py), and this
+        # package's __init__ imports this module
+        from ..ad.generated import GeneratedDerivatives
         self._procedure_layouts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.operators.generated = GeneratedDerivatives(
             self.read_procedure, self.compile_generated,
