@@ -57,7 +57,8 @@ def rule_adjoint(name, index, adjoint, *primals):
 
 
 def _suspicious(value) -> bool:
-    """A float zero or a number that is not finite: the tape decides what it is."""
+    """A float zero or a number that is not finite: the tape decides what it is (as it does
+    any float computed from an exact input: where it drops a 0.0, its number stays exact)."""
     return value.__class__ is float and (value == 0 or value - value != 0)
 
 
@@ -145,9 +146,10 @@ class GeneratedDerivatives:
             result = generated.procedure(*values, x)
         except Exception:       # the duals compute it again, and raise their own error
             return NOT_COMPUTED
-        if result.__class__ is float and (result == 0 or result - result != 0):
+        if result.__class__ is float and (result == 0 or result - result != 0 or x.__class__ is not float):
             # a zero or a tangent that is not finite: where the duals dropped a tangent that was
-            # zero (theirs is then an exact 0), or skipped it against an infinite partial
+            # zero (theirs is then an exact 0), or skipped it against an infinite partial; or an
+            # exact input, where a dropped 0.0 leaves the duals' derivative exact (1, not 1.0)
             return NOT_COMPUTED
         self.computed += 1
         return result
@@ -185,9 +187,12 @@ class GeneratedDerivatives:
             result = generated.procedure(*values, *xs)
         except Exception:       # the tape computes it again, and raises its own error
             return NOT_COMPUTED
+        exact_input = any(x.__class__ is not float and (x.__class__ is not Pair or
+                                                        any(item.__class__ is not float for item in x))
+                          for x in xs)
         for part in (result if len(xs) > 1 else (result,)):
             for number in (part if part.__class__ is Pair else (part,)):
-                if _suspicious(number):
+                if _suspicious(number) or (exact_input and number.__class__ is float):
                     return NOT_COMPUTED
         self.computed += 1
         return result

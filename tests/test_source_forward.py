@@ -166,6 +166,9 @@ def test_zeros_and_singular_points_are_the_duals_own(interp):
     assert interp.eval("((D (lambda (x) (sqrt (* x x)))) 0)") == 0
     value = interp.eval("((D (lambda (x) (+ (* x x) 1))) 0.0)")
     assert value == 0 and value.__class__ is int
+    # at an exact point, a 0.0 the duals drop (sinh 0) leaves their derivative exact: so is ours
+    value = interp.eval("((D (lambda (x) (+ x (cosh x)))) 0)")
+    assert value == 1 and value.__class__ is int
 
 
 def test_limits_stop_generated_loops():
