@@ -23,10 +23,11 @@ from operator import itemgetter
 from ..interpreter.core import Lambda
 from .lift import is_zero, scaled, tangent_sum
 from .operators import NOT_COMPUTED
+from .tags import Bundle, Dual, Tracked
 from .rules import RULES
 from ..lang.datum import Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
-from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
+from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
                              _is_number)
 
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
@@ -57,9 +58,24 @@ def rule_adjoint(name, index, adjoint, *primals):
 
 
 def _suspicious(value) -> bool:
-    """A float zero or a number that is not finite: the tape decides what it is (as it does
-    any float computed from an exact input: where it drops a 0.0, its number stays exact)."""
-    return value.__class__ is float and (value == 0 or value - value != 0)
+    """A float zero or a number that is not finite, also inside the perturbations of an outer
+    derivative: the duals or the tape decide what it is (they drop a zero tangent, and never
+    multiply one into an infinite partial)."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        cls = value.__class__
+        if cls is float:
+            if value == 0 or value - value != 0:
+                return True
+        elif cls is Dual:
+            stack.append(value.primal)
+            stack.append(value.tangent)
+        elif cls is Tracked:
+            stack.append(value.primal)
+        elif cls is Bundle:
+            stack.extend(value.coefficients.values())
+    return False
 
 
 class Generated:
@@ -78,8 +94,8 @@ class Generated:
         for namespace, name, expected in guards:
             if expected is _PRIMITIVE:
                 expected = builtins.get(name)
-            if expected is _NOT_A_PROCEDURE:
-                self.checks.append((namespace, name))
+            if expected is _NOT_A_PROCEDURE or expected is _A_NUMBER:
+                self.checks.append((namespace, name, expected))
                 continue
             names, values = by_namespace.setdefault(id(namespace), (namespace, [], []))[1:]
             names.append(name)
@@ -90,9 +106,10 @@ class Generated:
 
     def holds(self) -> bool:
         for check in self.checks:
-            if len(check) == 2:
-                namespace, name = check
-                if callable(namespace.get(name)):
+            if check[2] is _NOT_A_PROCEDURE or check[2] is _A_NUMBER:
+                namespace, name, expected = check
+                value = namespace.get(name)
+                if callable(value) if expected is _NOT_A_PROCEDURE else not _is_number(value):
                     return False
                 continue
             read, expected, namespace = check
@@ -146,7 +163,9 @@ class GeneratedDerivatives:
             result = generated.procedure(*values, x)
         except Exception:       # the duals compute it again, and raise their own error
             return NOT_COMPUTED
-        if result.__class__ is float and (result == 0 or result - result != 0 or x.__class__ is not float):
+        cls = result.__class__
+        if (cls is float and (result == 0 or result - result != 0 or x.__class__ is not float)) or \
+                (cls is not float and cls is not int and _suspicious(result)):
             # a zero or a tangent that is not finite: where the duals dropped a tangent that was
             # zero (theirs is then an exact 0), or skipped it against an infinite partial; or an
             # exact input, where a dropped 0.0 leaves the duals' derivative exact (1, not 1.0)

@@ -46,6 +46,9 @@ NO_TANGENT = frozenset(("=", "<", ">", "<=", ">=", "zero?", "positive?", "negati
                         "real?", "exact?", "inexact?", "exact-integer?", "nan?", "finite?",
                         "infinite?", "boolean?"))
 ZERO_TANGENT = frozenset(("floor", "ceiling", "round", "truncate"))
+# numbers of numbers, without a rule here: read where no perturbed number reaches them
+NUMERIC_NO_RULE = frozenset(("max", "min", "quotient", "remainder", "modulo", "exact", "inexact->exact",
+                             "numerator", "denominator", "gcd", "lcm", "exact-integer-sqrt"))
 # reads of a list argument: (an element at, or the suffix after) how many cells in
 LIST_READS = {"car": ("at", 0), "cadr": ("at", 1), "caddr": ("at", 2), "cdr": ("after", 1),
               "cddr": ("after", 2)}
@@ -60,6 +63,10 @@ PLAIN = frozenset(("+", "-", "*", "/", "square", "=", "<", ">", "<=", ">=", "sin
                    "exp", "tanh"))
 
 MAX_INLINED = 64        # calls of the user's procedures expanded into one derivative
+
+
+def _known():
+    return SMOOTH | BY_RULE | NO_TANGENT | ZERO_TANGENT | NUMERIC_NO_RULE
 MAX_FIXPOINT_ROUNDS = 32
 
 
@@ -379,7 +386,7 @@ class Transformer:
             value = self.global_value(node.name)
             if callable(value):
                 raise NotTransformable(f"it uses the procedure {node.name} as a value")
-            self.guards.append((self.namespace, node.name, _NOT_A_PROCEDURE))
+            self.guards.append((self.namespace, node.name, _A_NUMBER if _is_number(value) else _NOT_A_PROCEDURE))
             return Val(GlobalRef(node.name, node.span), None, _is_number(value))
         if cls is If:
             return self.joined_if(node, env)
@@ -503,13 +510,19 @@ class Transformer:
             return self.list_read(node, global_name, name, vals)
         if any(v.cells is not None for v in vals):
             raise NotTransformable(f"it applies {name} to a list")
+        if name not in KNOWN:
+            # whatever its arguments: its value may not be a number, and it may have an effect,
+            # which the duals' computing again after an error would repeat
+            raise NotTransformable(f"it applies {name}, which the transformation does not read")
         primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span, canonical=name,
                              numeric=name not in NO_TANGENT)
         if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
             self.pure.add(primal.var)
         if name in NO_TANGENT:
             return Val(primal, None, False)
-        if name in ZERO_TANGENT or not any(v.tangents is not None for v in vals):
+        if name in ZERO_TANGENT or name in NUMERIC_NO_RULE or not any(v.tangents is not None for v in vals):
+            if name in NUMERIC_NO_RULE and any(v.tangents is not None for v in vals):
+                raise NotTransformable(f"it applies {name} to a number being differentiated")
             return Val(primal, None, True)
         if name in BY_RULE:
             if len(vals) != (2 if name == "expt" else 1):
@@ -736,6 +749,7 @@ def _key(node):
 
 
 _NOT_A_PROCEDURE = object()     # a guard: the global is still no procedure
+_A_NUMBER = object()            # a guard: the global still holds a number
 _PRIMITIVE = object()           # a guard: the global is still its primitive
 
 
@@ -744,13 +758,15 @@ def guard_holds(namespace: dict, name: str, expected, builtins: dict) -> bool:
     value = namespace.get(name, _NOT_A_PROCEDURE)
     if expected is _NOT_A_PROCEDURE:
         return not callable(value)
+    if expected is _A_NUMBER:
+        return _is_number(value)
     if expected is _PRIMITIVE:
         return builtins.get(name) is value
     return value is expected
 
 
 def _is_atom(node) -> bool:
-    return node.__class__ is Const or node.__class__ is LocalRef
+    return node.__class__ is Const or node.__class__ is LocalRef or node.__class__ is GlobalRef
 
 
 def _describe(node) -> str:
@@ -1008,3 +1024,6 @@ def free_variables(node: Lambda) -> list:
             if cls.__name__ == "SetLocal":
                 found.setdefault(item.var, None)
     return [variable for variable in found if variable not in bound]
+
+
+KNOWN = _known()

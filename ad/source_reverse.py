@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
 from ..lang.datum import make_list
-from .source_forward import (_NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, LIST_READS, NO_TANGENT, PLAIN, ZERO_TANGENT,
+from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, LIST_READS, NO_TANGENT, PLAIN, ZERO_TANGENT,
                              NotTransformable, Source, _is_number, guard_holds, mark_captured,
                              callee_environment, check_inlining, free_variables, remove_dead)
 
@@ -264,7 +264,7 @@ class ReverseTransformer:
             value = self.global_value(node.name)
             if callable(value):
                 raise NotTransformable(f"it uses the procedure {node.name} as a value")
-            self.guards.append((self.namespace, node.name, _NOT_A_PROCEDURE))
+            self.guards.append((self.namespace, node.name, _A_NUMBER if _is_number(value) else _NOT_A_PROCEDURE))
             return k(Val(GlobalRef(node.name, node.span), NUMBER if _is_number(value) else OTHER, False), path)
         if cls is If:
             # an if whose value is used: the rest is written in each branch

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import warnings
 import weakref
+from fractions import Fraction as _Fraction
 
 from ..ad.tags import Tracked
 from ..lang.datum import Nil
@@ -75,6 +76,7 @@ class Compiler:
         self.count_steps = False     # emit a step count at every call and loop iteration
         self.fuse = True             # compile arithmetic expressions as one unit (fusion.py)
         self.plain_mode = False      # inside the plain body of generated code (Lambda.plain_entry)
+        self.plain_spoiled = False   # that body met an exact fraction: only the generic one is kept
         self.stmts: list = []
         self.fn: _Function | None = None
         # the core form each compiled procedure came from, for the derivative operators to read
@@ -274,6 +276,8 @@ class Compiler:
         """A Python expression for the value of ``node`` (statements it needs go first)."""
         cls = node.__class__
         if cls is Const:
+            if self.plain_mode and node.value.__class__ is _Fraction:
+                self.plain_spoiled = True       # Python would add it without making 1/1 an integer
             return self.constant(node.value)
         if cls is LocalRef:
             return self._locate(self.load_local(node.var), node.span)
@@ -284,21 +288,33 @@ class Compiler:
                 plain = self.plain_expr(node)
                 if plain is not None:
                     return plain
-            if self.fuse:
-                tree = analyze(node, self.is_builtin_procedure)
-                if tree is not None:
-                    return self.fused(node, tree)
-            call = self.call_expr(node)
-            if self.returns_plain_value(node):
-                return call
-            # (r if (r := f(…)).__class__ is not TailCall else run_tail(r))
-            check = ast.Compare(ast.Attribute(ast.NamedExpr(ast.Name(RESULT, ast.Store()), call), "__class__", ast.Load()),
-                                [ast.IsNot()], [self._helper("tail_call")])
-            return self._locate(ast.IfExp(check, ast.Name(RESULT, ast.Load()),
-                                          ast.Call(self._helper("run_tail"), [ast.Name(RESULT, ast.Load())], [])),
-                                node.span)
+            if self.plain_mode:
+                self.fuse = False
+                try:
+                    return self.no_fraction(self._call_value(node))
+                finally:
+                    self.fuse = True
+            return self._call_value(node)
         if cls is Lambda:
             return ast.Name(self.function(node), ast.Load())
+        return self._other_expr(node, cls)
+
+    def _call_value(self, node: Call) -> ast.expr:
+        if self.fuse:
+            tree = analyze(node, self.is_builtin_procedure)
+            if tree is not None:
+                return self.fused(node, tree)
+        call = self.call_expr(node)
+        if self.returns_plain_value(node):
+            return call
+        # (r if (r := f(…)).__class__ is not TailCall else run_tail(r))
+        check = ast.Compare(ast.Attribute(ast.NamedExpr(ast.Name(RESULT, ast.Store()), call), "__class__", ast.Load()),
+                            [ast.IsNot()], [self._helper("tail_call")])
+        return self._locate(ast.IfExp(check, ast.Name(RESULT, ast.Load()),
+                                      ast.Call(self._helper("run_tail"), [ast.Name(RESULT, ast.Load())], [])),
+                            node.span)
+
+    def _other_expr(self, node: Node, cls) -> ast.expr:
         if cls is If:
             test = self.test(node.test)
             then_value = []
@@ -591,6 +607,7 @@ class Compiler:
         numbers, on the primitives otherwise (duals of an outer derivative, fractions …)."""
         tests = [_plain_check(self, variable, kind) for variable, kind in node.plain_entry]
         self.plain_mode = True
+        self.plain_spoiled = False
         try:
             self.stmts = []
             self.tail(node.body)
@@ -600,6 +617,8 @@ class Compiler:
         self.stmts = []
         self.tail(node.body)
         generic = self.stmts
+        if self.plain_spoiled:
+            return generic
         if not tests:
             return plain
         test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
@@ -629,8 +648,8 @@ class Compiler:
         if name == "adjoint add":
             # array[i] += v, as an expression (its value is not used)
             array, index, value = args
-            return ast.Call(ast.Attribute(array, "__setitem__", ast.Load()),
-                            [index, ast.BinOp(ast.Subscript(array, index, ast.Load()), ast.Add(), value)], [])
+            total = ast.BinOp(ast.Subscript(array, index, ast.Load()), ast.Add(), value)
+            return ast.Call(ast.Attribute(array, "__setitem__", ast.Load()), [index, total], [])
         if name == "stack empty":
             return ast.Compare(args[0], [ast.Is()], [ast.Constant(None)])
         if name in ("+", "-") and count >= 1:
@@ -650,8 +669,17 @@ class Compiler:
             return ast.Call(self.named_constant(f"math {name}", MATH_FUNCTIONS[name]), args, [])
         return None
 
+    def no_fraction(self, value: ast.expr) -> ast.expr:
+        """In the plain body every number is a float or an exact integer, so Python's + and −
+        compute what the primitives do: a value that comes back a fraction (from a primitive or
+        a helper) ends the plain body, and the duals or the tape compute the derivative instead
+        (Python's Fraction keeps 1/1 where the primitives make it 1)."""
+        return ast.Call(self.named_constant("no fraction", _no_fraction), [value], [])
+
     def _inexact_or_primitive(self, name, a, b, node):
-        """(a op b if a or b is a float else the primitive's (op a b)), each operand computed once."""
+        """(a op b if a or b is a float else the primitive's (op a b)), each operand computed once:
+        a product or quotient of exact integers goes to the primitive (exact division, and the
+        size bound on exact products), and may not come back a fraction."""
         names = []
         for value in (a, b):
             if value.__class__ is ast.Name or value.__class__ is ast.Constant:
@@ -666,7 +694,7 @@ class Compiler:
                                              ast.Compare(ast.Attribute(b, "__class__", ast.Load()), [ast.Is()], [float_class])])
         primitive = self.named_constant(f"primitive {name}", BUILTINS[name])
         return self._locate(ast.IfExp(either_float, ast.BinOp(a, _OPERATORS[name](), b),
-                                      ast.Call(primitive, [a, b], [])), node.span)
+                                      self.no_fraction(ast.Call(primitive, [a, b], []))), node.span)
 
     def function(self, node: Lambda) -> str:
         """Emit the def of ``node``; return the Python name it is bound to."""
@@ -704,6 +732,16 @@ class Compiler:
         self._locate(definition, node.span)
         self.emit(definition)
         return python_name
+
+
+class FractionInPlainCode(ArithmeticError):
+    """The plain body of generated code met a fraction: the duals or the tape take over."""
+
+
+def _no_fraction(value):
+    if value.__class__ is _Fraction:
+        raise FractionInPlainCode
+    return value
 
 
 def _plain_check(compiler, variable, kind) -> ast.expr:
