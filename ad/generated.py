@@ -81,44 +81,42 @@ def _suspicious(value) -> bool:
 class Generated:
     """The generated derivative of one procedure's code."""
 
-    __slots__ = ("procedure", "node", "guards", "free_values", "checks", "__weakref__")
+    __slots__ = ("procedure", "node", "guards", "free_values", "reads", "kinds", "__weakref__")
 
     def __init__(self, procedure, node: Lambda, guards, free_values, builtins):
         self.procedure = procedure          # compiled: (free values…, x) → derivative
         self.node = node                    # its core forms, for derivative-code
         self.guards = guards
         self.free_values = free_values      # procedure f → the values to pass before x
-        # the guards as one C-level read per namespace: (read the globals, what they must be)
+        # the guards as one C-level read per namespace — (read the globals, what they must be,
+        # the namespace) — and the globals that must still be numbers, or no procedures
         by_namespace: dict = {}
-        self.checks = []
+        self.reads = []
+        self.kinds = []
         for namespace, name, expected in guards:
             if expected is _PRIMITIVE:
                 expected = builtins.get(name)
             if expected is _NOT_A_PROCEDURE or expected is _A_NUMBER:
-                self.checks.append((namespace, name, expected))
+                self.kinds.append((namespace, name, expected is _A_NUMBER))
                 continue
             names, values = by_namespace.setdefault(id(namespace), (namespace, [], []))[1:]
             names.append(name)
             values.append(expected)
         for namespace, names, values in by_namespace.values():
-            read = itemgetter(*names)
-            self.checks.append((read, tuple(values) if len(values) > 1 else values[0], namespace))
+            self.reads.append((itemgetter(*names), tuple(values) if len(values) > 1 else values[0], namespace))
 
     def holds(self) -> bool:
-        for check in self.checks:
-            if check[2] is _NOT_A_PROCEDURE or check[2] is _A_NUMBER:
-                namespace, name, expected = check
-                value = namespace.get(name)
-                if callable(value) if expected is _NOT_A_PROCEDURE else not _is_number(value):
-                    return False
-                continue
-            read, expected, namespace = check
+        for read, expected, namespace in self.reads:
             try:
                 found = read(namespace)
             except KeyError:
                 return False
             # procedures compare by identity: == of the tuples is an `is` of each pair
             if found is not expected and found != expected:
+                return False
+        for namespace, name, number in self.kinds:
+            value = namespace.get(name)
+            if (not _is_number(value)) if number else callable(value):
                 return False
         return True
 
