@@ -28,7 +28,7 @@ from .rules import RULES
 from ..lang.datum import Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
-                             _is_number)
+                             _is_number, builtin_names)
 
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
@@ -76,6 +76,19 @@ def _suspicious(value) -> bool:
         elif cls is Bundle:
             stack.extend(value.coefficients.values())
     return False
+
+
+UNTRANSFORMABLE = object()      # kept on a procedure whose derivative the duals compute
+
+
+def _remember(f, attribute: str, value, enabled: bool):
+    """Keep on f what its calls would otherwise look up again: a procedure that has no
+    generated code never will (its reason is kept by its code, for good)."""
+    if enabled:
+        try:
+            setattr(f, attribute, value)
+        except AttributeError:      # a built-in procedure takes no attributes
+            pass
 
 
 class Generated:
@@ -130,6 +143,7 @@ class GeneratedDerivatives:
         self.read_procedure = read_procedure
         self.compile_procedure = compile_procedure
         self.builtins = builtins
+        self.names = builtin_names(builtins)
         self.by_code: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.by_procedure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.enabled = True
@@ -144,11 +158,14 @@ class GeneratedDerivatives:
         # that set! assigns is never read as a constant), so that a call of (D f) in a loop
         # only checks the guards
         kept = getattr(f, "generated_derivative", None)
+        if kept is UNTRANSFORMABLE:
+            return NOT_COMPUTED
         if kept is not None and kept[0].holds() and self.enabled:
             generated, values = kept
         else:
             generated = self.lookup(f)
             if generated is None:
+                _remember(f, "generated_derivative", UNTRANSFORMABLE, self.enabled)
                 return NOT_COMPUTED
             values = generated.free_values(f)
             if values is None:
@@ -189,6 +206,9 @@ class GeneratedDerivatives:
                 lengths.append(len(items))
             else:
                 return NOT_COMPUTED
+        refused = getattr(f, "untransformable_gradients", None)
+        if refused is not None and tuple(lengths) in refused:
+            return NOT_COMPUTED
         generated = None
         if sum(1 if length is None else length for length in lengths) <= MAX_FORWARD_DIRECTIONS:
             # few inputs: every direction in one forward pass beats a stack and a reverse sweep
@@ -196,6 +216,10 @@ class GeneratedDerivatives:
         if generated is None:
             generated = self.lookup_gradient(f, tuple(kinds))
         if generated is None:
+            if refused is None:
+                refused = set()
+                _remember(f, "untransformable_gradients", refused, True)
+            refused.add(tuple(lengths))
             return NOT_COMPUTED
         values = generated.free_values(f)
         if values is None:
@@ -223,37 +247,15 @@ class GeneratedDerivatives:
         table = self.gradients.get(read[0])
         if table is None:
             table = self.gradients[read[0]] = {}
-        generated = table.get(kinds)
-        if generated is not None:
-            if generated.__class__ is not Generated:
-                return None
-            if generated.holds():
-                return generated
-        try:
-            source = self.source(f)
-            if source is None:
-                raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
-            if kinds[:1] == ("forward",):
-                transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent)
-            else:
-                transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint)
-            try:
-                node = transformer.gradient_forward(source, list(kinds[1:])) if kinds[:1] == ("forward",) \
-                    else transformer.gradient(source, kinds)
-            except RecursionError:
-                raise NotTransformable("its code is nested too deeply to transform") from None
-            guards = list({(id(ns), name, id(expected)): (ns, name, expected)
-                           for ns, name, expected in transformer.guards}.values())
-            procedure = self.compile_procedure(node, source.namespace)
-            generated = Generated(procedure, node, tuple(guards), self._free_values_reader(f), self.builtins)
-        except NotTransformable as reason:
-            table[kinds] = reason
-            return None
-        except Exception as error:
-            table[kinds] = NotTransformable(f"internal error of the transformation: {type(error).__name__}: {error}")
-            return None
-        table[kinds] = generated
-        return generated
+        forward = kinds[:1] == ("forward",)
+
+        def transform(source):
+            if forward:
+                transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names)
+                return transformer, transformer.gradient_forward(source, list(kinds[1:]))
+            transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint, self.names)
+            return transformer, transformer.gradient(source, kinds)
+        return self._kept(table, kinds, f, transform)
 
     def gradient_reason(self, f, kinds: tuple) -> str | None:
         if self.lookup_gradient(f, kinds) is not None:
@@ -269,6 +271,16 @@ class GeneratedDerivatives:
         table, key = self._slot(f)
         if key is None:
             return None
+
+        def transform(source):
+            transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names)
+            return transformer, transformer.derivative(source)
+        return self._kept(table, key, f, transform)
+
+    def _kept(self, table, key, f, transform) -> Generated | None:
+        """The generated code kept in table[key] for f while its guards hold; else made anew
+        by transform(f's Source) → (the transformer, the Lambda), compiled and kept — or the
+        reason it cannot be, kept in its place."""
         generated = table.get(key)
         if generated is not None:
             if generated.__class__ is not Generated:
@@ -276,7 +288,21 @@ class GeneratedDerivatives:
             if generated.holds():
                 return generated
         try:
-            generated = self._generate(f)
+            source = self.source(f)
+            if source is None:
+                raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
+            try:
+                transformer, node = transform(source)
+            except RecursionError:
+                raise NotTransformable("its code is nested too deeply to transform") from None
+            guards = transformer.guards
+            made = getattr(f, "derivative_of", None)
+            if made is not None:        # a derivative of a derivative: the inner one's guards too
+                guards = guards + list(self.lookup(made[1]).guards)
+            guards = list({(id(ns), name, id(expected)): (ns, name, expected)
+                           for ns, name, expected in guards}.values())
+            procedure = self.compile_procedure(node, source.namespace)
+            generated = Generated(procedure, node, tuple(guards), self._free_values_reader(f), self.builtins)
         except NotTransformable as reason:
             table[key] = reason
             return None
@@ -344,24 +370,6 @@ class GeneratedDerivatives:
             return self._namespace_of(made[1])
         read = self.read_procedure(f)
         return read[4] if read is not None else None
-
-    def _generate(self, f) -> Generated:
-        source = self.source(f)
-        if source is None:
-            raise NotTransformable("it is not nablisp code (a built-in procedure, or one made in Python)")
-        transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent)
-        try:
-            node = transformer.derivative(source)
-        except RecursionError:
-            raise NotTransformable("its code is nested too deeply to transform") from None
-        guards = transformer.guards
-        made = getattr(f, "derivative_of", None)
-        if made is not None:
-            guards = guards + list(self.lookup(made[1]).guards)
-        guards = list({(id(ns), name, id(expected)): (ns, name, expected)
-                       for ns, name, expected in guards}.values())
-        procedure = self.compile_procedure(node, source.namespace)
-        return Generated(procedure, node, tuple(guards), self._free_values_reader(f), self.builtins)
 
     def _source_for_inlining(self, value):
         if not callable(value) or getattr(value, "derivative_of", None) is not None:

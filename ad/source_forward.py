@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
+from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, SetLocal, Variable, children
 
 # The primitives the transformation differentiates inline, by the rules below, and those it
 # passes through: a predicate or comparison has no tangent (it looks at the primals, as the
@@ -218,17 +218,23 @@ class GradientResult:
         return parts[0] if len(parts) == 1 else Call(Const(self.make_list, span), parts, span)
 
 
+def builtin_names(builtins: dict) -> dict:
+    """id of a built-in procedure → its name (the first, for one of several names)."""
+    names: dict = {}
+    for name, value in builtins.items():
+        names.setdefault(id(value), name)
+    return names
+
+
 class Transformer:
     """One transformation.  ``source_of(procedure)`` is the Source of a procedure nablisp can
     see, or None; ``builtins`` the table of built-in procedures by name; ``rule_helper`` the
     procedure the generated code calls for a BY_RULE primitive."""
 
-    def __init__(self, source_of, builtins: dict, rule_helper):
+    def __init__(self, source_of, builtins: dict, rule_helper, names: dict | None = None):
         self.source_of = source_of
         self.builtins = builtins
-        self.names = {}
-        for name, value in builtins.items():
-            self.names.setdefault(id(value), name)
+        self.names = names if names is not None else builtin_names(builtins)
         self.rule_helper = rule_helper
         self.guards: list = []          # (namespace, name, value): what the code assumes of globals
         self.owner: Lambda | None = None
@@ -858,19 +864,10 @@ def _count_uses(root: Lambda) -> dict:
     stack = [root.body]
     while stack:
         node = stack.pop()
-        cls = node.__class__
-        if cls is LocalRef:
+        if node.__class__ is LocalRef:
             uses[node.var] = uses.get(node.var, 0) + 1
-        elif cls is Let:
-            stack.extend(node.inits)
-            stack.append(node.body)
-        elif cls is Lambda:
-            stack.append(node.body)
-        elif cls is If:
-            stack.extend((node.test, node.then, node.otherwise))
-        elif cls is Call:
-            stack.append(node.fn)
-            stack.extend(node.args)
+        else:
+            stack.extend(children(node))
     return uses
 
 
@@ -972,21 +969,12 @@ def mark_captured(root: Lambda):
     stack = [(root.body, root)]
     while stack:
         node, where = stack.pop()
-        cls = node.__class__
-        if cls is LocalRef:
+        if node.__class__ is LocalRef:
             if node.var.owner is not where:
                 node.var.captured = True
-        elif cls is Let:
-            for init in node.inits:
-                stack.append((init, where))
-            stack.append((node.body, where))
-        elif cls is Lambda:
-            stack.append((node.body, node))
-        elif cls is If:
-            stack.extend(((node.test, where), (node.then, where), (node.otherwise, where)))
-        elif cls is Call:
-            stack.append((node.fn, where))
-            stack.extend((arg, where) for arg in node.args)
+            continue
+        inside = node if node.__class__ is Lambda else where
+        stack.extend((child, inside) for child in children(node))
 
 
 def free_variables(node: Lambda) -> list:
@@ -1001,28 +989,11 @@ def free_variables(node: Lambda) -> list:
             bound.update(item.params)
             if item.rest is not None:
                 bound.add(item.rest)
-            if item.body is not None:
-                stack.append(item.body)
-        elif cls is LocalRef:
-            found.setdefault(item.var, None)
         elif cls is Let:
             bound.update(item.variables)
-            stack.extend(item.inits)
-            stack.append(item.body)
-        elif cls is If:
-            stack.extend((item.test, item.then, item.otherwise))
-        elif cls is Call:
-            stack.append(item.fn)
-            stack.extend(item.args)
-        else:
-            for field in ("value", "nodes"):
-                child = getattr(item, field, None)
-                if child.__class__ is list:
-                    stack.extend(child)
-                elif child is not None and hasattr(child, "span"):
-                    stack.append(child)
-            if cls.__name__ == "SetLocal":
-                found.setdefault(item.var, None)
+        elif cls is LocalRef or cls is SetLocal:
+            found.setdefault(item.var, None)
+        stack.extend(children(item))
     return [variable for variable in found if variable not in bound]
 
 

@@ -31,11 +31,11 @@ NotTransformable, and the gradient is taken on the tape.
 
 from __future__ import annotations
 
-from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable
+from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, Variable, children
 from ..lang.datum import make_list
 from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, BY_RULE, LIST_READS, NO_TANGENT, PLAIN, ZERO_TANGENT,
                              NotTransformable, Source, _is_number, guard_holds, mark_captured,
-                             callee_environment, check_inlining, free_variables, remove_dead)
+                             builtin_names, callee_environment, check_inlining, free_variables, remove_dead)
 
 SMOOTH = frozenset(("+", "-", "*", "/", "square", "sin", "cos", "tan", "exp", "sinh", "cosh",
                     "tanh", "atan", "inexact", "exact->inexact"))
@@ -134,12 +134,10 @@ class Binding:
 
 
 class ReverseTransformer:
-    def __init__(self, source_of, builtins: dict, rule_partial):
+    def __init__(self, source_of, builtins: dict, rule_partial, names: dict | None = None):
         self.source_of = source_of
         self.builtins = builtins
-        self.names = {}
-        for name, value in builtins.items():
-            self.names.setdefault(id(value), name)
+        self.names = names if names is not None else builtin_names(builtins)
         self.rule_partial = rule_partial
         self.guards: list = []
         self.namespace: dict = {}
@@ -776,13 +774,7 @@ def _bound(root: Lambda) -> list:
     stack = [root.body]
     while stack:
         node = stack.pop()
-        cls = node.__class__
-        if cls is Let:
+        if node.__class__ is Let:
             found.extend(node.variables)
-            stack.extend(node.inits)
-            stack.append(node.body)
-        elif cls is Lambda:
-            stack.append(node.body)
-        elif cls is If:
-            stack.extend((node.test, node.then, node.otherwise))
+        stack.extend(children(node))
     return found

@@ -143,3 +143,22 @@ class Let(Node):
         self.body = body
         self.recursive = recursive
         self.span = span
+
+
+def children(node: Node) -> tuple | list:
+    """The core forms directly inside ``node``, for the walks over generated code (each keeps
+    its own work stack: no recursion that grows with the code)."""
+    cls = node.__class__
+    if cls is Call:
+        return [node.fn, *node.args]
+    if cls is Let:
+        return [*node.inits, node.body]
+    if cls is If:
+        return (node.test, node.then, node.otherwise)
+    if cls is Lambda:
+        return (node.body,) if node.body is not None else ()
+    if cls is Seq:
+        return node.nodes
+    if cls is SetLocal or cls is SetGlobal:
+        return (node.value,)
+    return ()

@@ -200,3 +200,31 @@ def outcome(interp, source):
         return ("value", interp.eval(source))
     except NablispError as error:
         return ("error", error.message)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """(an interpreter using generated derivative code, one using only the duals and the tape)."""
+    return interpreter_generating(True), interpreter_generating(False)
+
+
+def assert_same_outcome(interps, source, rel=1e-9):
+    """``source`` gives, by generated code and by the duals or tape, the same error or the same
+    numbers (a number, or a list of them) to rounding; NaN where the other has NaN."""
+    import math
+    generated, reference = interps
+    first, second = outcome(generated, source), outcome(reference, source)
+    assert first[0] == second[0], (source, first, second)
+    if first[0] == "error":
+        assert first[1] == second[1], source
+        return
+    a, b = first[1], second[1]
+    pairs = list(zip(a, b)) if isinstance(b, list) else [(a, b)]
+    assert not isinstance(b, list) or len(a) == len(b), (source, a, b)
+    for p, q in pairs:
+        if isinstance(q, float) and math.isnan(q):
+            assert isinstance(p, float) and math.isnan(p), (source, a, b)
+        elif isinstance(q, float) and math.isinf(q):
+            assert p == q, (source, a, b)
+        else:
+            assert close(p, q, rel=rel), (source, a, b)

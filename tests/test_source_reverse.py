@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import close, outcome
+from conftest import assert_same_outcome, close
 from conftest import interpreter_generating as interpreter
 from nablisp.interpreter import Interpreter, NablispError
 
@@ -172,32 +172,12 @@ def programs():
     return st.one_of(straight, looped)
 
 
-@pytest.fixture(scope="module")
-def pair():
-    return interpreter(True), interpreter(False)
-
-
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=programs(), point=st.sampled_from(["'(0.3 1.7)", "'(-0.9 2)", "'(1 2)", "'(0.0 0.5)"]))
 def test_random_programs_give_the_tapes_gradient(pair, body, point):
-    generated, tape = pair
-    source = f"(gradient (lambda (v) {body}) {point})"
-    first, second = outcome(generated, source), outcome(tape, source)
-    assert first[0] == second[0], (source, first, second)
-    if first[0] == "error":
-        assert first[1] == second[1], source
-    else:
-        a, b = first[1], second[1]
-        assert len(a) == len(b)
-        for p, q in zip(a, b):
-            if isinstance(q, float) and math.isnan(q):
-                assert isinstance(p, float) and math.isnan(p), source
-            elif isinstance(q, float) and math.isinf(q):
-                assert p == q, source
-            else:
-                assert close(p, q, rel=1e-9), (source, first, second)
+    assert_same_outcome(pair, f"(gradient (lambda (v) {body}) {point})")
 
 
 def test_few_inputs_are_differentiated_forwards_in_one_pass(interp):
