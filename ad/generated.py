@@ -149,6 +149,7 @@ class GeneratedDerivatives:
         self.enabled = True
         self.computed = 0       # derivatives the generated code gave (the rest: dual numbers)
         self.gradients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.hessians: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
     # -- using them --------------------------------------------------------------------------------
 
@@ -192,49 +193,109 @@ class GeneratedDerivatives:
         """∇f at xs (numbers, or lists of numbers) by generated code, or NOT_COMPUTED."""
         if not self.enabled:
             return NOT_COMPUTED
-        kinds = []
-        lengths = []
-        for x in xs:
-            if _is_number(x):
-                kinds.append(NUMBER)
-                lengths.append(None)
-            elif x.__class__ is Pair:
-                items = list_to_python(x)
-                if items is None or not all(_is_number(item) for item in items):
-                    return NOT_COMPUTED
-                kinds.append(LIST)
-                lengths.append(len(items))
-            else:
-                return NOT_COMPUTED
+        lengths = self.input_lengths(xs)
+        if lengths is None:
+            return NOT_COMPUTED
+        kinds = [NUMBER if length is None else LIST for length in lengths]
         refused = getattr(f, "untransformable_gradients", None)
-        if refused is not None and tuple(lengths) in refused:
+        if refused is not None and lengths in refused:
             return NOT_COMPUTED
         generated = None
         if sum(1 if length is None else length for length in lengths) <= MAX_FORWARD_DIRECTIONS:
             # few inputs: every direction in one forward pass beats a stack and a reverse sweep
-            generated = self.lookup_gradient(f, ("forward",) + tuple(lengths))
+            generated = self.lookup_gradient(f, ("forward",) + lengths)
         if generated is None:
             generated = self.lookup_gradient(f, tuple(kinds))
         if generated is None:
             if refused is None:
                 refused = set()
                 _remember(f, "untransformable_gradients", refused, True)
-            refused.add(tuple(lengths))
+            refused.add(lengths)
             return NOT_COMPUTED
+        return self._run(generated, f, xs)
+
+    def hessian(self, f, xs):
+        """The Hessian of f at xs by generated code — the forward-mode derivative, in every
+        direction, of f's gradient's generated code — or NOT_COMPUTED.  For few input numbers,
+        as the gradient is generated in forward mode then; beyond, the Hessian is forward mode
+        over the tape."""
+        lengths = self.input_lengths(xs)
+        if lengths is None or sum(1 if n is None else n for n in lengths) > MAX_FORWARD_DIRECTIONS:
+            return NOT_COMPUTED
+        generated = self.lookup_hessian(f, lengths)
+        if generated is None:
+            return NOT_COMPUTED
+        return self._run(generated, f, xs)
+
+    def lookup_hessian(self, f, lengths: tuple) -> Generated | None:
+        if not self.enabled:
+            return None
+        gradient = self.lookup_gradient(f, ("forward",) + lengths)
+        if gradient is None:
+            return None
+        code = self.read_procedure(f)[0]
+        table = self.hessians.get(code)
+        if table is None:
+            table = self.hessians[code] = {}
+
+        def transform(source):
+            # the gradient's code, its captured variables the same as f's, read as a procedure
+            node = gradient.node
+            view = Lambda(node.span, node.name)
+            count = len(node.params) - len(lengths)
+            view.params = node.params[count:]
+            view.body = node.body
+            transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names)
+            hessian = transformer.hessian_forward(Source(view, node.params[:count], source.values,
+                                                         source.namespace), list(lengths))
+            transformer.guards = transformer.guards + list(gradient.guards)
+            return transformer, hessian
+        return self._kept(table, lengths, f, transform)
+
+    def hessian_reason(self, f, lengths: tuple) -> str | None:
+        if self.lookup_hessian(f, lengths) is not None:
+            return None
+        if self.lookup_gradient(f, ("forward",) + lengths) is None:
+            return "its gradient is not generated code: " + self.gradient_reason(f, ("forward",) + lengths)
+        table = self.hessians.get(self.read_procedure(f)[0], {})
+        return str(table.get(lengths, "generated derivatives are switched off"))
+
+    @staticmethod
+    def input_lengths(xs):
+        """Per argument: None for a number, the length of a list of numbers; None if another."""
+        lengths = []
+        for x in xs:
+            if _is_number(x):
+                lengths.append(None)
+            elif x.__class__ is Pair:
+                items = list_to_python(x)
+                if items is None or not all(_is_number(item) for item in items):
+                    return None
+                lengths.append(len(items))
+            else:
+                return None
+        return tuple(lengths)
+
+    def _run(self, generated: Generated, f, xs):
+        """Run generated code for f at xs; its result, or NOT_COMPUTED where the duals or the
+        tape must give it: an error, a suspicious number, a float derivative at exact inputs."""
         values = generated.free_values(f)
         if values is None:
             return NOT_COMPUTED
         try:
             result = generated.procedure(*values, *xs)
-        except Exception:       # the tape computes it again, and raises its own error
+        except Exception:       # the duals or the tape compute it again, and raise their own error
             return NOT_COMPUTED
         exact_input = any(x.__class__ is not float and (x.__class__ is not Pair or
                                                         any(item.__class__ is not float for item in x))
                           for x in xs)
-        for part in (result if len(xs) > 1 else (result,)):
-            for number in (part if part.__class__ is Pair else (part,)):
-                if _suspicious(number) or (exact_input and number.__class__ is float):
-                    return NOT_COMPUTED
+        pending = [result]
+        while pending:
+            part = pending.pop()
+            if part.__class__ is Pair:
+                pending.extend(part)
+            elif _suspicious(part) or (exact_input and part.__class__ is float):
+                return NOT_COMPUTED
         self.computed += 1
         return result
 

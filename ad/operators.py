@@ -494,6 +494,10 @@ class Operators:
         """
         if not xs:
             raise DifferentiationError("hessian: expected at least one argument")
+        if self.generated is not None:
+            result = self.generated.hessian(f, xs)
+            if result is not NOT_COMPUTED:
+                return result
         return self.jacobian_forward(self._gradient_for("hessian", f), xs, "hessian")
 
     def hvp(self, f, args):

@@ -29,6 +29,8 @@ duals compute it again, so the user sees their value and their error.
 
 from __future__ import annotations
 
+import math
+
 from fractions import Fraction
 
 from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, SetLocal, Variable, children
@@ -218,6 +220,45 @@ class GradientResult:
         return parts[0] if len(parts) == 1 else Call(Const(self.make_list, span), parts, span)
 
 
+class JacobianResult:
+    """The end of a gradient's generated code, differentiated again in every direction (a
+    Hessian, forward over forward): one row per number the gradient returns, the tangents of
+    that number along every input.  The gradient's code ends in (list …) calls of its parts, or,
+    for a function of one number, in the number itself."""
+
+    def __init__(self, scalar: bool, make_list):
+        self.scalar = scalar
+        self.make_list = make_list
+
+    def __call__(self, val: Val, span):
+        if not self.scalar or not val.numeric:
+            raise NotTransformable("its gradient's code does not end in the list of its parts")
+        return val.tangent(0) or Const(0, span)
+
+    def builds(self, node) -> bool:
+        return node.__class__ is Call and node.fn.__class__ is Const and node.fn.value is self.make_list
+
+    def rows(self, transformer: "Transformer", node: Call, env: dict):
+        if self.scalar:
+            raise NotTransformable("its gradient's code does not end in a number")
+        outputs = []
+        pending = [node]
+        while pending:      # the gradient's parts, a list each for a list argument, in order
+            part = pending.pop()
+            if self.builds(part):
+                pending.extend(reversed(part.args))
+                continue
+            val = transformer.value(part, env)
+            if not val.numeric:
+                raise NotTransformable("its gradient may hold something other than a number")
+            outputs.append(val)
+        span = node.span
+        return Call(Const(self.make_list, span),
+                    [Call(Const(self.make_list, span),
+                          [val.tangent(d) or Const(0, span) for d in range(transformer.directions)], span)
+                     for val in outputs], span)
+
+
 def builtin_names(builtins: dict) -> dict:
     """id of a built-in procedure → its name (the first, for one of several names)."""
     names: dict = {}
@@ -276,6 +317,12 @@ class Transformer:
         node = source.node
         if node.rest is not None or len(node.params) != len(lengths):
             raise NotTransformable("it takes another number of arguments")
+        return self._every_direction(source, lengths, GradientResult(lengths, self.builtins["list"]))
+
+    def _every_direction(self, source: Source, lengths: list, end) -> Lambda:
+        """The code of source's procedure differentiated along one direction per input number
+        (``lengths`` as gradient_forward takes them), ending as ``end`` says."""
+        node = source.node
         result, env = self.start(source)
         self.directions = sum(1 if length is None else length for length in lengths)
         direction = 0
@@ -294,7 +341,16 @@ class Transformer:
                 entry.append((copy, "list"))
                 direction += length
         result.plain_entry = entry
-        return self.settle(node, result, env, GradientResult(lengths, self.builtins["list"]))
+        return self.settle(node, result, env, end)
+
+    def hessian_forward(self, gradient: Source, lengths: list) -> Lambda:
+        """(lambda (free … params …) body″): the Hessian of a function of few numbers, as the
+        forward-mode derivative, in every direction, of its gradient's generated code
+        (gradient_forward's, which ``gradient`` describes with its own parameters)."""
+        node = gradient.node
+        if node.rest is not None or len(node.params) != len(lengths):
+            raise NotTransformable("it takes another number of arguments")
+        return self._every_direction(gradient, lengths, JacobianResult(lengths == [None], self.builtins["list"]))
 
     def start(self, source: Source):
         """The generated lambda, its first parameters the variables the procedure captured
@@ -358,7 +414,9 @@ class Transformer:
             then = self.in_block(self.owner, block, lambda: self.tail(node.then, env, result))
             otherwise = self.in_block(self.owner, block, lambda: self.tail(node.otherwise, env, result))
             self.block.end = If(test.primal, then, otherwise, node.span)
-        elif cls is Let and node.recursive:
+        elif cls is Let and (node.recursive or all(init.__class__ is Lambda for init in node.inits)):
+            # a loop, or a procedure called in tail position only: the join of an `if` whose
+            # value generated code uses, when that code is differentiated again
             self.local_procedures(node, env, result)
         elif cls is Let:
             self.tail(node.body, self.bind(node, env), result)
@@ -372,6 +430,8 @@ class Transformer:
                 self.tail(callee.node.body, callee_env, result)
             finally:
                 self.inlining.pop()
+        elif result.__class__ is JacobianResult and result.builds(node):
+            self.block.end = result.rows(self, node, env)
         else:
             val = self.value(node, env)
             self.block.end = result(val, node.span)
@@ -487,7 +547,8 @@ class Transformer:
         fn = node.fn
         if fn.__class__ is LocalRef:
             if env.get(fn.var).__class__ is LocalProcedure:
-                raise NotTransformable(f"it uses the value of the loop {fn.var.name} inside an expression")
+                raise NotTransformable(f"it uses the value of a call of {fn.var.name} inside an expression "
+                                      "(it reads calls of a local procedure in tail position only)")
             raise NotTransformable("it calls a procedure passed to it as a value")
         if fn.__class__ is not GlobalRef:
             raise NotTransformable("it calls a procedure computed by an expression")
@@ -571,6 +632,15 @@ class Transformer:
         span = node.span
         if len(vals) != 1 or vals[0].cells is None:
             raise NotTransformable(f"it applies {name} to a value other than a list argument")
+        key = ("read", global_name, _key(vals[0].primal))
+        found = self.block.find(key)
+        if found is not None:
+            return found
+        self.block.memo[key] = val = self._list_read(node, global_name, name, vals)
+        return val
+
+    def _list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
+        span = node.span
         base, offset, length = vals[0].cells
         call = Call(GlobalRef(global_name, span), [vals[0].primal], span)
         call.plain = name
@@ -595,6 +665,15 @@ class Transformer:
         """The atom of (fn args…): a variable bound to it, or the one bound to the same call
         in a block that dominates this one.  Named as the back-prop listings name them: v1,
         v2 … for values, t1 … for the terms of a tangent (renamed dv1 when it is v1's)."""
+        if tangent and fn.__class__ is GlobalRef and fn.name in ("+", "-", "*") and args and \
+                all(a.__class__ is Const and a.value.__class__ is int for a in args):
+            # a tangent's exact constants, as (+ 1 1) where a Hessian's seeds meet: folded
+            values = [a.value for a in args]
+            if fn.name == "+":
+                return Const(sum(values), span)
+            if fn.name == "*":
+                return Const(math.prod(values), span)
+            return Const(-values[0] if len(values) == 1 else values[0] - sum(values[1:]), span)
         key = (_key(fn), tuple(_key(a) for a in args))
         found = self.block.find(key)
         if found is not None:
@@ -676,7 +755,8 @@ class Transformer:
 
     def local_call(self, node: Call, local: LocalProcedure, env, result):
         if result is not local.result:
-            raise NotTransformable(f"it uses the value of the loop {local.variable.name} inside an expression")
+            raise NotTransformable(f"it uses the value of a call of {local.variable.name} inside an expression "
+                                  "(it reads calls of a local procedure in tail position only)")
         if len(node.args) != len(local.active):
             raise NotTransformable(f"it calls {local.variable.name} with a number of arguments it does not take")
         vals = [self.value(arg, env) for arg in node.args]

@@ -219,8 +219,15 @@ def assert_same_outcome(interps, source, rel=1e-9):
         assert first[1] == second[1], source
         return
     a, b = first[1], second[1]
-    pairs = list(zip(a, b)) if isinstance(b, list) else [(a, b)]
-    assert not isinstance(b, list) or len(a) == len(b), (source, a, b)
+    pairs = []
+    pending = [(a, b)]
+    while pending:      # numbers, lists of them, or matrices (Hessians)
+        p, q = pending.pop()
+        if isinstance(q, list):
+            assert isinstance(p, list) and len(p) == len(q), (source, a, b)
+            pending.extend(zip(p, q))
+        else:
+            pairs.append((p, q))
     for p, q in pairs:
         if isinstance(q, float) and math.isnan(q):
             assert isinstance(p, float) and math.isnan(p), (source, a, b)

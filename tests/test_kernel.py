@@ -206,7 +206,7 @@ def test_completion_offers_bound_names(kernel):
     assert (content["cursor_start"], content["cursor_end"]) == (5, len(code))
     code = "((hess"
     content = kernel.request(kernel.client.complete, code, len(code))
-    assert content["matches"] == ["hessian", "hessian-vector-product"]
+    assert content["matches"] == ["hessian", "hessian-code", "hessian-vector-product"]
     content = kernel.request(kernel.client.complete, ",ta", 3)
     assert content["matches"] == [",tape"]
 

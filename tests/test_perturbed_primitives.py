@@ -365,6 +365,7 @@ SAMPLES = {
     # code, not a number: the same whatever the captured number carries
     "derivative-code": ["(length (derivative-code (lambda (x) (* x ^1.5))))"],
     "gradient-code": ["(length (gradient-code (lambda (x) (* x ^1.5))))"],
+    "hessian-code": ["(length (hessian-code (lambda (x) (* x x ^1.5)) 2.0))"],
     "save-picture": ["(save-picture ^1 \"x\")"], "picture?": ["(picture? ^1.5)"],
     "picture->svg": ["(picture->svg ^1.5)"],
     # a picture is not differentiable: plots look at the numbers under the perturbations

@@ -120,7 +120,7 @@ FALLBACKS = [
     ("(lambda (x) (display \"\") x)", "begin"),
     ("(lambda (x) (list x x))", "list"),
     ("(lambda (x) ((if (> x 0) sin cos) x))", "procedure computed"),
-    ("(lambda (x) (let ((f (lambda (y) (* y y)))) (f x)))", "procedure"),
+    ("(lambda (x) (let ((f (lambda (y) (* y y)))) (+ 1 (f x))))", "tail position only"),
     ("(lambda (x) (let ((a x)) (set! a (* a 2)) a))", "set!"),
 ]
 

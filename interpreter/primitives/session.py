@@ -282,6 +282,31 @@ def session_primitives(interp) -> dict:
         fail(f"gradient-code: the gradient of {procedure_name(getattr(f, '__name__', 'lambda'))} is computed "
              f"on the tape, not by generated code, because {generated.gradient_reason(f, candidates[-1])}")
 
+    def hessian_code(f, *xs):
+        """The core forms generated for f's Hessian at arguments like xs, as nablisp source."""
+        from ..show_core import core_datum
+        if not runtime.is_procedure(f):
+            fail(f"hessian-code: expected a procedure, got {write_string(f)}")
+        if not xs:
+            fail("hessian-code: expected arguments like those of the Hessian after f: it is "
+                 "generated for their shapes (numbers, lists of numbers)")
+        generated = interp.operators.generated
+        name = procedure_name(getattr(f, '__name__', 'lambda'))
+        lengths = generated.input_lengths(xs)
+        if lengths is None:
+            fail(f"hessian-code: the Hessian of {name} at these arguments is computed by forward mode over "
+                 "the tape, not by generated code, because they are not numbers or lists of numbers")
+        from ...ad.generated import MAX_FORWARD_DIRECTIONS
+        count = sum(1 if n is None else n for n in lengths)
+        if count > MAX_FORWARD_DIRECTIONS:
+            fail(f"hessian-code: the Hessian of {name} at {count} input numbers is computed by forward mode "
+                 f"over the tape, not by generated code, which is made for at most {MAX_FORWARD_DIRECTIONS}")
+        found = generated.lookup_hessian(f, lengths)
+        if found is None:
+            fail(f"hessian-code: the Hessian of {name} is computed by forward mode over the tape, not by "
+                 f"generated code, because {generated.hessian_reason(f, lengths)}")
+        return core_datum(found.node, let_star=True)
+
     def features():
         from ..derived import FEATURES
         return make_list(Symbol(name) for name in sorted(FEATURES))
@@ -303,6 +328,7 @@ def session_primitives(interp) -> dict:
         "features": features,
         "derivative-code": derivative_code,
         "gradient-code": gradient_code,
+        "hessian-code": hessian_code,
         "render-dot": render_dot,
         "draw-tape": draw_tape,
         "tape->svg": tape_svg,
@@ -366,6 +392,12 @@ for _name, _signature, _doc in [
      "stack and a reverse sweep that computes each iteration again and accumulates the adjoints v̄ "
      "as locals. gradient uses this code where it can and the tape elsewhere; for those, "
      "gradient-code says why."),
+    ("hessian-code", "(hessian-code f x …)",
+     "The code nablisp generated for the Hessian of f at arguments like x … (up to four input "
+     "numbers, or lists of them): the forward-mode code of f's gradient (gradient-code) "
+     "differentiated again in every direction, each of its numbers v beside tangents d0v, d1v …, "
+     "ending in the matrix of their rows. hessian uses this code where it can and forward mode over "
+     "the tape elsewhere; for those, hessian-code says why."),
     ("features", "(features)",
      "The feature identifiers cond-expand tests (r7rs, nablisp, …), as a list of symbols."),
     ("render-dot", "(render-dot dot-text filename)",
