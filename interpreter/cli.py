@@ -220,9 +220,11 @@ def _main(options, limits: dict) -> tuple[int | None, Interpreter | None]:
     except NablispError as error:
         report(error)
         if options.interactive:
+            interp.enter_program()
             return None, interp
         return exit_code_for(error), None
     if options.interactive or (script is None and not options.expressions):
+        interp.enter_program()
         return None, interp
     return 0, None
 

@@ -73,6 +73,7 @@ class Interpreter:
         self.handlers: list = []
         self.loading: list[Path] = []
         self.closed_environments: dict[str, Environment] = {}
+        self.program_env: Environment | None = None     # the top level of a program run with import
         self.default_env = Environment()
         self.default_env.bindings.update({Symbol(name): Special(name, handler, definition, rewrites)
                                           for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()})
@@ -339,7 +340,8 @@ class Interpreter:
         except ReadError as error:
             raise SchemeReadError(error.message, error.span) from None
         if data and is_program_start(data[0][0], self.default_env):
-            return self.run_nodes(self._compile_in(self._closed_top_level("[program]"), data))
+            self.program_env = self._closed_top_level("[program]")
+            return self.run_nodes(self._compile_in(self.program_env, data))
         return self.run_nodes(self.compile_data(data))
 
     def _closed_top_level(self, prefix: str) -> Environment:
@@ -444,13 +446,42 @@ class Interpreter:
 
     # Names with a space are the system's own (gensym), which no program can write.
 
+    # -- the top level a session types at ---------------------------------------------------------
+
+    def enter_program(self):
+        """Go on at the top level of the program just run (`nablisp -i prog.scm`): a program that
+        began with import sees what it imported and defined, and so does what is typed after it."""
+        if self.program_env is not None:
+            self.expander.env = self.program_env
+
+    def top_level_key(self, name: str, define: bool = False) -> str | None:
+        """The global the name means at the top level a session types at (``define``: the one a
+        definition there makes); None for a name bound to syntax or not imported there."""
+        env = self.expander.env
+        if define or not env.closed:
+            return env.define_variable(Symbol(name)) if define and env.closed else env.global_name(Symbol(name))
+        binding = env.lookup(Symbol(name))
+        return binding.name if binding.__class__ is Symbol else None
+
+    def _top_level_names(self):
+        """(global key, name) of the variables defined at the session's top level."""
+        env = self.expander.env
+        if not env.closed:
+            return [(name, display_name(name)) for name in self.globals if " " not in name and name != "__builtins__"]
+        prefix = env.prefix + " "
+        return [(name, name[len(prefix):]) for name in self.globals if name.startswith(prefix)]
+
     def user_names(self) -> list[str]:
-        return sorted(display_name(name) for name in self.globals
-                      if (name not in self.prelude_names or name in self.user_defined) and " " not in name
-                      and name != "__builtins__")
+        closed = self.expander.env.closed
+        return sorted(shown for name, shown in self._top_level_names()
+                      if closed or name not in self.prelude_names or name in self.user_defined)
 
     def bound_names(self) -> list[str]:
-        return sorted(set(display_name(n) for n in self.globals if n != "__builtins__" and " " not in n) |
+        env = self.expander.env
+        if env.closed:
+            return sorted(set(shown for _, shown in self._top_level_names()) |
+                          set(symbol.name for symbol in env.bindings))
+        return sorted(set(shown for _, shown in self._top_level_names()) |
                       set(symbol.name for symbol in self.global_syntax))
 
     # -- errors ----------------------------------------------------------------------------------

@@ -152,10 +152,11 @@ class Session:
 
     def remember(self, value):
         globals_ = self.interp.globals
-        for newer, older in zip(reversed(self.HISTORY_NAMES[:-1]), reversed(self.HISTORY_NAMES[1:])):
+        keys = [self.interp.top_level_key(name, define=True) for name in self.HISTORY_NAMES]
+        for newer, older in zip(reversed(keys[:-1]), reversed(keys[1:])):
             if newer in globals_:
                 globals_[older] = globals_[newer]
-        globals_[self.HISTORY_NAMES[0]] = value
+        globals_[keys[0]] = value
 
     def describe_error(self, error: NablispError) -> str:
         text = error.located()
@@ -359,7 +360,8 @@ class Session:
             self.write(f"traced: {' '.join(sorted(self.traced)) or '(nothing)'}\n")
             return
         for name in names:
-            value = self.interp.globals.get(name) if name != "__builtins__" else None
+            key = self.interp.top_level_key(name)
+            value = self.interp.globals.get(key) if key is not None else None
             if name in self.traced and value is self.traced[name][1]:
                 self.write(f"{name} is traced already\n")
             elif value is None:
@@ -368,7 +370,7 @@ class Session:
                 self.write(f"{name} is not a procedure: {write_string(value)}\n")
             else:
                 self.traced[name] = (value, self.tracing(name, value))
-                self.interp.globals[name] = self.traced[name][1]
+                self.interp.globals[key] = self.traced[name][1]
                 self.write(f"tracing {name}\n")
 
     def untrace(self, names: list[str]):
@@ -377,8 +379,9 @@ class Session:
                 self.write(f"{name} is not traced\n")
                 continue
             original, wrapper = self.traced.pop(name)
-            if self.interp.globals.get(name) is wrapper:     # not redefined since
-                self.interp.globals[name] = original
+            key = self.interp.top_level_key(name)
+            if key is not None and self.interp.globals.get(key) is wrapper:     # not redefined since
+                self.interp.globals[key] = original
             self.write(f"{name} is not traced any more\n")
 
     def tracing(self, name: str, procedure):

@@ -203,6 +203,24 @@ def test_interactive_option_loads_the_file_then_reads_forms(tmp_path):
     assert (result.returncode, result.stdout) == (0, "from-file\n")
 
 
+def test_interactive_after_a_program_goes_on_at_the_programs_top_level(tmp_path):
+    # a program that begins with import has a top level of its own: what is typed after it sees
+    # what the program imported and defined, an error loses none of it, and import adds more
+    script = tmp_path / "program.scm"
+    script.write_text("(import (scheme base) (scheme write))\n(define greeting \"hi\")\n"
+                      "(define (double x) (* 2 x))\n(display \"loaded\") (newline)\n")
+    result = run(["-i", str(script)], stdin="(double 21)\ngreeting\n(car 1)\n(define z (double 2))\nz\n"
+                                              "(D sin)\n(import (nablisp))\n((D square) 3)\n")
+    assert result.stdout == "loaded\n42\n\"hi\"\n4\n6\n", result.stderr
+    errors = result.stderr.splitlines()
+    assert errors[0] == "<stdin>:3:1: error: car: expected a pair, got 1"
+    assert errors[1].startswith("<stdin>:6:1: error: unbound variable: D")
+    # after a program whose import failed, too
+    script.write_text("(import (scheme base) (no such library))\n")
+    result = run(["-i", str(script)], stdin="(+ 1 2)\n")
+    assert "no such library" in result.stderr and result.stdout == "3\n", result.stderr
+
+
 def test_the_command_line_freezes_start_up_objects_and_collects_young_objects_less_often():
     probe = ("import gc, sys\n"
              "from nablisp.interpreter.cli import main\n"

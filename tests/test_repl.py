@@ -168,6 +168,21 @@ def test_trace_shows_calls_and_results_and_untrace_stops(session):
     assert output_of(session, ",trace pi-ish") == "pi-ish is not a procedure: 3\n"
 
 
+def test_a_session_after_a_program_has_its_names_history_and_traces(tmp_path):
+    interp = Interpreter()
+    interp.run_program("(import (scheme base))\n(define (double x) (* 2 x))\n(define seven 7)", "program.scm")
+    interp.enter_program()
+    session = Session(interp, out=io.StringIO())
+    assert output_of(session, "(double seven)") == "14\n"
+    assert output_of(session, "(+ $ 1)") == "15\n"
+    assert output_of(session, "$$") == "14\n"
+    assert output_of(session, ",env") == "double seven\n"
+    assert output_of(session, ",trace double", "(double 2)") == "tracing double\n>(double 2)\n<4\n4\n"
+    assert output_of(session, ",untrace double", "(double 3)") == "double is not traced any more\n6\n"
+    assert output_of(session, ",trace car") == "tracing car\n"
+    assert "unbound variable: D" in output_of(session, "(D double)")
+
+
 def test_trace_of_deep_recursion_shows_the_depth():
     session = Session(Interpreter(), out=io.StringIO())
     session.handle("(define (down n) (if (= n 0) 'bottom (down (- n 1))))")
