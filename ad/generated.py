@@ -25,7 +25,7 @@ from .lift import is_zero, scaled, tangent_sum
 from .operators import NOT_COMPUTED
 from .tags import Bundle, Dual, Tracked
 from .rules import RULES
-from ..lang.datum import Pair, list_to_python
+from ..lang.datum import Nil, Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
                              _is_number, builtin_names)
@@ -272,6 +272,8 @@ class GeneratedDerivatives:
                 if items is None or not all(_is_number(item) for item in items):
                     return None
                 lengths.append(len(items))
+            elif x is Nil:
+                lengths.append(0)
             else:
                 return None
         return tuple(lengths)

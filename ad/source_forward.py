@@ -550,6 +550,10 @@ class Transformer:
                 raise NotTransformable(f"it uses the value of a call of {fn.var.name} inside an expression "
                                       "(it reads calls of a local procedure in tail position only)")
             raise NotTransformable("it calls a procedure passed to it as a value")
+        if fn.__class__ is Const and fn.value is self.rule_helper:
+            # generated code differentiated again: a rule's partial is Python, not core forms
+            raise NotTransformable(f"its derivative's code applies the derivative rule of {node.args[0].value}, "
+                                   "which the transformation does not differentiate again")
         if fn.__class__ is not GlobalRef:
             raise NotTransformable("it calls a procedure computed by an expression")
         value = self.global_value(fn.name)

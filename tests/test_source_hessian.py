@@ -130,11 +130,15 @@ def test_hessian_code_shows_it_and_says_why_not(interp):
     text = interp.eval("(let ((p (open-output-string))) (write (hessian-code (lambda (v) (* (car v) (car v) (cadr v))) "
                        "'(1 2)) p) (get-output-string p))")
     assert "(+ 1 1)" not in text and text.count("(car v)") == 1
+    # an empty list of numbers is a list of numbers
+    assert interp.eval("(hessian-code (lambda (v x) (* x x)) '() 2.0)") is not None
     for expression, reason in (("(hessian-code g '(1 2 3 4 5))", "5 input numbers"),
                                ("(hessian-code (lambda (v) (apply * v)) '(1.0 2.0))", "procedure * as a value"),
                                ("(hessian-code car 1)", "not nablisp code"),
                                ("(hessian-code g)", "expected arguments"),
-                               ("(hessian-code g \"x\")", "not numbers")):
+                               ("(hessian-code g \"x\")", "not numbers"),
+                               # the gradient's code applies sqrt's rule, itself Python
+                               ("(hessian-code (lambda (x) (sqrt x)) 1.0)", "derivative rule of sqrt")):
         with pytest.raises(NablispError, match="hessian-code") as info:
             interp.eval(expression)
         assert reason in info.value.message, (expression, info.value.message)
