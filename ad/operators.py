@@ -554,13 +554,13 @@ def stop_gradient(value):
     return map_structure(lambda x: plain(x) if is_tagged(x) else x, value)
 
 
-def make_differentiable(apply, function, partials, name: str, parameters=None):
+def make_differentiable(apply, function, partials, name: str, parameters=None, apply_partial=None):
     """``function`` with a custom rule: ``partials[i]`` computes ∂function/∂(argument i).  A
     rule computes numbers: a partial, or the function under a derivative, that returns anything
-    else is an error naming it."""
+    else is an error naming it.  ``apply_partial`` applies the partials (``apply`` by default)."""
     parameters = parameters or tuple(f"argument {i + 1}" for i in range(len(partials)))
 
-    def numeric(procedure, complaint):
+    def numeric(procedure, complaint, apply=apply):
         def compute(*args):
             value = apply(procedure, list(args))
             if not is_number(value):
@@ -569,7 +569,8 @@ def make_differentiable(apply, function, partials, name: str, parameters=None):
         return compute
     partial_functions = tuple(
         numeric(p, lambda got, parameter=parameter:
-                f"the derivative rule's partial with respect to {parameter} returned {got}, not a number")
+                f"the derivative rule's partial with respect to {parameter} returned {got}, not a number",
+                apply_partial or apply)
         for p, parameter in zip(partials, parameters))
     value_of = numeric(function, lambda got: "a procedure with a derivative rule must return a number "
                                              f"when differentiated, got {got}")

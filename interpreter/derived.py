@@ -710,13 +710,26 @@ def _define_derivative(ex: Expander, form, scope, span):
     lambdas = [syntax_list(keyword("lambda"), items[1].cdr, partial, span=span) for partial in partials]
     parameters = tuple(base_symbol(p).name for p in params)
     rewritten = syntax_list(keyword("set!"), name,
-                            syntax_list(Literal(_make_differentiable), name,
+                            syntax_list(Literal(_differentiable_maker(ex)), name,
                                         syntax_list(Literal(_tuple_of), *lambdas),
                                         base_symbol(name).name, Literal(parameters), span=span), span=span)
     return ex.expand(rewritten, scope, span)
 
 
-def _make_differentiable(function, partials, name, parameters):
+def _differentiable_maker(ex: Expander):
+    handlers = ex.libraries.interp.handlers if ex.libraries is not None else []
+
+    def apply_partial(procedure, args):
+        # a partial's error may wait on a tape for a backward pass that never needs it: the
+        # program's handlers see it once it is raised, not where it happens
+        return runtime.sheltered(handlers, procedure, args)
+
+    def make(function, partials, name, parameters):
+        return _make_differentiable(function, partials, name, parameters, apply_partial)
+    return make
+
+
+def _make_differentiable(function, partials, name, parameters, apply_partial):
     runtime.check_procedure("define-derivative", function)
     accepted = runtime.arity(function)
     if accepted is not None:
@@ -728,8 +741,7 @@ def _make_differentiable(function, partials, name, parameters):
                      f"{required} to {most} arguments")
             fail(f"define-derivative: {name} takes {takes}, but the rule has {count} "
                  f"parameter{'s' if count != 1 else ''}")
-    return make_differentiable(lambda f, args: runtime.apply_procedure(f, args), function, partials, name,
-                               parameters)
+    return make_differentiable(runtime.apply_procedure, function, partials, name, parameters, apply_partial)
 
 
 # -- program structure --------------------------------------------------------------------------

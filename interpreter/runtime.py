@@ -9,9 +9,11 @@ of tail calls of any length needs one Python frame.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from ..lang.datum import MultipleValues, is_procedure, make_list
 from ..lang.printer import write_string
-from .errors import ContinuationInvoked, fail
+from .errors import ContinuationInvoked, SchemeExit, fail
 
 
 class TailCall:
@@ -162,6 +164,9 @@ def parameterize(parameters, values, body):
         for param, value in saved:
             param.value = value
         return apply_procedure(body, ())
+    except Exception as error:
+        deliver_in_place(error)
+        raise
     finally:
         for param, value in old:
             param.value = value
@@ -332,6 +337,34 @@ def guard_body(body, handler, to_condition, handlers: list):
         del handlers[depth:]
 
 
+# The handler of the innermost with-exception-handler, for an error of the system: set for the
+# extent of each with-exception-handler call (per interpreter, whose handlers it reads).
+HANDLER_IN_PLACE: ContextVar = ContextVar("nablisp handler in place", default=None)
+
+
+def deliver_in_place(error: Exception):
+    """An error of the system (a primitive's, or a raise a guard passed on) is leaving a
+    dynamic-wind or a parameterize: the current handler sees it here, in the dynamic
+    environment of the error, before the unwinding changes it (R7RS 6.11), as `raise` calls
+    it.  Where no dynamic-wind or parameterize lies between, nothing the handler could see has
+    changed, and with-exception-handler calls it itself once the error reaches it."""
+    deliver = HANDLER_IN_PLACE.get()
+    if deliver is not None:
+        deliver(error)
+
+
+def sheltered(handlers: list, procedure, args):
+    """Apply procedure with a guard on top of ``handlers``: its errors come back to the caller
+    as exceptions before any handler of the program sees them — a plot's undefined point, or
+    a rule's partial that waits on a tape for a backward pass that may never need it."""
+    depth = len(handlers)
+    handlers.append(GUARD)
+    try:
+        return apply_procedure(procedure, args)
+    finally:
+        del handlers[depth:]
+
+
 def note_unwound(error: BaseException, before, after):
     """Remember on a raise leaving a `dynamic-wind` that it left it, innermost first."""
     try:
@@ -347,10 +380,20 @@ def rewind(error: BaseException):
     """A guard none of whose clauses applies re-raises "in the dynamic environment of the
     original call to raise" (R7RS 4.2.7): it re-enters the dynamic-winds the raise left and
     leaves them again on the way out.  With escape-only continuations the raise point itself
-    cannot be resumed, but every before and after thunk runs as R7RS's reference guard runs it."""
+    cannot be resumed, but every before and after thunk runs as R7RS's reference guard runs it,
+    and the handlers outside the guard see the raise between them, back inside those winds."""
     unwound = getattr(error, "scheme_unwound", ())
+    if not unwound:
+        return
     for before, _ in reversed(unwound):
         apply_procedure(before, ())
+    try:
+        deliver_in_place(error)
+    except BaseException as leaving:
+        if not (isinstance(leaving, SchemeExit) and leaving.emergency):
+            for _, after in unwound:
+                apply_procedure(after, ())
+        raise
     for _, after in unwound:
         apply_procedure(after, ())
 

@@ -89,6 +89,21 @@ def test_where_the_function_is_undefined_the_curve_has_a_gap(interp, with_matplo
     assert "log" in info.value.message
 
 
+def test_a_gap_is_not_an_error_the_programs_handlers_see(interp, with_matplotlib):
+    # inside a parameterize (or a dynamic-wind, or by error), where handlers see errors in place
+    interp.evaluate("(define p (make-parameter 1)) (define seen 0)"
+                    "(define (f x) (parameterize ((p 2)) (if (< x 0) (vector-ref (vector) 0) (error \"no\" x))))"
+                    "(define (g x) (parameterize ((p 2)) (if (< x 0) (error \"undefined\" x) (* x x))))")
+    picture = interp.evaluate("(call/cc (lambda (k) (with-exception-handler (lambda (e) (k 'the-handler-saw-it))"
+                              " (lambda () (plot g -1 1 'orders '(0) 'samples 10)))))")
+    assert picture.description == "g on [-1, 1] (5 of 10 points undefined)"
+    assert interp.evaluate("(with-exception-handler (lambda (e) (set! seen (+ seen 1)))"
+                           " (lambda () (plot g -1 1 'orders '(0) 'samples 10))) seen") == 0
+    # nowhere defined: the error is raised, and the handler sees that
+    assert interp.evaluate("(call/cc (lambda (k) (with-exception-handler (lambda (e) (k (error-object-message e)))"
+                           " (lambda () (plot f -1 1 'orders '(0) 'samples 10)))))") == "no"
+
+
 def test_plot_argument_errors_say_what_is_wrong(interp, with_matplotlib):
     cases = {
         "(plot 5 0 1)": "plot: expected a procedure, got 5",

@@ -208,6 +208,17 @@ def dynamic_wind(before, thunk, after):
             apply_procedure(after, ())
         raise
     except BaseException as error:
+        if isinstance(error, Exception):
+            try:
+                runtime.deliver_in_place(error)
+            except SchemeExit as request:       # the handler exited, or escaped, or raised
+                if not request.emergency:
+                    apply_procedure(after, ())
+                raise
+            except BaseException as leaving:
+                apply_procedure(after, ())
+                runtime.note_unwound(leaving, before, after)
+                raise
         apply_procedure(after, ())
         runtime.note_unwound(error, before, after)
         raise

@@ -6,7 +6,7 @@ raises an error for which `file-error?` is true, its message naming the file and
 
 from __future__ import annotations
 
-from .. import files
+from .. import files, runtime
 from ..files import file_error
 from ..runtime import Parameter, apply_procedure, check_procedure
 from .ports import (CURRENT_INPUT, CURRENT_OUTPUT, BinaryInputPort, BinaryOutputPort, InputPort,
@@ -84,6 +84,9 @@ def _with_current_port(parameter: Parameter, port, thunk):
     parameter.value = port
     try:
         return apply_procedure(thunk, ())
+    except Exception as error:
+        runtime.deliver_in_place(error)     # the handlers see it with the file as the current port
+        raise
     finally:
         parameter.value = saved
         port.close()

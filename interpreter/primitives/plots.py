@@ -118,10 +118,11 @@ def _name(f) -> str:
     return "f" if name in ("lambda", "") or " " in name else name
 
 
-def _value_at(who, f, args, where) -> float:
-    """f(args) as a float; NaN where f is undefined (a gap in the picture)."""
+def _value_at(who, f, args, where, handlers: list) -> float:
+    """f(args) as a float; NaN where f is undefined (a gap in the picture, which the program's
+    handlers do not see)."""
     try:
-        y = plain(runtime.apply_procedure(f, args))
+        y = plain(runtime.sheltered(handlers, f, args))
     except InternalError:
         raise
     except UNDEFINED_AT_POINT:
@@ -183,7 +184,7 @@ def plot_primitives(interp) -> dict:
                 g = f
                 for _ in range(order):
                     g = operator("derivative")(g)
-                ys = [_value_at(who, g, (x,), f"x = {x:g}") for x in xs]
+                ys = [_value_at(who, g, (x,), f"x = {x:g}", interp.handlers) for x in xs]
                 undefined = sum(1 for y in ys if math.isnan(y))
                 if undefined == len(ys):
                     # nowhere defined: the error itself says more than an empty picture
@@ -204,8 +205,8 @@ def plot_primitives(interp) -> dict:
         import numpy
         xs = numpy.linspace(*xr, count)
         ys = numpy.linspace(*yr, count)
-        zs = numpy.array([[_value_at(who, f, call(float(x), float(y)), f"({x:g}, {y:g})") for x in xs]
-                          for y in ys])
+        zs = numpy.array([[_value_at(who, f, call(float(x), float(y)), f"({x:g}, {y:g})", interp.handlers)
+                           for x in xs] for y in ys])
         return xs, ys, zs
 
     def contour_lines(axes, xs, ys, zs, count, style):
@@ -239,7 +240,7 @@ def plot_primitives(interp) -> dict:
                     y = yr[0] + (yr[1] - yr[0]) * j / (arrows - 1)
                     args = call(x, y)
                     try:
-                        g = runtime.apply_procedure(gradient, (f, *args))
+                        g = runtime.sheltered(interp.handlers, gradient, (f, *args))
                     except UNDEFINED_AT_POINT:
                         gaps += 1
                         continue

@@ -63,51 +63,73 @@ def session_primitives(interp) -> dict:
                 path = beside
         interp.load(path, env=env)
 
+    def handle(error, depth: int):
+        """Call the handler at ``depth`` with the condition of ``error``, and then, should it
+        return (R7RS: the error goes on, raised again where the handler ran), each handler
+        outside it down to the nearest guard — each with only the handlers outside it, all
+        where the error is.  The error remembers how far out its handlers have seen it."""
+        while depth >= 0 and handlers[depth] is not runtime.GUARD:
+            inner = handlers[depth:]
+            del handlers[depth:]
+            try:
+                runtime.apply_procedure(inner[0], (condition_of(error),))
+            except Exception as secondary:
+                if getattr(secondary, "scheme_handled_at", None) is None:
+                    secondary.scheme_handled_at = depth     # for the handlers outside this one
+                raise
+            finally:
+                handlers[depth:] = inner
+            if getattr(error, "continuable", False):
+                # a raise-continuable that a guard (with no clause for it) unwound: its raise
+                # point is gone, and nablisp's continuations cannot go back to it
+                secondary = SchemeError(ErrorObject(
+                    "raise-continuable: the handler returned a value for a raise that a guard "
+                    "between them had already unwound (it had no clause for the condition), "
+                    "and nablisp's continuations are escape-only, so the raise cannot be resumed"))
+                secondary.scheme_handled_at = depth     # raised where the handler ran, past it
+                raise secondary
+            error.scheme_handled_at = depth
+            depth -= 1
+
+    def unseen_from(error) -> int:
+        """The depth of the innermost handler that has not seen ``error`` (-1: none)."""
+        handled_at = getattr(error, "scheme_handled_at", None)
+        return len(handlers) - 1 if handled_at is None else min(len(handlers), handled_at) - 1
+
+    def in_place(error):
+        # leaving a dynamic-wind or parameterize: the handlers see it before they undo anything —
+        # unless the stack or the memory ran out there, where a handler could not run either
+        if not isinstance(error, (BrokenPipeError, RecursionError, MemoryError)):
+            handle(error, unseen_from(error))
+
     def with_exception_handler(handler, thunk):
         runtime.check_procedure("with-exception-handler", handler)
         runtime.check_procedure("with-exception-handler", thunk)
         depth = len(handlers)
         handlers.append(handler)
+        token = runtime.HANDLER_IN_PLACE.set(in_place)
         try:
             return runtime.apply_procedure(thunk, ())
         except BrokenPipeError:
             raise
         except Exception as error:
-            handled_at = getattr(error, "scheme_handled_at", None)
-            if handled_at is not None and depth >= handled_at:
-                raise               # a raise whose handler, this one, ran in place and returned
-            # An error of the system (a primitive's), or a raise that a guard with no clause for
-            # it unwound, reached us: the handler runs with the outer handlers and, should it
-            # return, the raise goes on outwards (R7RS: it is an error to return).
-            del handlers[depth:]
-            runtime.apply_procedure(handler, (condition_of(error),))
-            if getattr(error, "continuable", False):
-                # a raise-continuable that a guard (with no clause for it) unwound: its raise
-                # point is gone, and nablisp's continuations cannot go back to it
-                fail("raise-continuable: the handler returned a value for a raise that a guard "
-                     "between them had already unwound (it had no clause for the condition), "
-                     "and nablisp's continuations are escape-only, so the raise cannot be resumed")
+            # An error of the system (a primitive's, or a raise a guard passed on) that no
+            # dynamic-wind or parameterize handed to the handlers on its way here: nothing they
+            # could see has changed since it happened, so they run now.
+            del handlers[depth + 1:]
+            handle(error, unseen_from(error))
             raise
         finally:
+            runtime.HANDLER_IN_PLACE.reset(token)
             del handlers[depth:]
 
     def raise_(obj):
         # R7RS 6.11: the current handler is called in the dynamic environment of the raise
         # (minus itself) — inside the dynamic-winds and parameterizations around the raise —
         # unless a guard is nearer, which the raise unwinds to
-        if handlers and handlers[-1] is not runtime.GUARD:
-            depth = len(handlers) - 1
-            handler = handlers.pop()
-            try:
-                runtime.apply_procedure(handler, (obj,))
-            finally:
-                handlers.append(handler)
-            # the handler returned from a raise that cannot continue: that is an error, which
-            # the handler's own with-exception-handler does not see again
-            error = SchemeError(obj)
-            error.scheme_handled_at = depth
-            raise error
-        raise SchemeError(obj)
+        error = SchemeError(obj)
+        handle(error, len(handlers) - 1)
+        raise error
 
     def error_(message, *irritants):
         text = str(message) if is_string(message) else write_string(message)
@@ -356,9 +378,10 @@ for _name, _signature, _doc in [
      "default). A relative name means a file of the current directory, as for open-input-file, "
      "or else one beside the file being loaded."),
     ("with-exception-handler", "(with-exception-handler handler thunk)",
-     "Call thunk with handler installed: a raise in thunk calls (handler obj). For raise-continuable "
-     "the handler's value is returned to the raise; after a raise or an error, a handler that returns "
-     "lets the error go on outwards."),
+     "Call thunk with handler installed: a raise or an error in thunk calls (handler obj) where it "
+     "happens, inside its dynamic-winds and parameterizations. For raise-continuable the handler's "
+     "value is returned to the raise; after a raise or an error, a handler that returns lets the "
+     "error go on outwards, to the handlers outside it and the nearest guard."),
     ("raise", "(raise obj)",
      "Raise obj (any value) as an exception: the nearest handler of with-exception-handler or guard "
      "gets it (a handler runs where the raise is, inside its dynamic-winds and parameterizations; a "

@@ -230,3 +230,28 @@
 (check-error (jacobian (lambda (v) (set! jacobian-runs (+ jacobian-runs 1)) (list (car v) 'a)) '(1 2))
              "jacobian: the function returned a, which is not a number")
 (check jacobian-runs => 1)
+
+;; A partial of a custom rule whose error the backward pass never needs (its adjoint is 0) is no
+;; error at all: a handler around the gradient does not see it, even where it happens inside a
+;; dynamic-wind, where handlers otherwise see errors before the unwinding.
+(define (rule-with-bad-partial x y) (* x y))
+(define-derivative (rule-with-bad-partial x y)
+  y
+  (dynamic-wind (lambda () #f) (lambda () (car 1)) (lambda () #f)))
+(check (call/cc (lambda (k)
+                  (with-exception-handler
+                   (lambda (e) (k 'the-handler-saw-it))
+                   (lambda () (gradient (lambda (v) (+ (car v) (* 0 (rule-with-bad-partial (car v) (cadr v)))))
+                                        '(1.0 2.0))))))
+       => '(1 0))
+(check (call/cc (lambda (k)
+                  (with-exception-handler
+                   (lambda (e) (k (error-object-message e)))
+                   (lambda () (gradient (lambda (v) (rule-with-bad-partial (car v) (cadr v))) '(1.0 2.0))))))
+       => "car: expected a pair, got 1")
+;; a procedure with a rule is an ordinary procedure otherwise: its own errors reach the handler in place
+(define in-rule (make-parameter 'outer))
+(define (ratio x y) (parameterize ((in-rule 'inner)) (/ x y)))
+(define-derivative (ratio x y) (/ 1 y) (- (/ x (* y y))))
+(check (call/cc (lambda (k) (with-exception-handler (lambda (e) (k (in-rule))) (lambda () (ratio 1 0)))))
+       => 'inner)

@@ -437,6 +437,88 @@
 (check (guard (e ((file-error? e) 'file)) (load "/no/such/file.scm")) => 'file)
 (check (guard (e ((read-error? e) 'read)) (read (open-input-string "(1 2"))) => 'read)
 (check-error (with-exception-handler (lambda (e) 'ignored) (lambda () (raise 'non-continuable))) "non-continuable")
+;; an error of a primitive reaches the handler in the dynamic environment where it happened: inside
+;; its dynamic-winds and parameterizations, before their after thunks run
+(check (let* ((p (make-parameter 'outer)) (trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (list (call/cc (lambda (k)
+                          (with-exception-handler
+                           (lambda (e) (note (list 'handler (p))) (k (error-object-message e)))
+                           (lambda ()
+                             (dynamic-wind (lambda () (note 'before))
+                                           (lambda () (parameterize ((p 'inner)) (car 1)))
+                                           (lambda () (note 'after)))))))
+               (reverse trace)))
+       => '("car: expected a pair, got 1" (before (handler inner) after)))
+;; a handler that returns: the error goes on outwards, seen once by each handler, the inner first
+(check (let* ((trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (guard (e (#t (note 'guard)))
+           (with-exception-handler
+            (lambda (e) (note 'outer))
+            (lambda ()
+              (with-exception-handler
+               (lambda (e) (note 'inner))
+               (lambda () (dynamic-wind (lambda () #f) (lambda () (vector-ref (vector) 0)) (lambda () (note 'after))))))))
+         (reverse trace))
+       => '(inner outer after guard))
+;; a nearer guard takes it before the handler
+(check (with-exception-handler (lambda (e) 'handler)
+         (lambda () (guard (e (#t 'guard)) (dynamic-wind (lambda () #f) (lambda () (car 1)) (lambda () #f)))))
+       => 'guard)
+;; a handler that escapes, or raises, from where the error is still leaves the dynamic-winds
+(check (let* ((trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (call/cc (lambda (k)
+                    (with-exception-handler
+                     (lambda (e) (note 'handler) (k 'escaped))
+                     (lambda () (dynamic-wind (lambda () (note 'before)) (lambda () (car 1)) (lambda () (note 'after)))))))
+         (reverse trace))
+       => '(before handler after))
+(check (let* ((trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (guard (e (#t (note (error-object-message e))))
+           (with-exception-handler
+            (lambda (e) (note 'handler) (cdr 2))
+            (lambda () (dynamic-wind (lambda () (note 'before)) (lambda () (car 1)) (lambda () (note 'after))))))
+         (reverse trace))
+       => '(before handler after "cdr: expected a pair, got 2"))
+;; a guard with no clause for it raises again where the error was: back inside the winds it left
+(check (let* ((trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (call/cc (lambda (k)
+                    (with-exception-handler
+                     (lambda (e) (note 'handler) (k 'escaped))
+                     (lambda () (guard (e ((string? e) 'never))
+                                  (dynamic-wind (lambda () (note 'before)) (lambda () (car 1)) (lambda () (note 'after))))))))
+         (reverse trace))
+       => '(before after before handler after))
+;; the handler's value for a raise-continuable a guard unwound is an error the handler does not see
+(check (let* ((trace '()) (note (lambda (x) (set! trace (cons x trace)))))
+         (guard (e (#t (note 'guard)))
+           (with-exception-handler
+            (lambda (e) (note (if (symbol? e) e 'error)) 5)
+            (lambda () (dynamic-wind (lambda () #f)
+                                     (lambda () (guard (e ((string? e) 'str)) (raise-continuable 'c)))
+                                     (lambda () (note 'after))))))
+         (reverse trace))
+       => '(c after guard))
+;; a stack that runs out inside a wind reaches the handler once it is unwound
+(check (let ((deep (lambda (deep n) (dynamic-wind (lambda () #f) (lambda () (+ 1 (deep deep (+ n 1)))) (lambda () #f)))))
+         (call/cc (lambda (k) (with-exception-handler (lambda (e) (k (error-object? e))) (lambda () (deep deep 0))))))
+       => #t)
+;; with-output-to-file: the handler writes where the error was, to the file
+(check (let ((name "/tmp/nablisp-handler-in-place.txt"))
+         (call/cc (lambda (k)
+                    (with-exception-handler (lambda (e) (display "from the handler") (k #f))
+                                            (lambda () (with-output-to-file name (lambda () (car 1)))))))
+         (let ((line (call-with-input-file name read-line))) (delete-file name) line))
+       => "from the handler")
+;; an error of the handler itself goes to the handlers outside it, not to itself again
+(check (let ((seen '()))
+         (guard (e (#t (list (error-object-message e) (reverse seen))))
+           (with-exception-handler
+            (lambda (e) (set! seen (cons 'outer seen)))
+            (lambda ()
+              (with-exception-handler
+               (lambda (e) (set! seen (cons 'inner seen)) (cdr 2))
+               (lambda () (parameterize () (dynamic-wind (lambda () #f) (lambda () (car 1)) (lambda () #f)))))))))
+       => '("cdr: expected a pair, got 2" (inner outer)))
 
 ;; 6.13 a little input and output
 (check (let ((port (open-output-string))) (write 'abc port) (display " " port) (write "x\ny" port) (get-output-string port))
