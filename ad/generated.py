@@ -27,8 +27,8 @@ from .tags import Bundle, Dual, Tracked
 from .rules import RULES
 from ..lang.datum import Nil, Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
-from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, NotTransformable, Source, Transformer,
-                             _is_number, builtin_names)
+from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, MAX_CAPTURE_DEPTH, NotTransformable,
+                             Source, Transformer, _is_number, builtin_names)
 
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
@@ -145,6 +145,7 @@ class GeneratedDerivatives:
         self.builtins = builtins
         self.names = builtin_names(builtins)
         self.by_code: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.by_shape: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.by_procedure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.enabled = True
         self.computed = 0       # derivatives the generated code gave (the rest: dual numbers)
@@ -237,6 +238,7 @@ class GeneratedDerivatives:
         table = self.hessians.get(code)
         if table is None:
             table = self.hessians[code] = {}
+        key = (lengths, self.capture_shape(f))
 
         def transform(source):
             # the gradient's code, its captured variables the same as f's, read as a procedure
@@ -245,12 +247,15 @@ class GeneratedDerivatives:
             count = len(node.params) - len(lengths)
             view.params = node.params[count:]
             view.body = node.body
+            values = gradient.free_values(f)      # the captured numbers, closures' too
+            if values is None:
+                raise NotTransformable("it captured something other than numbers and procedures")
             transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names)
-            hessian = transformer.hessian_forward(Source(view, node.params[:count], source.values,
-                                                         source.namespace), list(lengths))
+            hessian = transformer.hessian_forward(Source(view, node.params[:count], values, source.namespace),
+                                                  list(lengths))
             transformer.guards = transformer.guards + list(gradient.guards)
             return transformer, hessian
-        return self._kept(table, lengths, f, transform)
+        return self._kept(table, key, f, transform)
 
     def hessian_reason(self, f, lengths: tuple) -> str | None:
         if self.lookup_hessian(f, lengths) is not None:
@@ -258,7 +263,7 @@ class GeneratedDerivatives:
         if self.lookup_gradient(f, ("forward",) + lengths) is None:
             return "its gradient is not generated code: " + self.gradient_reason(f, ("forward",) + lengths)
         table = self.hessians.get(self.read_procedure(f)[0], {})
-        return str(table.get(lengths, "generated derivatives are switched off"))
+        return str(table.get((lengths, self.capture_shape(f)), "generated derivatives are switched off"))
 
     @staticmethod
     def input_lengths(xs):
@@ -318,7 +323,7 @@ class GeneratedDerivatives:
                 return transformer, transformer.gradient_forward(source, list(kinds[1:]))
             transformer = ReverseTransformer(self._source_for_inlining, self.builtins, rule_adjoint, self.names)
             return transformer, transformer.gradient(source, kinds)
-        return self._kept(table, kinds, f, transform)
+        return self._kept(table, (kinds, self.capture_shape(f)), f, transform)
 
     def gradient_reason(self, f, kinds: tuple) -> str | None:
         if self.lookup_gradient(f, kinds) is not None:
@@ -326,7 +331,8 @@ class GeneratedDerivatives:
         read = self.read_procedure(f)
         if read is None or getattr(f, "derivative_of", None) is not None:
             return "it is not nablisp code (a built-in procedure, or one made in Python)"
-        return str(self.gradients.get(read[0], {}).get(kinds, "generated derivatives are switched off"))
+        return str(self.gradients.get(read[0], {}).get((kinds, self.capture_shape(f)),
+                                                        "generated derivatives are switched off"))
 
     def lookup(self, f) -> Generated | None:
         if not self.enabled:
@@ -395,7 +401,57 @@ class GeneratedDerivatives:
         read = self.read_procedure(f)
         if read is None:
             return self.by_code, None
-        return self.by_code, read[0]
+        shape = self.capture_shape(f)
+        if shape is None or not any(shape):
+            return self.by_code, read[0]
+        # a closure that captured procedures: one generated derivative per what it captured
+        table = self.by_shape.get(read[0])
+        if table is None:
+            table = self.by_shape[read[0]] = {}
+        return table, shape
+
+    # -- what closures captured ----------------------------------------------------------------------
+
+    def capture_shape(self, f):
+        """What f captured, as the generated code depends on it: per captured variable, None
+        for a number, the primitive for a primitive, (code, its shape) for a closure (whose code
+        the generated code writes out).  None where f captured something else."""
+        found = self._captures(f)
+        return None if found is None else found[0]
+
+    def _captures(self, f, depth: int = 0):
+        """(capture_shape, the captured numbers in the order of the generated code's leading
+        parameters: depth first, as Transformer.start takes them), or None; kept on f, whose
+        captured variables (never assigned, or not read) cannot change."""
+        kept = getattr(f, "generated_captures", None)
+        if kept is not None:
+            return kept
+        read = self.read_procedure(f)
+        if read is None or read[3] is None or depth > MAX_CAPTURE_DEPTH:
+            return None
+        shape = []
+        numbers = []
+        for value in read[3]:
+            if _is_number(value):
+                shape.append(None)
+                numbers.append(value)
+            elif callable(value):
+                name = self.names.get(id(value))
+                if name is not None and self.builtins[name] is value:
+                    shape.append(value)
+                    continue
+                if getattr(value, "derivative_of", None) is not None:
+                    return None
+                inner = self._captures(value, depth + 1)
+                if inner is None:
+                    return None
+                shape.append((self.read_procedure(value)[0], inner[0]))
+                numbers.extend(inner[1])
+            else:
+                return None
+        found = (tuple(shape), numbers)
+        _remember(f, "generated_captures", found, True)
+        return found
 
     # -- making them -------------------------------------------------------------------------------
 
@@ -447,12 +503,6 @@ class GeneratedDerivatives:
             return lambda _: inner_reader(inner)
 
         def read(g):
-            found = self.read_procedure(g)
-            if found is None or found[3] is None:
-                return None
-            values = found[3]
-            for value in values:
-                if not _is_number(value):
-                    return None
-            return values
+            found = self._captures(g)
+            return None if found is None else found[1]
         return read

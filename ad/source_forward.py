@@ -122,6 +122,24 @@ class Direction:
         self.tangent = val.tangent(direction)
 
 
+class Captured:
+    """A procedure a closure captured, as the transformation reads calls of it: a primitive
+    (``name``), or a closure whose code it writes out in place (``source``), the variables that
+    closure captured in ``env`` — numbers passed to the generated code as parameters, after
+    the outer closure's own, procedures Captured in turn."""
+
+    __slots__ = ("name", "value", "source", "env")
+
+    def __init__(self, name, value, source=None, env=None):
+        self.name = name
+        self.value = value
+        self.source = source
+        self.env = env
+
+
+MAX_CAPTURE_DEPTH = 8       # closures of closures … whose code one transformation writes out
+
+
 class LocalProcedure:
     """A procedure of a `letrec` (a named let) in the code transformed: called only in tail
     position, it becomes a procedure of the generated code whose parameters carry tangents
@@ -353,19 +371,48 @@ class Transformer:
         return self._every_direction(gradient, lengths, JacobianResult(lengths == [None], self.builtins["list"]))
 
     def start(self, source: Source):
-        """The generated lambda, its first parameters the variables the procedure captured
-        (numbers, passed at each call), and the environment binding them."""
-        for value in source.values:
-            if not _is_number(value):
-                raise NotTransformable("it refers to a variable that holds something other than a number")
+        """The generated lambda, its first parameters the numbers the procedure captured —
+        with those of the closures it captured, depth first (captured_numbers says the same
+        order) — passed at each call, and the environment binding them."""
         self.namespace = source.namespace
         result = Lambda(source.node.span, source.node.name)
+        return result, self.captured_env(source, result, 0)
+
+    def captured_env(self, source: Source, result: Lambda, depth: int) -> dict:
         env = {}
-        for variable in source.free:
-            copy = Variable(variable.name, result)
-            result.params.append(copy)
-            env[variable] = Val(LocalRef(copy), None, True)
-        return result, env
+        for variable, value in zip(source.free, source.values):
+            if _is_number(value):
+                name = variable.name
+                taken = {param.name for param in result.params}
+                if name in taken:       # two closures' k: k and k.1 in the code shown
+                    name = next(f"{variable.name}.{n}" for n in range(1, len(taken) + 2)
+                                if f"{variable.name}.{n}" not in taken)
+                copy = Variable(name, result)
+                result.params.append(copy)
+                env[variable] = Val(LocalRef(copy), None, True)
+            elif callable(value):
+                env[variable] = self.captured(variable, value, result, depth)
+            else:
+                raise NotTransformable("it refers to a variable that holds something other than a number "
+                                       "or a procedure")
+        return env
+
+    def captured(self, variable, value, result: Lambda, depth: int) -> Captured:
+        name = self._primitive(value)
+        if name is not None:
+            return Captured(name, value)
+        inner = self.source_of(value)
+        if inner is None:
+            raise NotTransformable(f"it calls {variable.name}, a procedure whose code the transformation cannot see")
+        if inner.values is None:
+            raise NotTransformable(f"{variable.name} refers to a variable assigned by set!")
+        if inner.namespace is not self.namespace:
+            raise NotTransformable(f"{variable.name} is a procedure of another library")
+        if depth >= MAX_CAPTURE_DEPTH:
+            raise NotTransformable(f"{variable.name} is a closure of closures nested too deeply to write out")
+        # (a closure cannot have captured itself: a recursive local procedure is bound by
+        # letrec, which assigns it, and a closure of an assigned variable is not read)
+        return Captured(None, value, inner, self.captured_env(inner, result, depth + 1))
 
     def settle(self, node, result, env, end):
         for _ in range(MAX_FIXPOINT_ROUNDS):
@@ -423,6 +470,15 @@ class Transformer:
         elif cls is Call and node.fn.__class__ is LocalRef and \
                 env.get(node.fn.var).__class__ is LocalProcedure:
             self.local_call(node, env.get(node.fn.var), env, result)
+        elif cls is Call and node.fn.__class__ is LocalRef and env.get(node.fn.var).__class__ is Captured and \
+                env[node.fn.var].name is None:
+            captured = env[node.fn.var]
+            callee_env = self.captured_callee_env(node, captured, env)
+            self.inlining.append(captured.source.node)
+            try:
+                self.tail(captured.source.node.body, callee_env, result)
+            finally:
+                self.inlining.pop()
         elif cls is Call and node.fn.__class__ is GlobalRef and self.source_of_call(node) is not None:
             callee_env, callee = self.inline_env(node, env)
             self.inlining.append(callee.node)
@@ -445,7 +501,7 @@ class Transformer:
             return Val(Const(node.value, node.span), None, _is_number(node.value))
         if cls is LocalRef:
             val = env.get(node.var)
-            if val is None or val.__class__ is LocalProcedure:
+            if val is None or val.__class__ is LocalProcedure or val.__class__ is Captured:
                 raise NotTransformable(f"it uses the procedure {node.var.name} as a value")
             return val
         if cls is GlobalRef:
@@ -545,6 +601,17 @@ class Transformer:
 
     def call(self, node: Call, env) -> Val:
         fn = node.fn
+        if fn.__class__ is LocalRef and env.get(fn.var).__class__ is Captured:
+            captured = env[fn.var]
+            if captured.name is not None:
+                vals = [self.value(arg, env) for arg in node.args]
+                return self.primitive(node, Const(captured.value, node.span), captured.name, vals)
+            callee_env = self.captured_callee_env(node, captured, env)
+            self.inlining.append(captured.source.node)
+            try:
+                return self.value(captured.source.node.body, callee_env)
+            finally:
+                self.inlining.pop()
         if fn.__class__ is LocalRef:
             if env.get(fn.var).__class__ is LocalProcedure:
                 raise NotTransformable(f"it uses the value of a call of {fn.var.name} inside an expression "
@@ -585,7 +652,7 @@ class Transformer:
             # whatever its arguments: its value may not be a number, and it may have an effect,
             # which the duals' computing again after an error would repeat
             raise NotTransformable(f"it applies {name}, which the transformation does not read")
-        primal = self.shared(GlobalRef(global_name, span), [v.primal for v in vals], span, canonical=name,
+        primal = self.shared(_callee(global_name, span), [v.primal for v in vals], span, canonical=name,
                              numeric=name not in NO_TANGENT)
         if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
             self.pure.add(primal.var)
@@ -646,7 +713,7 @@ class Transformer:
     def _list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
         span = node.span
         base, offset, length = vals[0].cells
-        call = Call(GlobalRef(global_name, span), [vals[0].primal], span)
+        call = Call(_callee(global_name, span), [vals[0].primal], span)
         call.plain = name
         self.counter += 1
         primal = self.emit(f"v{self.counter}", call, span)
@@ -706,6 +773,26 @@ class Transformer:
             return node
         args = [self.atom(a, span) for a in node.args]
         return self.shared(node.fn, args, node.span or span, tangent=True)
+
+    def captured_callee_env(self, node: Call, captured: Captured, env) -> dict:
+        """The variables of a captured closure's code written out for a call of it: its
+        parameters bound to the arguments, the variables it captured to what captured_env read."""
+        callee = captured.source.node
+        name = node.fn.var.name
+        if callee in self.inlining:
+            raise NotTransformable(f"{name} calls itself other than as a loop")
+        self.inlined += 1
+        if self.inlined > MAX_INLINED:
+            raise NotTransformable("it calls too many procedures to expand")
+        if callee.rest is not None or len(callee.params) != len(node.args):
+            raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+        vals = [self.value(arg, env) for arg in node.args]
+        callee_env = dict(captured.env)
+        for param, val in zip(callee.params, vals):
+            if param.assigned:
+                raise NotTransformable(f"{name} assigns its parameter {param.name} (set!)")
+            callee_env[param] = val
+        return callee_env
 
     def inline_env(self, node: Call, env):
         source = self.source_of_call(node)
@@ -869,6 +956,12 @@ def _describe(node) -> str:
 
 def _one(node) -> bool:
     return node.__class__ is Const and node.value.__class__ is int and node.value == 1
+
+
+def _callee(global_name, span):
+    """The atom a primitive is called by: the global of that name, or (a primitive a closure
+    captured) the constant primitive itself."""
+    return GlobalRef(global_name, span) if global_name.__class__ is str else global_name
 
 
 def _call(name, args, span):

@@ -1,0 +1,108 @@
+"""Generated derivatives of closures that captured procedures: a primitive is called as itself,
+a closure's code is written out in place, and the numbers it captured are passed to the
+generated code — held to the dual numbers (run separately) and to symbolic derivatives, kept
+apart by what each closure captured, and handed to the duals, with a reason, where they do not
+apply."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from conftest import assert_same_outcome, close
+from conftest import interpreter_generating as interpreter
+from nablisp.interpreter import NablispError
+
+PROGRAM = """
+(define (compose f g) (lambda (x) (f (g x))))
+(define (make-scaled f k) (lambda (x) (* k (f x))))
+(define (twice f) (lambda (x) (f (f x))))
+(define (affine a b) (lambda (x) (+ (* a x) b)))
+(define (cube x) (* x x x))
+(define (make-loss f) (lambda (x y) (f (* x y))))
+"""
+
+
+@pytest.fixture()
+def interp():
+    generating = interpreter(True)
+    generating.eval(PROGRAM)
+    return generating
+
+
+@pytest.fixture(scope="module")
+def pair():
+    interps = interpreter(True), interpreter(False)
+    for each in interps:
+        each.eval(PROGRAM)
+    return interps
+
+
+def generated(interp, expression):
+    before = interp.operators.generated.computed
+    value = interp.eval(expression)
+    assert interp.operators.generated.computed > before, "the generated code gave it, not the duals"
+    return value
+
+
+def test_captured_primitives_and_closures_against_symbolic_derivatives(interp):
+    x = 0.7
+    assert close(generated(interp, "((D (compose sin cube)) 0.7)"), math.cos(x ** 3) * 3 * x * x, rel=1e-14)
+    assert close(generated(interp, "((D (make-scaled sin 3.0)) 0.2)"), 3.0 * math.cos(0.2), rel=1e-14)
+    assert generated(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
+    assert generated(interp, "((D (twice (affine 3 1))) 1/2)") == 9
+    # d²/dx² sin(x³) = −sin(x³)·9x⁴ + cos(x³)·6x
+    assert close(generated(interp, "((D (D (compose sin cube))) 0.7)"),
+                 -math.sin(x ** 3) * 9 * x ** 4 + math.cos(x ** 3) * 6 * x, rel=1e-12)
+    # a gradient and a Hessian of a closure of a closure: f(x, y) = (xy)³
+    assert close(generated(interp, "(gradient (make-loss cube) 0.5 0.6)"), [3 * 0.5 ** 2 * 0.6 ** 3, 3 * 0.5 ** 3 * 0.6 ** 2],
+                 rel=1e-14)
+    # ∂²/∂x² x³y³ = 6xy³, ∂²/∂x∂y = 9x²y², ∂²/∂y² = 6x³y
+    assert generated(interp, "(hessian (make-loss cube) 1 2)") == [[48, 36], [36, 12]]
+
+
+def test_each_closure_is_differentiated_as_what_it_captured(interp):
+    # one lambda, two captured primitives: two generated derivatives, never mixed up
+    assert close(generated(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
+    assert close(generated(interp, "((D (make-scaled cos 2.0)) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
+    assert close(generated(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
+    # the same closures with other numbers share one generated derivative, the numbers passed
+    generated_derivatives = interp.operators.generated
+    assert generated(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
+    assert generated(interp, "((D (twice (affine 3.0 0.0))) 0.5)") == 9.0
+    interp.eval("(define another (twice (affine 1 1)))")
+    code = generated_derivatives.read_procedure(interp.lookup_value("another"))[0]
+    assert len(generated_derivatives.by_shape[code]) == 1
+    # two captured variables of one name are told apart in the code shown
+    text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (make-scaled (make-scaled sin 2.0) 3.0)) p)"
+                       " (get-output-string p))")
+    assert "k.1" in text and "(sin x)" in text
+
+
+def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
+    for expression in ("((D (lambda (k) ((D (make-scaled sin k)) 0.2))) 3.0)",
+                       "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)",
+                       "(gradient (lambda (v) ((D (compose (make-scaled exp (car v)) (affine (cadr v) 0.5))) 0.1))"
+                       " '(1.5 -0.5))",
+                       "((D (lambda (k) (car (car (hessian (make-loss (make-scaled cube k)) 1.0 2.0))))) 0.5)"):
+        assert_same_outcome(pair, expression, rel=1e-12)
+    generating = pair[0]
+    # d/da of d/dx a(ax + 1) + 1 = d/da a² = 2a
+    assert generated(generating, "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)") == 4.0
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("(let ((g (D sin))) (lambda (x) (g x)))", "cannot see"),
+    ("(let ((g (lambda (x) (display x) x))) (lambda (x) (g x)))", "begin"),
+    # a recursive local procedure: letrec assigns it, and an assigned variable is not read
+    ("(letrec ((f (lambda (x n) (if (= n 0) x (f (* x x) (- n 1)))))) (lambda (x) (f x 2)))", "cannot see"),
+    ("(let ((g sin)) (lambda (x) (map g (list x))))", "as a value"),
+    ("(let ((g (lambda (x) (* x x)))) (lambda (x) (g x x)))", "number of arguments"),
+])
+def test_what_it_does_not_read_goes_to_the_duals_with_a_reason(pair, source, reason):
+    generating = pair[0]
+    with pytest.raises(NablispError, match="dual numbers") as info:
+        generating.eval(f"(derivative-code {source})")
+    assert reason in info.value.message, info.value.message
+    assert_same_outcome(pair, f"((D {source}) 1.5)", rel=1e-12)
