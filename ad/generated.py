@@ -28,7 +28,7 @@ from .rules import RULES
 from ..lang.datum import Nil, Pair, list_to_python
 from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, MAX_CAPTURE_DEPTH, NotTransformable,
-                             Source, Transformer, _is_number, builtin_names)
+                             Source, Transformer, _is_number, builtin_names, is_number_list)
 
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
@@ -434,6 +434,9 @@ class GeneratedDerivatives:
         for value in read[3]:
             if _is_number(value):
                 shape.append(None)
+                numbers.append(value)
+            elif is_number_list(value):
+                shape.append("list")      # data: passed as it is, its elements checked at entry
                 numbers.append(value)
             elif callable(value):
                 name = self.names.get(id(value))

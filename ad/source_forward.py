@@ -33,6 +33,7 @@ import math
 
 from fractions import Fraction
 
+from ..lang.datum import Nil, Pair, list_to_python
 from ..interpreter.core import Call, Const, GlobalRef, If, Lambda, Let, LocalRef, SetLocal, Variable, children
 
 # The primitives the transformation differentiates inline, by the rules below, and those it
@@ -100,16 +101,24 @@ class Val:
     whether it is certainly a number.  ``cells``: for a list argument of a gradient, (the
     direction of its first element, how far in this suffix starts)."""
 
-    __slots__ = ("primal", "tangents", "numeric", "cells")
+    __slots__ = ("primal", "tangents", "numeric", "cells", "data")
 
-    def __init__(self, primal, tangents, numeric: bool, cells=None):
+    def __init__(self, primal, tangents, numeric: bool, cells=None, data: int = 0):
         self.primal = primal
         self.tangents = tangents if tangents is not None and any(t is not None for t in tangents) else None
         self.numeric = numeric
         self.cells = cells
+        # a list of numbers that is not differentiated (data a closure captured): CHECKED where
+        # the generated code's entry checks that its elements are plain numbers, else UNCHECKED
+        self.data = data
 
     def tangent(self, direction):
         return None if self.tangents is None else self.tangents[direction]
+
+
+# Val.data: a list its reads take apart, its elements plain numbers where the entry CHECKED them;
+# a loop's parameter is of UNKNOWN kind until the callers of one round have said what they pass
+UNCHECKED, CHECKED, UNKNOWN = 1, 2, 3
 
 
 class Direction:
@@ -145,13 +154,14 @@ class LocalProcedure:
     position, it becomes a procedure of the generated code whose parameters carry tangents
     where ``active`` says a caller passes one (``numeric``: where every caller passes a number)."""
 
-    __slots__ = ("variable", "node", "active", "numeric", "result")
+    __slots__ = ("variable", "node", "active", "numeric", "data", "result")
 
-    def __init__(self, variable, node, active, numeric, result):
+    def __init__(self, variable, node, active, numeric, data, result):
         self.variable = variable
         self.node = node
         self.active = active
         self.numeric = numeric
+        self.data = data            # per parameter: the Val.data every caller passes, at least
         self.result = result
 
 
@@ -299,6 +309,7 @@ class Transformer:
         self.owner: Lambda | None = None
         self.block: Block | None = None
         self.inlining: list = []
+        self.data_params: set = set()   # parameters of the generated code holding captured lists
         self.inlined = 0
         self.namespace: dict = {}
         self.changed = False
@@ -323,7 +334,7 @@ class Transformer:
         x = Variable(node.params[0].name, result)
         result.params.append(x)
         env[node.params[0]] = Val(LocalRef(x), (Const(1),), True)
-        result.plain_entry = [(variable, "number") for variable in result.params]
+        result.plain_entry = self.entry_kinds(result)
         self.directions = 1
         return self.settle(node, result, env, TangentResult())
 
@@ -344,7 +355,7 @@ class Transformer:
         result, env = self.start(source)
         self.directions = sum(1 if length is None else length for length in lengths)
         direction = 0
-        entry = [(variable, "number") for variable in result.params]
+        entry = self.entry_kinds(result)
         for param, length in zip(node.params, lengths):
             copy = Variable(param.name, result)
             result.params.append(copy)
@@ -382,20 +393,32 @@ class Transformer:
         env = {}
         for variable, value in zip(source.free, source.values):
             if _is_number(value):
-                name = variable.name
-                taken = {param.name for param in result.params}
-                if name in taken:       # two closures' k: k and k.1 in the code shown
-                    name = next(f"{variable.name}.{n}" for n in range(1, len(taken) + 2)
-                                if f"{variable.name}.{n}" not in taken)
-                copy = Variable(name, result)
+                copy = Variable(self._unique(variable.name, result), result)
                 result.params.append(copy)
                 env[variable] = Val(LocalRef(copy), None, True)
             elif callable(value):
                 env[variable] = self.captured(variable, value, result, depth)
+            elif is_number_list(value):
+                copy = Variable(self._unique(variable.name, result), result)
+                result.params.append(copy)
+                self.data_params.add(copy)
+                env[variable] = Val(LocalRef(copy), None, False, data=CHECKED)
             else:
-                raise NotTransformable("it refers to a variable that holds something other than a number "
-                                       "or a procedure")
+                raise NotTransformable("it refers to a variable that holds something other than a number, "
+                                       "a list of numbers or a procedure")
         return env
+
+    @staticmethod
+    def _unique(name: str, result: Lambda) -> str:
+        """The name, or name.1 … where another captured variable has it (two closures' k)."""
+        taken = {param.name for param in result.params}
+        if name not in taken:
+            return name
+        return next(f"{name}.{n}" for n in range(1, len(taken) + 2) if f"{name}.{n}" not in taken)
+
+    def entry_kinds(self, result: Lambda) -> list:
+        """Lambda.plain_entry for the captured parameters: a number each, or a list of them."""
+        return [(variable, "list" if variable in self.data_params else "number") for variable in result.params]
 
     def captured(self, variable, value, result: Lambda, depth: int) -> Captured:
         name = self._primitive(value)
@@ -561,7 +584,7 @@ class Transformer:
                 branches.append((val, self.block))     # where the branch ends, after any join in it
             finally:
                 self.block, self.owner = saved
-        if any(val.cells is not None for val, _ in branches):
+        if any(val.cells is not None or val.data in (UNCHECKED, CHECKED) for val, _ in branches):
             raise NotTransformable("an if chooses between lists")
         active = [any(val.tangent(d) is not None for val, _ in branches) for d in range(self.directions)]
         numeric = all(val.numeric for val, _ in branches)
@@ -646,7 +669,7 @@ class Transformer:
             return self.primitive(node, global_name, name, [head] + vals[2:])
         if name in LIST_READS or name in ("null?", "pair?"):
             return self.list_read(node, global_name, name, vals)
-        if any(v.cells is not None for v in vals):
+        if any(v.cells is not None or v.data in (UNCHECKED, CHECKED) for v in vals):
             raise NotTransformable(f"it applies {name} to a list")
         if name not in KNOWN:
             # whatever its arguments: its value may not be a number, and it may have an effect,
@@ -701,6 +724,8 @@ class Transformer:
         where the reads are, so an element's tangent is a unit vector; anything else is a list
         the transformation does not follow."""
         span = node.span
+        if len(vals) == 1 and vals[0].data:
+            return self.data_read(node, global_name, name, vals[0])
         if len(vals) != 1 or vals[0].cells is None:
             raise NotTransformable(f"it applies {name} to a value other than a list argument")
         key = ("read", global_name, _key(vals[0].primal))
@@ -709,6 +734,24 @@ class Transformer:
             return found
         self.block.memo[key] = val = self._list_read(node, global_name, name, vals)
         return val
+
+    def data_read(self, node: Call, global_name: str, name: str, val: Val) -> Val:
+        """car, cdr … of data: no tangent; an element of a list the entry checked is a plain
+        number (the plain body reads it as Python's), any other a value the primitives check."""
+        span = node.span
+        call = Call(_callee(global_name, span), [val.primal], span)
+        call.plain = name
+        self.counter += 1
+        primal = self.emit(f"v{self.counter}", call, span)
+        self.fresh.add(primal.var)
+        if name in ("null?", "pair?"):
+            return Val(primal, None, False)
+        if LIST_READS[name][0] == "after":
+            return Val(primal, None, False, data=val.data)
+        checked = val.data != UNCHECKED     # (or a round that reads again once it is known)
+        if checked:
+            self.numeric.add(primal.var)
+        return Val(primal, None, checked)
 
     def _list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
         span = node.span
@@ -811,17 +854,18 @@ class Transformer:
         for variable, init in zip(node.variables, node.inits):
             if variable.assigned:
                 raise NotTransformable(f"it assigns {variable.name} (set!)")
-            active, numeric = self.loops.setdefault(
-                init, ([[False] * self.directions for _ in init.params], [True] * len(init.params)))
+            active, numeric, data = self.loops.setdefault(
+                init, ([[False] * self.directions for _ in init.params], [True] * len(init.params),
+                       [UNKNOWN] * len(init.params)))
             local = LocalProcedure(Variable(variable.name, self.owner), Lambda(init.span, init.name), active,
-                                   numeric, result)
+                                   numeric, data, result)
             local.node.self_var = local.variable
             env[variable] = local
             locals_.append((init, local))
         block = self.block
         for init, local in locals_:
             inner_env = dict(env)
-            for param, active, numeric in zip(init.params, local.active, local.numeric):
+            for param, active, numeric, data in zip(init.params, local.active, local.numeric, local.data):
                 if param.assigned:
                     raise NotTransformable(f"it assigns {param.name} (set!)")
                 copy = Variable(param.name, local.node)
@@ -837,7 +881,7 @@ class Transformer:
                         tangents.append(LocalRef(tangent))
                     else:
                         tangents.append(None)
-                inner_env[param] = Val(LocalRef(copy), tuple(tangents), numeric)
+                inner_env[param] = Val(LocalRef(copy), tuple(tangents), numeric, data=data)
             local.node.body = self.in_block(local.node, block,
                                             lambda init=init, inner_env=inner_env: self.tail(init.body, inner_env, result))
         body = self.in_block(self.owner, block, lambda: self.tail(node.body, env, result))
@@ -862,6 +906,11 @@ class Transformer:
                     self.changed = True         # transform again, with this parameter's tangent
             if not val.numeric and local.numeric[index]:
                 local.numeric[index] = False
+                self.changed = True
+            known = local.data[index]
+            data = val.data if known == UNKNOWN else min(known, val.data)   # what every caller passes
+            if data != known:
+                local.data[index] = data
                 self.changed = True
             for d in range(self.directions):
                 if local.active[index][d]:
@@ -962,6 +1011,12 @@ def _callee(global_name, span):
     """The atom a primitive is called by: the global of that name, or (a primitive a closure
     captured) the constant primitive itself."""
     return GlobalRef(global_name, span) if global_name.__class__ is str else global_name
+
+
+def is_number_list(value) -> bool:
+    """A proper list of numbers (the empty list too)."""
+    items = list_to_python(value) if value is Nil or value.__class__ is Pair else None
+    return items is not None and all(_is_number(item) for item in items)
 
 
 def _call(name, args, span):

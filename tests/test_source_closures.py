@@ -1,6 +1,6 @@
-"""Generated derivatives of closures that captured procedures: a primitive is called as itself,
-a closure's code is written out in place, and the numbers it captured are passed to the
-generated code — held to the dual numbers (run separately) and to symbolic derivatives, kept
+"""Generated derivatives of closures that captured procedures or data: a primitive is called as
+itself, a closure's code is written out in place, and the numbers and lists of numbers it
+captured are passed to the generated code — held to the dual numbers (run separately) and to symbolic derivatives, kept
 apart by what each closure captured, and handed to the duals, with a reason, where they do not
 apply."""
 
@@ -21,6 +21,12 @@ PROGRAM = """
 (define (affine a b) (lambda (x) (+ (* a x) b)))
 (define (cube x) (* x x x))
 (define (make-loss f) (lambda (x y) (f (* x y))))
+(define (make-fit xs ys)        ; the squared error of the line a·x + b through the points
+  (lambda (a b)
+    (let loop ((xs xs) (ys ys) (acc 0))
+      (if (null? xs) acc (loop (cdr xs) (cdr ys) (+ acc (square (- (+ (* a (car xs)) b) (car ys)))))))))
+(define (make-poly cs)          ; Horner's rule
+  (lambda (x) (let loop ((cs cs) (acc 0)) (if (null? cs) acc (loop (cdr cs) (+ (* acc x) (car cs)))))))
 """
 
 
@@ -78,6 +84,34 @@ def test_each_closure_is_differentiated_as_what_it_captured(interp):
     text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (make-scaled (make-scaled sin 2.0) 3.0)) p)"
                        " (get-output-string p))")
     assert "k.1" in text and "(sin x)" in text
+
+
+def test_captured_lists_of_numbers_are_data_read_by_the_generated_code(interp):
+    # the fit of a line: ∂/∂a Σ (a xᵢ + b − yᵢ)² = Σ 2(a xᵢ + b − yᵢ) xᵢ, ∂/∂b = Σ 2(a xᵢ + b − yᵢ)
+    xs, ys, a, b = [1.0, 2.0, 3.0], [2.0, 4.1, 5.9], 0.5, 0.1
+    residuals = [a * x + b - y for x, y in zip(xs, ys)]
+    expected = [sum(2 * r * x for r, x in zip(residuals, xs)), sum(2 * r for r in residuals)]
+    assert close(generated(interp, "(gradient (make-fit '(1.0 2.0 3.0) '(2.0 4.1 5.9)) 0.5 0.1)"), expected,
+                 rel=1e-14)
+    assert generated(interp, "(hessian (make-fit '(1 2 3) '(2 4 6)) 1/2 1/10)") == [[28, 12], [12, 6]]
+    # p(x) = x² + 2x + 3: p′(2) = 6, exact; p″ = 2; of no coefficients, 0
+    assert generated(interp, "((D (make-poly '(1 2 3))) 2)") == 6
+    assert generated(interp, "((D (D (make-poly '(1.0 2.0 3.0)))) 1.5)") == 2.0
+    assert generated(interp, "((D (make-poly '())) 2.0)") == 0
+    # the list is data: its elements carry an outer derivative's perturbation through
+    assert generated(interp, "((D (lambda (k) ((D (make-poly (list k 2.0 3.0))) 2.0))) 1.0)") == 4.0
+    text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (make-poly '(1.0 2 3))) p)"
+                       " (get-output-string p))")
+    assert "(car cs" in text and "dcs" not in text         # no tangent for the data
+
+
+def test_captured_data_that_is_not_as_it_must_be_goes_to_the_duals(pair):
+    for expression in ("((D (make-poly '(1.0 \"x\" 3.0))) 2.0)",     # not numbers: not data
+                       "((D (let ((v '(2.0))) (lambda (x) (* x (car v) (cadr v))))) 1.0)",   # too short
+                       "((D (let ((v '(2.0 3.0))) (lambda (x) (+ x (length v))))) 1.0)",
+                       "((D (let ((v '(2.0 3.0))) (lambda (x) (* x (if (> x 0) (car v) v))))) 1.0)",
+                       "((D (let ((v '(2.0 3.0))) (lambda (x) (* x (car (if (> x 0) v (cdr v))))))) 1.0)"):
+        assert_same_outcome(pair, expression, rel=1e-12)
 
 
 def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
