@@ -56,8 +56,10 @@ NUMERIC_NO_RULE = frozenset(("max", "min", "quotient", "remainder", "modulo", "e
 LIST_READS = {"car": ("at", 0), "cadr": ("at", 1), "caddr": ("at", 2), "cdr": ("after", 1),
               "cddr": ("after", 2)}
 # of numbers, these never raise: their value, unused, need not be computed
-CANNOT_RAISE = frozenset(("+", "-", "*", "square", "=", "<", ">", "<=", ">=", "zero?", "positive?",
-                          "negative?", "number?", "not"))
+# — given as many arguments as they take (least, most: None for any number)
+CANNOT_RAISE = {"+": (0, None), "*": (0, None), "-": (1, None), "=": (1, None), "<": (1, None),
+                ">": (1, None), "<=": (1, None), ">=": (1, None), "square": (1, 1), "zero?": (1, 1),
+                "positive?": (1, 1), "negative?": (1, 1), "number?": (1, 1), "not": (1, 1)}
 # the primitives the rules' code calls, which must still be the primitives when it runs
 RULE_PRIMITIVES = frozenset(("+", "-", "*", "/", "cos", "sin", "cosh", "sinh", "sqrt"))
 
@@ -393,13 +395,13 @@ class Transformer:
         env = {}
         for variable, value in zip(source.free, source.values):
             if _is_number(value):
-                copy = Variable(self._unique(variable.name, result), result)
+                copy = Variable(variable.name, result)
                 result.params.append(copy)
                 env[variable] = Val(LocalRef(copy), None, True)
             elif callable(value):
                 env[variable] = self.captured(variable, value, result, depth)
             elif is_number_list(value):
-                copy = Variable(self._unique(variable.name, result), result)
+                copy = Variable(variable.name, result)
                 result.params.append(copy)
                 self.data_params.add(copy)
                 env[variable] = Val(LocalRef(copy), None, False, data=CHECKED)
@@ -407,14 +409,6 @@ class Transformer:
                 raise NotTransformable("it refers to a variable that holds something other than a number, "
                                        "a list of numbers or a procedure")
         return env
-
-    @staticmethod
-    def _unique(name: str, result: Lambda) -> str:
-        """The name, or name.1 … where another captured variable has it (two closures' k)."""
-        taken = {param.name for param in result.params}
-        if name not in taken:
-            return name
-        return next(f"{name}.{n}" for n in range(1, len(taken) + 2) if f"{name}.{n}" not in taken)
 
     def entry_kinds(self, result: Lambda) -> list:
         """Lambda.plain_entry for the captured parameters: a number each, or a list of them."""
@@ -497,7 +491,7 @@ class Transformer:
                 env[node.fn.var].name is None:
             captured = env[node.fn.var]
             callee_env = self.captured_callee_env(node, captured, env)
-            self.inlining.append(captured.source.node)
+            self.inlining.append(captured)
             try:
                 self.tail(captured.source.node.body, callee_env, result)
             finally:
@@ -630,7 +624,7 @@ class Transformer:
                 vals = [self.value(arg, env) for arg in node.args]
                 return self.primitive(node, Const(captured.value, node.span), captured.name, vals)
             callee_env = self.captured_callee_env(node, captured, env)
-            self.inlining.append(captured.source.node)
+            self.inlining.append(captured)
             try:
                 return self.value(captured.source.node.body, callee_env)
             finally:
@@ -640,6 +634,10 @@ class Transformer:
                 raise NotTransformable(f"it uses the value of a call of {fn.var.name} inside an expression "
                                       "(it reads calls of a local procedure in tail position only)")
             raise NotTransformable("it calls a procedure passed to it as a value")
+        if fn.__class__ is Const and self._primitive(fn.value) is not None:
+            # a primitive a closure captured, called as itself by the code differentiated again
+            vals = [self.value(arg, env) for arg in node.args]
+            return self.primitive(node, Const(fn.value, node.span), self._primitive(fn.value), vals)
         if fn.__class__ is Const and fn.value is self.rule_helper:
             # generated code differentiated again: a rule's partial is Python, not core forms
             raise NotTransformable(f"its derivative's code applies the derivative rule of {node.args[0].value}, "
@@ -678,7 +676,9 @@ class Transformer:
         primal = self.shared(_callee(global_name, span), [v.primal for v in vals], span, canonical=name,
                              numeric=name not in NO_TANGENT)
         if name in CANNOT_RAISE and all(v.numeric for v in vals) and primal.__class__ is LocalRef:
-            self.pure.add(primal.var)
+            least, most = CANNOT_RAISE[name]
+            if least <= len(vals) and (most is None or len(vals) <= most):
+                self.pure.add(primal.var)       # unused, it may go: it cannot raise
         if name in NO_TANGENT:
             return Val(primal, None, False)
         if name in ZERO_TANGENT or name in NUMERIC_NO_RULE or not any(v.tangents is not None for v in vals):
@@ -820,14 +820,16 @@ class Transformer:
     def captured_callee_env(self, node: Call, captured: Captured, env) -> dict:
         """The variables of a captured closure's code written out for a call of it: its
         parameters bound to the arguments, the variables it captured to what captured_env read."""
+        # (no call of a captured closure is recursive: what closures captured is a tree, the
+        # closures of one lambda in it — (twice (twice sin)) — closures of their own)
         callee = captured.source.node
         name = node.fn.var.name
-        if callee in self.inlining:
-            raise NotTransformable(f"{name} calls itself other than as a loop")
         self.inlined += 1
         if self.inlined > MAX_INLINED:
             raise NotTransformable("it calls too many procedures to expand")
-        if callee.rest is not None or len(callee.params) != len(node.args):
+        if callee.rest is not None:
+            raise NotTransformable(f"it calls {name}, which takes any number of arguments (a rest parameter)")
+        if len(callee.params) != len(node.args):
             raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
         vals = [self.value(arg, env) for arg in node.args]
         callee_env = dict(captured.env)
@@ -941,7 +943,9 @@ def check_inlining(transformer, node: Call, source: Source):
     transformer.inlined += 1
     if transformer.inlined > MAX_INLINED:
         raise NotTransformable("it calls too many procedures to expand")
-    if callee.rest is not None or len(callee.params) != len(node.args):
+    if callee.rest is not None:
+        raise NotTransformable(f"it calls {name}, which takes any number of arguments (a rest parameter)")
+    if len(callee.params) != len(node.args):
         raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
     if source.namespace is not transformer.namespace:
         raise NotTransformable(f"{name} is defined in another library")

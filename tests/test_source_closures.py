@@ -83,7 +83,36 @@ def test_each_closure_is_differentiated_as_what_it_captured(interp):
     # two captured variables of one name are told apart in the code shown
     text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (make-scaled (make-scaled sin 2.0) 3.0)) p)"
                        " (get-output-string p))")
-    assert "k.1" in text and "(sin x)" in text
+    assert "k.1" in text and "k.2" in text and "k.1.1" not in text and "(sin x)" in text
+
+
+def test_closures_of_one_lambda_nested_and_differentiated_again(interp):
+    # closures of one lambda inside each other are no recursion: sin(sin(sin(sin(sin(sin(sin(sin x)))))))
+    value, derivative = 0.5, 1.0
+    for _ in range(8):
+        derivative *= math.cos(value)
+        value = math.sin(value)
+    assert close(generated(interp, "((D (twice (twice (twice sin)))) 0.5)"), derivative, rel=1e-13)
+    assert close(generated(interp, "((D (make-scaled (make-scaled (make-scaled sin 2.0) 3.0) 4.0)) 0.5)"),
+                 24 * math.cos(0.5), rel=1e-14)
+    # the generated code differentiated again calls the captured primitive as itself
+    assert close(generated(interp, "((D (D (make-scaled sin 2.0))) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
+    text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (D (make-scaled sin 2.0))) p)"
+                       " (get-output-string p))")
+    assert "(sin x)" in text and "(cos x)" in text
+    # ∂²/∂x∂y sin(xy) = cos(xy) − xy sin(xy)
+    hessian = generated(interp, "(hessian (make-loss sin) 1.0 2.0)")
+    assert close(hessian[0][1], math.cos(2.0) - 2.0 * math.sin(2.0), rel=1e-14)
+
+
+def test_an_unused_call_is_dropped_only_where_it_cannot_raise(pair):
+    # with the wrong number of arguments even zero? raises, and the duals say so
+    for expression in ("((D (let ((f -)) (lambda (x) (let ((u (f))) (* 2 x))))) 1.5)",
+                       "((D (let ((f zero?)) (lambda (x) (let ((u (f x x))) x)))) 1.5)",
+                       "(gradient (lambda (x y) (let ((u (zero? x x))) (* y x))) 1.5 2.0)",
+                       "((D (lambda (x) (let ((u (-))) (* 2 x)))) 1.5)",
+                       "((D (lambda (x) (let ((u (< x 1 2 3))) (* 2 x)))) 1.5)"):
+        assert_same_outcome(pair, expression)
 
 
 def test_captured_lists_of_numbers_are_data_read_by_the_generated_code(interp):
@@ -133,6 +162,7 @@ def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
     ("(letrec ((f (lambda (x n) (if (= n 0) x (f (* x x) (- n 1)))))) (lambda (x) (f x 2)))", "cannot see"),
     ("(let ((g sin)) (lambda (x) (map g (list x))))", "as a value"),
     ("(let ((g (lambda (x) (* x x)))) (lambda (x) (g x x)))", "number of arguments"),
+    ("(let ((g (lambda xs (car xs)))) (lambda (x) (* 2 (g x))))", "rest parameter"),
 ])
 def test_what_it_does_not_read_goes_to_the_duals_with_a_reason(pair, source, reason):
     generating = pair[0]
