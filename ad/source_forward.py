@@ -824,13 +824,7 @@ class Transformer:
         # closures of one lambda in it — (twice (twice sin)) — closures of their own)
         callee = captured.source.node
         name = node.fn.var.name
-        self.inlined += 1
-        if self.inlined > MAX_INLINED:
-            raise NotTransformable("it calls too many procedures to expand")
-        if callee.rest is not None:
-            raise NotTransformable(f"it calls {name}, which takes any number of arguments (a rest parameter)")
-        if len(callee.params) != len(node.args):
-            raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+        check_expansion(self, name, callee, len(node.args))
         vals = [self.value(arg, env) for arg in node.args]
         callee_env = dict(captured.env)
         for param, val in zip(callee.params, vals):
@@ -933,6 +927,17 @@ class Transformer:
             raise NotTransformable(f"{name} is not defined") from None
 
 
+def check_expansion(transformer, name: str, callee: Lambda, count: int):
+    """What writing out one more call of ``callee`` with ``count`` arguments asks."""
+    transformer.inlined += 1
+    if transformer.inlined > MAX_INLINED:
+        raise NotTransformable("it calls too many procedures to expand")
+    if callee.rest is not None:
+        raise NotTransformable(f"it calls {name}, which takes any number of arguments (a rest parameter)")
+    if len(callee.params) != count:
+        raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+
+
 def check_inlining(transformer, node: Call, source: Source):
     """What both transformations ask before they write a call of the global procedure
     ``source`` out in place (and guard that the global still holds it)."""
@@ -940,13 +945,7 @@ def check_inlining(transformer, node: Call, source: Source):
     callee = source.node
     if callee in transformer.inlining:
         raise NotTransformable(f"{name} calls itself other than as a loop")
-    transformer.inlined += 1
-    if transformer.inlined > MAX_INLINED:
-        raise NotTransformable("it calls too many procedures to expand")
-    if callee.rest is not None:
-        raise NotTransformable(f"it calls {name}, which takes any number of arguments (a rest parameter)")
-    if len(callee.params) != len(node.args):
-        raise NotTransformable(f"it calls {name} with a number of arguments it does not take")
+    check_expansion(transformer, name, callee, len(node.args))
     if source.namespace is not transformer.namespace:
         raise NotTransformable(f"{name} is defined in another library")
     transformer.guards.append((transformer.namespace, name, transformer.namespace.get(name)))

@@ -184,6 +184,15 @@ def interpreter_generating(generated: bool):
     return interp
 
 
+def by_generated_code(interp, expression):
+    """The value of ``expression``, which must have been computed by generated derivative code
+    (not by the dual numbers or the tape)."""
+    before = interp.operators.generated.computed
+    value = interp.eval(expression)
+    assert interp.operators.generated.computed > before, "the duals or the tape gave it, not generated code"
+    return value
+
+
 def close(a, b, rel=1e-9) -> bool:
     """Numbers, or lists of them, equal to rounding."""
     import math

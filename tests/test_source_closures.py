@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from conftest import assert_same_outcome, close
+from conftest import assert_same_outcome, by_generated_code, close
 from conftest import interpreter_generating as interpreter
 from nablisp.interpreter import NablispError
 
@@ -45,38 +45,33 @@ def pair():
     return interps
 
 
-def generated(interp, expression):
-    before = interp.operators.generated.computed
-    value = interp.eval(expression)
-    assert interp.operators.generated.computed > before, "the generated code gave it, not the duals"
-    return value
 
 
 def test_captured_primitives_and_closures_against_symbolic_derivatives(interp):
     x = 0.7
-    assert close(generated(interp, "((D (compose sin cube)) 0.7)"), math.cos(x ** 3) * 3 * x * x, rel=1e-14)
-    assert close(generated(interp, "((D (make-scaled sin 3.0)) 0.2)"), 3.0 * math.cos(0.2), rel=1e-14)
-    assert generated(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
-    assert generated(interp, "((D (twice (affine 3 1))) 1/2)") == 9
+    assert close(by_generated_code(interp, "((D (compose sin cube)) 0.7)"), math.cos(x ** 3) * 3 * x * x, rel=1e-14)
+    assert close(by_generated_code(interp, "((D (make-scaled sin 3.0)) 0.2)"), 3.0 * math.cos(0.2), rel=1e-14)
+    assert by_generated_code(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
+    assert by_generated_code(interp, "((D (twice (affine 3 1))) 1/2)") == 9
     # d²/dx² sin(x³) = −sin(x³)·9x⁴ + cos(x³)·6x
-    assert close(generated(interp, "((D (D (compose sin cube))) 0.7)"),
+    assert close(by_generated_code(interp, "((D (D (compose sin cube))) 0.7)"),
                  -math.sin(x ** 3) * 9 * x ** 4 + math.cos(x ** 3) * 6 * x, rel=1e-12)
     # a gradient and a Hessian of a closure of a closure: f(x, y) = (xy)³
-    assert close(generated(interp, "(gradient (make-loss cube) 0.5 0.6)"), [3 * 0.5 ** 2 * 0.6 ** 3, 3 * 0.5 ** 3 * 0.6 ** 2],
+    assert close(by_generated_code(interp, "(gradient (make-loss cube) 0.5 0.6)"), [3 * 0.5 ** 2 * 0.6 ** 3, 3 * 0.5 ** 3 * 0.6 ** 2],
                  rel=1e-14)
     # ∂²/∂x² x³y³ = 6xy³, ∂²/∂x∂y = 9x²y², ∂²/∂y² = 6x³y
-    assert generated(interp, "(hessian (make-loss cube) 1 2)") == [[48, 36], [36, 12]]
+    assert by_generated_code(interp, "(hessian (make-loss cube) 1 2)") == [[48, 36], [36, 12]]
 
 
 def test_each_closure_is_differentiated_as_what_it_captured(interp):
     # one lambda, two captured primitives: two generated derivatives, never mixed up
-    assert close(generated(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
-    assert close(generated(interp, "((D (make-scaled cos 2.0)) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
-    assert close(generated(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
+    assert close(by_generated_code(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
+    assert close(by_generated_code(interp, "((D (make-scaled cos 2.0)) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
+    assert close(by_generated_code(interp, "((D (make-scaled sin 2.0)) 0.3)"), 2 * math.cos(0.3), rel=1e-14)
     # the same closures with other numbers share one generated derivative, the numbers passed
     generated_derivatives = interp.operators.generated
-    assert generated(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
-    assert generated(interp, "((D (twice (affine 3.0 0.0))) 0.5)") == 9.0
+    assert by_generated_code(interp, "((D (twice (affine 2.0 1.0))) 0.5)") == 4.0
+    assert by_generated_code(interp, "((D (twice (affine 3.0 0.0))) 0.5)") == 9.0
     interp.eval("(define another (twice (affine 1 1)))")
     code = generated_derivatives.read_procedure(interp.lookup_value("another"))[0]
     assert len(generated_derivatives.by_shape[code]) == 1
@@ -92,16 +87,16 @@ def test_closures_of_one_lambda_nested_and_differentiated_again(interp):
     for _ in range(8):
         derivative *= math.cos(value)
         value = math.sin(value)
-    assert close(generated(interp, "((D (twice (twice (twice sin)))) 0.5)"), derivative, rel=1e-13)
-    assert close(generated(interp, "((D (make-scaled (make-scaled (make-scaled sin 2.0) 3.0) 4.0)) 0.5)"),
+    assert close(by_generated_code(interp, "((D (twice (twice (twice sin)))) 0.5)"), derivative, rel=1e-13)
+    assert close(by_generated_code(interp, "((D (make-scaled (make-scaled (make-scaled sin 2.0) 3.0) 4.0)) 0.5)"),
                  24 * math.cos(0.5), rel=1e-14)
     # the generated code differentiated again calls the captured primitive as itself
-    assert close(generated(interp, "((D (D (make-scaled sin 2.0))) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
+    assert close(by_generated_code(interp, "((D (D (make-scaled sin 2.0))) 0.3)"), -2 * math.sin(0.3), rel=1e-14)
     text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (D (make-scaled sin 2.0))) p)"
                        " (get-output-string p))")
     assert "(sin x)" in text and "(cos x)" in text
     # ∂²/∂x∂y sin(xy) = cos(xy) − xy sin(xy)
-    hessian = generated(interp, "(hessian (make-loss sin) 1.0 2.0)")
+    hessian = by_generated_code(interp, "(hessian (make-loss sin) 1.0 2.0)")
     assert close(hessian[0][1], math.cos(2.0) - 2.0 * math.sin(2.0), rel=1e-14)
 
 
@@ -120,15 +115,15 @@ def test_captured_lists_of_numbers_are_data_read_by_the_generated_code(interp):
     xs, ys, a, b = [1.0, 2.0, 3.0], [2.0, 4.1, 5.9], 0.5, 0.1
     residuals = [a * x + b - y for x, y in zip(xs, ys)]
     expected = [sum(2 * r * x for r, x in zip(residuals, xs)), sum(2 * r for r in residuals)]
-    assert close(generated(interp, "(gradient (make-fit '(1.0 2.0 3.0) '(2.0 4.1 5.9)) 0.5 0.1)"), expected,
+    assert close(by_generated_code(interp, "(gradient (make-fit '(1.0 2.0 3.0) '(2.0 4.1 5.9)) 0.5 0.1)"), expected,
                  rel=1e-14)
-    assert generated(interp, "(hessian (make-fit '(1 2 3) '(2 4 6)) 1/2 1/10)") == [[28, 12], [12, 6]]
+    assert by_generated_code(interp, "(hessian (make-fit '(1 2 3) '(2 4 6)) 1/2 1/10)") == [[28, 12], [12, 6]]
     # p(x) = x² + 2x + 3: p′(2) = 6, exact; p″ = 2; of no coefficients, 0
-    assert generated(interp, "((D (make-poly '(1 2 3))) 2)") == 6
-    assert generated(interp, "((D (D (make-poly '(1.0 2.0 3.0)))) 1.5)") == 2.0
-    assert generated(interp, "((D (make-poly '())) 2.0)") == 0
+    assert by_generated_code(interp, "((D (make-poly '(1 2 3))) 2)") == 6
+    assert by_generated_code(interp, "((D (D (make-poly '(1.0 2.0 3.0)))) 1.5)") == 2.0
+    assert by_generated_code(interp, "((D (make-poly '())) 2.0)") == 0
     # the list is data: its elements carry an outer derivative's perturbation through
-    assert generated(interp, "((D (lambda (k) ((D (make-poly (list k 2.0 3.0))) 2.0))) 1.0)") == 4.0
+    assert by_generated_code(interp, "((D (lambda (k) ((D (make-poly (list k 2.0 3.0))) 2.0))) 1.0)") == 4.0
     text = interp.eval("(let ((p (open-output-string))) (write (derivative-code (make-poly '(1.0 2 3))) p)"
                        " (get-output-string p))")
     assert "(car cs" in text and "dcs" not in text         # no tangent for the data
@@ -152,7 +147,7 @@ def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
         assert_same_outcome(pair, expression, rel=1e-12)
     generating = pair[0]
     # d/da of d/dx a(ax + 1) + 1 = d/da a² = 2a
-    assert generated(generating, "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)") == 4.0
+    assert by_generated_code(generating, "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)") == 4.0
 
 
 @pytest.mark.parametrize("source, reason", [

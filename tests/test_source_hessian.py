@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_same_outcome, close
+from conftest import assert_same_outcome, by_generated_code, close
 from nablisp.interpreter import NablispError
 from conftest import interpreter_generating as interpreter
 from test_source_reverse import W5, programs
@@ -24,32 +24,27 @@ def interp():
     return interpreter(True)
 
 
-def generated_hessian(interp, expression):
-    before = interp.operators.generated.computed
-    value = interp.eval(expression)
-    assert interp.operators.generated.computed > before, "the generated code gave it, not the tape"
-    return value
 
 
 def test_exact_hessians_are_the_symbolic_ones(interp):
     # x²y²: [[2y², 4xy], [4xy, 2x²]], exact at an exact point
-    assert generated_hessian(interp, "(hessian (lambda (x y) (* x x y y)) 2 3)") == [[18, 24], [24, 8]]
-    assert generated_hessian(interp, "(hessian (lambda (x) (* x x x x)) 1/2)") == Fraction(3)
+    assert by_generated_code(interp, "(hessian (lambda (x y) (* x x y y)) 2 3)") == [[18, 24], [24, 8]]
+    assert by_generated_code(interp, "(hessian (lambda (x) (* x x x x)) 1/2)") == Fraction(3)
     # x²y + y·sin z + z³ at a list argument: [[2y, 2x, 0], [2x, 0, cos z], [0, cos z, 6z − y sin z]]
     x, y, z = 1.0, 2.0, 0.5
-    value = generated_hessian(interp, "(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) "
+    value = by_generated_code(interp, "(hessian (lambda (v) (let ((x (car v)) (y (cadr v)) (z (caddr v))) "
                                       "(+ (* x x y) (* y (sin z)) (* z z z)))) '(1.0 2.0 0.5))")
     assert close(value, [[2 * y, 2 * x, 0], [2 * x, 0, math.cos(z)], [0, math.cos(z), 6 * z - y * math.sin(z)]],
                  rel=1e-14)
     # a list beside a number, the rows and columns over all their numbers in order: f = s·a·b
-    assert generated_hessian(interp, "(hessian (lambda (v s) (* s (car v) (cadr v))) '(2 3) 5)") == \
+    assert by_generated_code(interp, "(hessian (lambda (v s) (* s (car v) (cadr v))) '(2 3) 5)") == \
         [[0, 5, 3], [5, 0, 2], [3, 2, 0]]
 
 
 def test_a_loop_against_central_differences_of_the_gradient(interp):
     interp.eval(W5)
     h = 1e-5
-    value = generated_hessian(interp, "(hessian (lambda (p) (w5-f p 30)) '(0.5 0.4))")
+    value = by_generated_code(interp, "(hessian (lambda (p) (w5-f p 30)) '(0.5 0.4))")
     gradient = interp.eval("(lambda (a b) (gradient (lambda (p) (w5-f p 30)) (list a b)))")
     for j, step in enumerate(([h, 0], [0, h])):
         ahead = interp.call(gradient, 0.5 + step[0], 0.4 + step[1])
@@ -65,16 +60,16 @@ def test_the_code_is_the_gradients_code_differentiated_again(interp):
     interp.eval("(define (f x y) (* (exp x) (sin y)))")
     generated = interp.operators.generated
     f = interp.lookup_value("f")
-    assert generated_hessian(interp, "(hessian f 0.3 0.7)") is not None
+    assert by_generated_code(interp, "(hessian f 0.3 0.7)") is not None
     lengths = (None, None)
     gradient = generated.lookup_gradient(f, ("forward",) + lengths)
     hessian = generated.lookup_hessian(f, lengths)
     assert gradient is not None and hessian is not None and hessian.node is not gradient.node
     # computed again after a redefinition of what it inlines or assumes
     interp.eval("(define (g x) (* x x x))")
-    assert generated_hessian(interp, "(hessian (lambda (x y) (* (g x) y)) 2.0 3.0)") == [[36.0, 12.0], [12.0, 0]]
+    assert by_generated_code(interp, "(hessian (lambda (x y) (* (g x) y)) 2.0 3.0)") == [[36.0, 12.0], [12.0, 0]]
     interp.eval("(define (g x) (* x x))")
-    assert generated_hessian(interp, "(hessian (lambda (x y) (* (g x) y)) 2.0 3.0)") == [[6.0, 4.0], [4.0, 0]]
+    assert by_generated_code(interp, "(hessian (lambda (x y) (* (g x) y)) 2.0 3.0)") == [[6.0, 4.0], [4.0, 0]]
 
 
 NESTED = [
@@ -112,7 +107,7 @@ def test_what_it_does_not_read_goes_to_forward_mode_over_the_tape(pair):
 def test_an_if_whose_value_is_used_is_differentiated_again(expression):
     # the first derivative's code joins the branches in a procedure both call in tail position
     generated, reference = interpreter(True), interpreter(False)
-    assert close(generated_hessian(generated, expression), reference.eval(expression), rel=1e-12)
+    assert close(by_generated_code(generated, expression), reference.eval(expression), rel=1e-12)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

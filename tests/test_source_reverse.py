@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_same_outcome, close
+from conftest import assert_same_outcome, by_generated_code, close
 from conftest import interpreter_generating as interpreter
 from nablisp.interpreter import Interpreter, NablispError
 
@@ -35,21 +35,16 @@ ROSENBROCK = ("(define (rosenbrock xs) (let loop ((xs xs) (acc 0.0)) (if (null? 
               "(square (- 1 a))))))))")
 
 
-def generated_gradient(interp, expression):
-    before = interp.operators.generated.computed
-    value = interp.eval(expression)
-    assert interp.operators.generated.computed > before, "the generated code gave it, not the tape"
-    return value
 
 
 def test_exact_gradients_of_several_arguments_and_of_lists(interp):
-    assert generated_gradient(interp, "(gradient (lambda (x y) (* (+ x y) y)) 3 4)") == [4, 11]
-    assert generated_gradient(interp, "(gradient (lambda (v) (+ (car v) (* (car v) (cadr v)) (caddr v))) '(1 2 3))") \
+    assert by_generated_code(interp, "(gradient (lambda (x y) (* (+ x y) y)) 3 4)") == [4, 11]
+    assert by_generated_code(interp, "(gradient (lambda (v) (+ (car v) (* (car v) (cadr v)) (caddr v))) '(1 2 3))") \
         == [3, 1, 1]
     # a loop down a list: d/dxᵢ Σ xᵢ² = 2xᵢ, exact
-    assert generated_gradient(interp, "(gradient (lambda (v) (let loop ((v v) (s 0)) (if (null? v) s "
+    assert by_generated_code(interp, "(gradient (lambda (v) (let loop ((v v) (s 0)) (if (null? v) s "
                                       "(loop (cdr v) (+ s (* (car v) (car v))))))) '(1 2 3))") == [2, 4, 6]
-    assert generated_gradient(interp, "(gradient (lambda (x) (* x x x)) 1/2)") == Fraction(3, 4)
+    assert by_generated_code(interp, "(gradient (lambda (x) (* x x x)) 1/2)") == Fraction(3, 4)
 
 
 def test_the_extended_rosenbrock_gradient_is_the_symbolic_one(interp):
@@ -59,13 +54,13 @@ def test_the_extended_rosenbrock_gradient_is_the_symbolic_one(interp):
     for i in range(0, len(xs), 2):
         a, b = xs[i], xs[i + 1]
         expected += [-400 * a * (b - a * a) - 2 * (1 - a), 200 * (b - a * a)]
-    value = generated_gradient(interp, f"(gradient rosenbrock '({' '.join(map(str, xs))}))")
+    value = by_generated_code(interp, f"(gradient rosenbrock '({' '.join(map(str, xs))}))")
     assert close(value, expected, rel=1e-12)
 
 
 def test_w5_through_a_loop_of_many_steps_against_differences_and_the_tape(interp):
     interp.eval(W5)
-    value = generated_gradient(interp, "(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))")
+    value = by_generated_code(interp, "(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))")
     h = 1e-6
     for index in range(2):
         point = [0.5, 0.4]
@@ -82,7 +77,7 @@ def test_w5_through_a_loop_of_many_steps_against_differences_and_the_tape(interp
 def test_w2_down_a_list_of_a_thousand_numbers_is_the_tapes_gradient(interp):
     interp.eval(W2)
     source = "(gradient w2-f (map (lambda (i) (+ (sin i) 0.5)) (iota 1000)))"
-    value = generated_gradient(interp, source)
+    value = by_generated_code(interp, source)
     tape = interpreter(False)
     tape.eval(W2)
     assert close(value, tape.eval(source), rel=1e-12)
@@ -186,9 +181,9 @@ def test_few_inputs_are_differentiated_forwards_in_one_pass(interp):
                        " (get-output-string p))")
     # a tangent per input beside y, no stack, no reverse sweep
     assert "(k y d0y d1y)" in text and "(list d0y d1y)" in text and "backwards" not in text
-    value = generated_gradient(interp, "(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))")
+    value = by_generated_code(interp, "(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))")
     tape = interpreter(False)
     tape.eval(W5)
     assert close(value, tape.eval("(gradient (lambda (p) (w5-f p 1000)) '(0.5 0.4))"), rel=1e-12)
     # several arguments, and a list beside a number
-    assert generated_gradient(interp, "(gradient (lambda (v s) (* s (car v) (cadr v))) '(2 3) 5)") == [[15, 10], 6]
+    assert by_generated_code(interp, "(gradient (lambda (v s) (* s (car v) (cadr v))) '(2 3) 5)") == [[15, 10], 6]
