@@ -723,7 +723,6 @@ class Transformer:
         """car, cdr … of a list argument of a gradient: its elements' directions are known
         where the reads are, so an element's tangent is a unit vector; anything else is a list
         the transformation does not follow."""
-        span = node.span
         if len(vals) == 1 and vals[0].data:
             return self.data_read(node, global_name, name, vals[0])
         if len(vals) != 1 or vals[0].cells is None:
@@ -738,12 +737,7 @@ class Transformer:
     def data_read(self, node: Call, global_name: str, name: str, val: Val) -> Val:
         """car, cdr … of data: no tangent; an element of a list the entry checked is a plain
         number (the plain body reads it as Python's), any other a value the primitives check."""
-        span = node.span
-        call = Call(_callee(global_name, span), [val.primal], span)
-        call.plain = name
-        self.counter += 1
-        primal = self.emit(f"v{self.counter}", call, span)
-        self.fresh.add(primal.var)
+        primal = self._emit_read(node, global_name, name, val.primal)
         if name in ("null?", "pair?"):
             return Val(primal, None, False)
         if LIST_READS[name][0] == "after":
@@ -753,14 +747,19 @@ class Transformer:
             self.numeric.add(primal.var)
         return Val(primal, None, checked)
 
-    def _list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
+    def _emit_read(self, node: Call, global_name: str, name: str, pair) -> LocalRef:
+        """A variable bound to (name pair), read as Python's attributes in the plain body."""
         span = node.span
-        base, offset, length = vals[0].cells
-        call = Call(_callee(global_name, span), [vals[0].primal], span)
+        call = Call(_callee(global_name, span), [pair], span)
         call.plain = name
         self.counter += 1
         primal = self.emit(f"v{self.counter}", call, span)
         self.fresh.add(primal.var)
+        return primal
+
+    def _list_read(self, node: Call, global_name: str, name: str, vals: list) -> Val:
+        base, offset, length = vals[0].cells
+        primal = self._emit_read(node, global_name, name, vals[0].primal)
         if name in ("null?", "pair?"):
             return Val(primal, None, False)
         kind, count = LIST_READS[name]
