@@ -220,6 +220,7 @@ def _main(options, limits: dict) -> tuple[int | None, Interpreter | None]:
     except NablispError as error:
         report(error)
         if options.interactive:
+            interp.reported_error = error
             interp.enter_program()
             return None, interp
         return exit_code_for(error), None

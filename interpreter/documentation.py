@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import textwrap
 
-from ..lang.datum import Symbol
 from ..lang.printer import write_string
 from .compile import GENERATED_FILE
 from .expand import SPECIAL_FORM_DOCS, Special
@@ -182,20 +181,21 @@ _OURS = __name__.partition(".")[0] + "."
 
 def documentation(interp, name: str) -> Documentation | None:
     """What ``name`` means in the REPL's environment, or None when it is unbound."""
-    syntax = interp.global_syntax.get(Symbol(name))
+    syntax = interp.top_level_syntax(name)
     if syntax is not None:
         if syntax.__class__ is Special:
             signature, text = SPECIAL_FORM_DOCS.get(syntax.name, (None, None))
             return Documentation(name, "special form", signature, text, "built in")
         return Documentation(name, "macro", None, None,
                              "from the prelude" if name in interp.prelude_names else _defined_at(syntax.span))
-    if name not in interp.globals or name == "__builtins__" or " " in name:
+    key = interp.top_level_key(name) if " " not in name else None     # a program's name, or its import
+    if key is None or key not in interp.globals:
         return None
-    value = interp.globals[name]
-    user = name in interp.user_defined or name not in interp.prelude_names
+    value = interp.globals[key]
+    user = key in interp.user_defined or key not in interp.prelude_names
     documented = ALIASES.get(name, name)
     # a primitive, a session primitive or a port parameter, still bound to what it was at start
-    if not user and documented in DOCUMENTATION and BUILTINS.get(name, value) is value:
+    if not user and documented in DOCUMENTATION and BUILTINS.get(key, value) is value:
         signature, text = DOCUMENTATION[documented]
         kind = "parameter" if value.__class__ is Parameter else "procedure"
         return Documentation(name, kind, renamed(signature, name), text, "built in",
@@ -244,8 +244,9 @@ def describe(interp, name: str, width: int = 78) -> str:
     head = f"{name} is a {entry.kind}"
     if entry.kind == "procedure" and entry.arity is not None:
         head += f" of {arity_text(entry.arity)}"
+    value = interp.globals.get(interp.top_level_key(name)) if entry.kind != "special form" else None
     if entry.kind == "variable":
-        head += f": {_short(write_string(interp.globals[name]))}"
+        head += f": {_short(write_string(value))}"
     head += f", {entry.origin}" if entry.origin else ""
     if entry.alias_of:
         head += f" (another name for {entry.alias_of})"
@@ -255,7 +256,7 @@ def describe(interp, name: str, width: int = 78) -> str:
     if entry.text:
         lines += textwrap.wrap(entry.text, width, initial_indent="  ", subsequent_indent="  ",
                                break_on_hyphens=False, break_long_words=False)
-    elif entry.kind == "procedure" and entry.origin != "from the prelude" and is_compiled(interp.globals[name]):
+    elif entry.kind == "procedure" and entry.origin != "from the prelude" and is_compiled(value):
         lines += ["  No documentation: a string first in its body documents it,",
                   '  as in (define (f x) "What f does." body …).']
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..ad.lift import G, lift
 from ..ad.operators import Operators
 from ..ad.tags import DifferentiationError, Dual, Tracked
-from ..lang.datum import Span, Symbol
+from ..lang.datum import Span, Symbol, make_list
 from ..lang.printer import write_string
 from ..lang.reader import ReadError, read_all
 from . import derived  # noqa: F401  (registers the derived special forms)
@@ -28,7 +28,7 @@ from .errors import (BACKTRACE_LIMIT, ErrorObject, InternalError, NablispError,
                      SchemeExit, SchemeReadError, SchemeSyntaxError, fail, procedure_name,
                      python_error_message, unbound_global_name)
 from .embedding import Procedure, python_procedure, to_python, to_scheme
-from .expand import SPECIAL_FORMS, Expander, Special
+from .expand import SPECIAL_FORMS, Expander, Literal, Special
 from . import files
 from .limits import Limits
 from .parse_cache import read_cached
@@ -74,6 +74,7 @@ class Interpreter:
         self.loading: list[Path] = []
         self.closed_environments: dict[str, Environment] = {}
         self.program_env: Environment | None = None     # the top level of a program run with import
+        self.reported_error: NablispError | None = None  # the error a front end reported and went on after
         self.default_env = Environment()
         self.default_env.bindings.update({Symbol(name): Special(name, handler, definition, rewrites)
                                           for name, (handler, definition, rewrites) in SPECIAL_FORMS.items()})
@@ -96,6 +97,7 @@ class Interpreter:
                 self._depth = 0
         self.user_defined.clear()
         self.prelude_names = set(self.globals)
+        self._system = dict(self.globals)
         self.libraries.install_builtin(self.default_env, self.globals,
                                        [name for name in self.globals if name != "__builtins__" and " " not in name]
                                        + [symbol.name for symbol in self.global_syntax])
@@ -206,13 +208,19 @@ class Interpreter:
         with self._limits():
             return self.run_nodes(self.compile_text(source, filename))
 
-    def compile_text(self, source: str, filename: str = "<string>", directives: dict | None = None):
+    def compile_text(self, source: str, filename: str = "<string>", directives: dict | None = None,
+                     operator=None):
+        """The compiled forms of ``source``; with ``operator`` (a procedure), one call of it
+        on them all, as the REPL's meta-commands make (`,tape (f 1 2)`: show-tape of f, 1, 2)."""
         with self._limits():
             self._where = Span(filename, 1, 1)
             try:
                 data = read_all(source, filename, directives=directives)
             except ReadError as error:
                 raise SchemeReadError(error.message, error.span) from None
+            if operator is not None:
+                span = data[0][1] if data else Span(filename, 1, 1)
+                data = [(make_list([Literal(operator)] + [datum for datum, _ in data]), span)]
             return self.compile_data(data)
 
     def compile_data(self, data: list):
@@ -453,6 +461,19 @@ class Interpreter:
         began with import sees what it imported and defined, and so does what is typed after it."""
         if self.program_env is not None:
             self.expander.env = self.program_env
+
+    def top_level_syntax(self, name: str):
+        """The syntax (special form or macro) ``name`` means at the session's top level, or None."""
+        env = self.expander.env
+        if not env.closed:
+            return self.global_syntax.get(Symbol(name))
+        binding = env.bindings.get(Symbol(name))
+        return binding if binding is not None and binding.__class__ is not Symbol else None
+
+    def system_procedure(self, name: str):
+        """What ``name`` held when this interpreter started (a meta-command's own procedure, which
+        neither the program's top level nor a redefinition changes)."""
+        return self._system[global_key(name)]
 
     def top_level_key(self, name: str, define: bool = False) -> str | None:
         """The global the name means at the top level a session types at (``define``: the one a

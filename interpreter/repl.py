@@ -80,7 +80,8 @@ class Session:
         self.entry = 0
         self.entries: dict[int, str] = {}       # entry number → its text, to quote in errors
         self.directives: dict = {}              # #!fold-case lasts from entry to entry, one port
-        self.last_error: NablispError | None = None
+        # ,bt shows the error the program run before the REPL (nablisp -i) ended with, at first
+        self.last_error: NablispError | None = interp.reported_error
         self.traced: dict[str, tuple] = {}      # name → (original procedure, its tracing wrapper)
         self.trace_depth = 0
         self.pictures = TerminalPictures()
@@ -113,13 +114,14 @@ class Session:
         finally:
             fresh_line()        # the prompt starts a line of its own: `(display "hello")` shows
 
-    def evaluate_and_print(self, text: str, timed: bool = False, matrix_rows: bool = False):
+    def evaluate_and_print(self, text: str, timed: bool = False, matrix_rows: bool = False, operator=None):
         """Evaluate every form of ``text`` (all read and expanded first) and print the value of
-        each as soon as it has run: `1 2 3` prints three values."""
+        each as soon as it has run: `1 2 3` prints three values.  With ``operator``, the one
+        call of it on the forms (a meta-command's)."""
         start = time.perf_counter()
 
         def run_entry():
-            for compiled in self.interp.compile_text(text, f"<repl {self.entry}>", self.directives):
+            for compiled in self.interp.compile_text(text, f"<repl {self.entry}>", self.directives, operator):
                 value = self.interp.run_nodes([compiled])
                 self.print_value(value, matrix_rows)
 
@@ -204,7 +206,7 @@ class Session:
             if path is None:
                 self.write(',load needs a file name: ,load file.scm or ,load "file.scm"\n')
             else:
-                self.evaluate_and_print(f"(load {write_string(path)})")
+                self.evaluate_and_print(write_string(path), operator=self.interp.system_procedure("load"))
         elif command == ",bt":
             if self.last_error is None:
                 self.write("no error yet\n")
@@ -224,22 +226,24 @@ class Session:
             from .collector import release_frozen, settle_collector
             from .interpreter import Interpreter
             release_frozen()            # the old environment may be collected
+            leaving_program = self.interp.expander.env.closed
             self.interp = Interpreter(argv=self.interp.argv)
             settle_collector()
             self.last_error = None
             self.traced.clear()
-            self.write("fresh environment\n")
+            self.write("fresh environment" + (" (the default one, with the whole language, not the program's)"
+                                              if leaving_program else "") + "\n")
         elif command == ",tape":
             if not argument.startswith("(") or not argument.endswith(")"):
                 self.write(",tape needs a call such as (f 1 2)\n")
             else:
-                self.evaluate_and_print(f"(show-tape {argument[1:]}")
+                self.evaluate_and_print(argument[1:-1], operator=self.interp.system_procedure("show-tape"))
         elif command == ",dot":
             call, filename = self.call_and_file(argument)
             if call is None:
                 self.write(",dot needs a call and a file name: ,dot (f 1 2) graph.dot\n")
             else:
-                self.write_dot(f"(tape->dot {call[1:]}", filename)
+                self.write_dot(call[1:-1], filename)
         elif command == ",trace":
             self.trace(argument.split())
         elif command == ",untrace":
@@ -250,7 +254,7 @@ class Session:
             if not argument:
                 self.write(",code needs a procedure: ,code (lambda (x) (* x (sin x)))\n")
             else:
-                self.evaluate_and_print(f"(derivative-code {argument})")
+                self.evaluate_and_print(argument, operator=self.interp.system_procedure("derivative-code"))
         elif command == ",pwd":
             self.write(os.getcwd() + "\n")
         elif command == ",cd":
@@ -290,9 +294,16 @@ class Session:
             return None, None
         return write_string(data[0][0]), filename
 
-    def write_dot(self, expression: str, filename: str):
+    def write_dot(self, arguments: str, filename: str):
+        """tape->dot of the call whose parts are ``arguments``, written to ``filename``."""
+        interp = self.interp
+
+        def graph():
+            compiled = interp.compile_text(arguments, f"<repl {self.entry}>",
+                                           operator=interp.system_procedure("tape->dot"))
+            return interp.run_nodes(compiled)
         try:
-            text = run_interruptibly(self.interp.evaluate, expression, f"<repl {self.entry}>")
+            text = run_interruptibly(graph)
             Path(filename).write_text(text, encoding="utf-8")
         except KeyboardInterrupt:
             self.write("interrupted\n")
@@ -566,6 +577,7 @@ class TerminalRepl:
         return PromptSession(**options)
 
     def run(self) -> int:
+        fresh_line()        # after the output of the program run before (nablisp -i)
         print(BANNER, flush=True)
         prompt_session = self.make_prompt_session()
         while True:

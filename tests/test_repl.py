@@ -168,6 +168,14 @@ def test_trace_shows_calls_and_results_and_untrace_stops(session):
     assert output_of(session, ",trace pi-ish") == "pi-ish is not a procedure: 3\n"
 
 
+def capture_output(session, text: str) -> str:
+    """What ``text`` prints on the current output port (show-tape writes there)."""
+    import contextlib
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        session.handle(text)
+    return printed.getvalue()
+
+
 def test_a_session_after_a_program_has_its_names_history_and_traces(tmp_path):
     interp = Interpreter()
     interp.run_program("(import (scheme base))\n(define (double x) (* 2 x))\n(define seven 7)", "program.scm")
@@ -181,6 +189,34 @@ def test_a_session_after_a_program_has_its_names_history_and_traces(tmp_path):
     assert output_of(session, ",untrace double", "(double 3)") == "double is not traced any more\n6\n"
     assert output_of(session, ",trace car") == "tracing car\n"
     assert "unbound variable: D" in output_of(session, "(D double)")
+    # what the meta-commands say and do there: the program's names, the commands' own procedures
+    assert output_of(session, ",doc double").startswith("double is a procedure of 1 argument, defined at program.scm:2")
+    assert output_of(session, ",doc seven").startswith("seven is a variable: 7")
+    assert output_of(session, ",doc D") == "D is not bound\n"
+    assert "double" in output_of(session, ",apropos doub")
+    assert "(lambda" in output_of(session, ",code (lambda (x) (double x))")
+    assert "gradient: 2" in capture_output(session, ",tape (double 3)")
+    assert "load: no such file" in output_of(session, ",load /no/such/file.scm")
+    session.handle("(define (show-tape . anything) 'not-the-tape)")       # the program's own
+    assert "gradient: 2" in capture_output(session, ",tape (double 3)")
+    from prompt_toolkit.document import Document
+    metas = {c.text: c.display_meta_text for c in SchemeCompleter(session).get_completions(Document("(dou"), None)}
+    assert metas == {"double": "(double x)"}
+
+
+def test_the_backtrace_of_the_error_a_program_run_before_ended_with():
+    # nablisp -i prog.scm reports the program's error, then ,bt shows where it was
+    from nablisp.interpreter import NablispError
+    interp = Interpreter()
+    try:
+        interp.run_program("(import (scheme base))\n(define (inner x) (car x))\n(define (outer x) (+ 1 (inner x)))\n"
+                           "(outer 5)", "program.scm")
+    except NablispError as error:
+        interp.reported_error = error
+    interp.enter_program()
+    session = Session(interp, out=io.StringIO())
+    text = output_of(session, ",bt")
+    assert "inner" in text and "program.scm:2" in text
 
 
 def test_trace_of_deep_recursion_shows_the_depth():
