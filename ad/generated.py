@@ -81,6 +81,18 @@ def _suspicious(value) -> bool:
 UNTRANSFORMABLE = object()      # kept on a procedure whose derivative the duals compute
 
 
+def _holds_data(shape) -> bool:
+    """Whether a capture shape has a captured list in it (at any depth)."""
+    pending = list(shape)
+    while pending:
+        part = pending.pop()
+        if part == "list":
+            return True
+        if part.__class__ is tuple:
+            pending.extend(part[1])
+    return False
+
+
 def _remember(f, attribute: str, value, enabled: bool):
     """Keep on f what its calls would otherwise look up again: a procedure that has no
     generated code never will (its reason is kept by its code, for good)."""
@@ -172,10 +184,12 @@ class GeneratedDerivatives:
             values = generated.free_values(f)
             if values is None:
                 return NOT_COMPUTED
-            try:
-                f.generated_derivative = (generated, values)
-            except AttributeError:
-                pass
+            if not any(value.__class__ is Pair or value is Nil for value in values):
+                # (a captured list is read again at every call: set-car! may have changed it)
+                try:
+                    f.generated_derivative = (generated, values)
+                except AttributeError:
+                    pass
         try:
             result = generated.procedure(*values, x)
         except Exception:       # the duals compute it again, and raise their own error
@@ -453,7 +467,10 @@ class GeneratedDerivatives:
             else:
                 return None
         found = (tuple(shape), numbers)
-        _remember(f, "generated_captures", found, True)
+        if not _holds_data(found[0]):
+            # numbers and procedures stay what they are; a list set-car! or set-cdr! may change
+            # (into one that holds something else, or a circular one) is looked at every time
+            _remember(f, "generated_captures", found, True)
         return found
 
     # -- making them -------------------------------------------------------------------------------

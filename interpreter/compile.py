@@ -754,11 +754,18 @@ def _plain_check(compiler, variable, kind) -> ast.expr:
 
 
 def _all_plain_numbers(items) -> bool:
-    node = items
+    """Whether the list ``items`` holds floats and exact integers only; False for a circular one."""
+    node = slow = items
+    steps = 0
     while node.__class__ is not type(None) and hasattr(node, "car"):
         if node.car.__class__ is not float and node.car.__class__ is not int:
             return False
         node = node.cdr
+        steps += 1
+        if steps % 2 == 0:
+            slow = slow.cdr
+            if slow is node:
+                return False
     return True
 
 

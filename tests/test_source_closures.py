@@ -138,6 +138,24 @@ def test_captured_data_that_is_not_as_it_must_be_goes_to_the_duals(pair):
         assert_same_outcome(pair, expression, rel=1e-12)
 
 
+def test_a_captured_list_changed_between_calls_is_read_as_it_is_now():
+    # set-car! and set-cdr! can make the data something else: a list of other numbers, one that
+    # holds something that is no number, a circular one — each call reads it again
+    generating, reference = interpreter(True), interpreter(False)
+    for each in (generating, reference):
+        each.eval("(define cs (list 1.0 2.0 3.0)) (define p (let ((v cs)) (lambda (x) (* x (car v) (cadr v)))))"
+                  "(define first (list 1.0 2.0)) (define h (let ((v first)) (lambda (x) (car v))))")
+    assert by_generated_code(generating, "((D p) 1.0)") == 2.0
+    for change, expression in (("(set-car! cs 5.0)", "((D p) 1.0)"),
+                               ("(set-cdr! (cddr cs) cs)", "((D p) 2.0)"),          # circular now
+                               ("(set-cdr! (cddr cs) cs)", "(gradient (lambda (x y) (* (p x) y)) 1.0 2.0)"),
+                               ("(set-car! first #f)", "((D h) 1.0)"),              # the function returns #f
+                               ("(set-car! first 'a)", "((D (D h)) 1.0)")):
+        generating.eval(change)
+        reference.eval(change)
+        assert_same_outcome((generating, reference), expression)
+
+
 def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
     for expression in ("((D (lambda (k) ((D (make-scaled sin k)) 0.2))) 3.0)",
                        "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)",
