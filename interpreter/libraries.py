@@ -297,15 +297,17 @@ class Libraries:
         return dict(library.exports), library
 
     def import_into(self, env: Environment, specs: list, span) -> list[Library]:
-        """Bind in ``env`` what the import sets give; the libraries whose bodies must run."""
-        libraries = []
+        """Bind in ``env`` what the import sets give; the libraries whose bodies must run.  All
+        or nothing: a set that names no library (an error at that set) binds none of the others."""
+        resolved = []
         for spec in specs:
-            bindings, library = self.resolve_import_set(spec, span)
-            where = library_text(library.name)
+            where = spec.span if spec.__class__ is Pair and spec.span else span
+            resolved.append(self.resolve_import_set(spec, where))
+        for bindings, library in resolved:
+            text = library_text(library.name)
             for symbol, binding in bindings.items():
-                env.bind_import(symbol, binding, where, span)
-            libraries.append(library)
-        return libraries
+                env.bind_import(symbol, binding, text, span)
+        return [library for _, library in resolved]
 
     # -- define-library ------------------------------------------------------------------------
 

@@ -52,11 +52,26 @@ def test_only_except_and_rename_hide_and_rename():
 
 
 def test_import_set_errors_are_syntax_errors_with_a_location():
+    # at the import set that is wrong
     assert program_error("(import (only (scheme base) kar))") == \
-        "p.scm:1:1: syntax error: import: (only …): kar is not exported by (scheme base)"
+        "p.scm:1:9: syntax error: import: (only …): kar is not exported by (scheme base)"
     assert program_error("(import (scheme basic))").startswith(
-        "p.scm:1:1: syntax error: import: no library named (scheme basic) (looked for scheme/basic.sld in ")
+        "p.scm:1:9: syntax error: import: no library named (scheme basic) (looked for scheme/basic.sld in ")
+    assert program_error("(import (scheme base)\n        (scheme basic))").startswith(
+        "p.scm:2:9: syntax error: import: no library named (scheme basic)")
     assert "bad library name" in program_error("(import (scheme \"base\"))")
+
+
+def test_an_import_that_fails_imports_nothing():
+    # (nablisp -i goes on at such a program's top level: only import is bound there)
+    interp = Interpreter()
+    with pytest.raises(NablispError, match="no library named"):
+        interp.run_program("(import (scheme base) (scheme write) (no such library))", "p.scm")
+    interp.enter_program()
+    for name in ("car", "display"):
+        with pytest.raises(NablispError, match=f"unbound variable: {name}"):
+            interp.evaluate(name)
+    assert program("(import (scheme base)) (car '(1 2))", interp) == 1
 
 
 def test_a_program_that_imports_sees_only_what_it_imports():
