@@ -381,7 +381,10 @@ class GeneratedDerivatives:
             guards = transformer.guards
             made = getattr(f, "derivative_of", None)
             if made is not None:        # a derivative of a derivative: the inner one's guards too
-                guards = guards + list(self.lookup(made[1]).guards)
+                inner = self.lookup(made[1])
+                if inner is None:       # the inner one's code went (a guard): not kept for good
+                    return None
+                guards = guards + list(inner.guards)
             guards = list({(id(ns), name, id(expected)): (ns, name, expected)
                            for ns, name, expected in guards}.values())
             procedure = self.compile_procedure(node, source.namespace)
@@ -402,6 +405,13 @@ class GeneratedDerivatives:
         if self.lookup(f) is not None:
             return None
         table, key = self._slot(f)
+        if key is None and self.source(f) is not None:
+            # what it captured: the transformation's own reading says what it cannot take
+            try:
+                Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names).start(self.source(f))
+            except NotTransformable as reason:
+                return str(reason)
+            return "it refers to a variable that holds something other than a number, a list of numbers or a procedure"
         if key is None:
             return "it is not nablisp code (a built-in procedure, or one made in Python)"
         reason = table.get(key)
@@ -416,7 +426,9 @@ class GeneratedDerivatives:
         if read is None:
             return self.by_code, None
         shape = self.capture_shape(f)
-        if shape is None or not any(shape):
+        if shape is None:
+            return self.by_code, None     # it captured what generated code cannot take
+        if not any(shape):
             return self.by_code, read[0]
         # a closure that captured procedures: one generated derivative per what it captured
         table = self.by_shape.get(read[0])

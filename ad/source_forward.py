@@ -110,17 +110,18 @@ class Val:
         self.tangents = tangents if tangents is not None and any(t is not None for t in tangents) else None
         self.numeric = numeric
         self.cells = cells
-        # a list of numbers that is not differentiated (data a closure captured): CHECKED where
-        # the generated code's entry checks that its elements are plain numbers, else UNCHECKED
+        # DATA: a list of numbers a closure captured, not differentiated, taken apart by its
+        # reads (the generated code's entry checks its elements are plain numbers)
         self.data = data
 
     def tangent(self, direction):
         return None if self.tangents is None else self.tangents[direction]
 
 
-# Val.data: a list its reads take apart, its elements plain numbers where the entry CHECKED them;
-# a loop's parameter is of UNKNOWN kind until the callers of one round have said what they pass
-UNCHECKED, CHECKED, UNKNOWN = 1, 2, 3
+# Val.data: DATA for a captured list of numbers, 0 for anything else.  A loop's parameter is of
+# UNKNOWN kind in the first round of its fixpoint, until its callers have said what they pass:
+# that round lets it be read as a list and computed with as a number, and is always done again
+DATA, UNKNOWN = 1, 2
 
 
 class Direction:
@@ -163,7 +164,7 @@ class LocalProcedure:
         self.node = node
         self.active = active
         self.numeric = numeric
-        self.data = data            # per parameter: the Val.data every caller passes, at least
+        self.data = data            # per parameter: DATA where every caller passes data, else 0
         self.result = result
 
 
@@ -404,7 +405,7 @@ class Transformer:
                 copy = Variable(variable.name, result)
                 result.params.append(copy)
                 self.data_params.add(copy)
-                env[variable] = Val(LocalRef(copy), None, False, data=CHECKED)
+                env[variable] = Val(LocalRef(copy), None, False, data=DATA)
             else:
                 raise NotTransformable("it refers to a variable that holds something other than a number, "
                                        "a list of numbers or a procedure")
@@ -489,13 +490,7 @@ class Transformer:
             self.local_call(node, env.get(node.fn.var), env, result)
         elif cls is Call and node.fn.__class__ is LocalRef and env.get(node.fn.var).__class__ is Captured and \
                 env[node.fn.var].name is None:
-            captured = env[node.fn.var]
-            callee_env = self.captured_callee_env(node, captured, env)
-            self.inlining.append(captured)
-            try:
-                self.tail(captured.source.node.body, callee_env, result)
-            finally:
-                self.inlining.pop()
+            self.written_out(node, env[node.fn.var], env, lambda body, callee_env: self.tail(body, callee_env, result))
         elif cls is Call and node.fn.__class__ is GlobalRef and self.source_of_call(node) is not None:
             callee_env, callee = self.inline_env(node, env)
             self.inlining.append(callee.node)
@@ -578,7 +573,7 @@ class Transformer:
                 branches.append((val, self.block))     # where the branch ends, after any join in it
             finally:
                 self.block, self.owner = saved
-        if any(val.cells is not None or val.data in (UNCHECKED, CHECKED) for val, _ in branches):
+        if any(val.cells is not None or val.data == DATA for val, _ in branches):
             raise NotTransformable("an if chooses between lists")
         active = [any(val.tangent(d) is not None for val, _ in branches) for d in range(self.directions)]
         numeric = all(val.numeric for val, _ in branches)
@@ -623,12 +618,7 @@ class Transformer:
             if captured.name is not None:
                 vals = [self.value(arg, env) for arg in node.args]
                 return self.primitive(node, Const(captured.value, node.span), captured.name, vals)
-            callee_env = self.captured_callee_env(node, captured, env)
-            self.inlining.append(captured)
-            try:
-                return self.value(captured.source.node.body, callee_env)
-            finally:
-                self.inlining.pop()
+            return self.written_out(node, captured, env, self.value)
         if fn.__class__ is LocalRef:
             if env.get(fn.var).__class__ is LocalProcedure:
                 raise NotTransformable(f"it uses the value of a call of {fn.var.name} inside an expression "
@@ -667,7 +657,7 @@ class Transformer:
             return self.primitive(node, global_name, name, [head] + vals[2:])
         if name in LIST_READS or name in ("null?", "pair?"):
             return self.list_read(node, global_name, name, vals)
-        if any(v.cells is not None or v.data in (UNCHECKED, CHECKED) for v in vals):
+        if any(v.cells is not None or v.data == DATA for v in vals):
             raise NotTransformable(f"it applies {name} to a list")
         if name not in KNOWN:
             # whatever its arguments: its value may not be a number, and it may have an effect,
@@ -735,17 +725,15 @@ class Transformer:
         return val
 
     def data_read(self, node: Call, global_name: str, name: str, val: Val) -> Val:
-        """car, cdr … of data: no tangent; an element of a list the entry checked is a plain
-        number (the plain body reads it as Python's), any other a value the primitives check."""
+        """car, cdr … of data, without a tangent: an element is a number, a plain one in the
+        plain body, whose entry checked the list."""
         primal = self._emit_read(node, global_name, name, val.primal)
         if name in ("null?", "pair?"):
             return Val(primal, None, False)
         if LIST_READS[name][0] == "after":
             return Val(primal, None, False, data=val.data)
-        checked = val.data != UNCHECKED     # (or a round that reads again once it is known)
-        if checked:
-            self.numeric.add(primal.var)
-        return Val(primal, None, checked)
+        self.numeric.add(primal.var)        # the entry checked it (or a round done again)
+        return Val(primal, None, True)
 
     def _emit_read(self, node: Call, global_name: str, name: str, pair) -> LocalRef:
         """A variable bound to (name pair), read as Python's attributes in the plain body."""
@@ -815,6 +803,15 @@ class Transformer:
             return node
         args = [self.atom(a, span) for a in node.args]
         return self.shared(node.fn, args, node.span or span, tangent=True)
+
+    def written_out(self, node: Call, captured: Captured, env, fill):
+        """fill(body, its environment) for a call of a captured closure, its code written out."""
+        callee_env = self.captured_callee_env(node, captured, env)
+        self.inlining.append(captured)
+        try:
+            return fill(captured.source.node.body, callee_env)
+        finally:
+            self.inlining.pop()
 
     def captured_callee_env(self, node: Call, captured: Captured, env) -> dict:
         """The variables of a captured closure's code written out for a call of it: its
@@ -903,7 +900,8 @@ class Transformer:
                 local.numeric[index] = False
                 self.changed = True
             known = local.data[index]
-            data = val.data if known == UNKNOWN else min(known, val.data)   # what every caller passes
+            # data where every caller passes data; one caller that passes anything else makes it 0
+            data = val.data if known == UNKNOWN else (DATA if known == DATA and val.data == DATA else 0)
             if data != known:
                 local.data[index] = data
                 self.changed = True

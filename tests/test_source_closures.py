@@ -156,6 +156,17 @@ def test_a_captured_list_changed_between_calls_is_read_as_it_is_now():
         assert_same_outcome((generating, reference), expression)
 
 
+def test_a_closure_that_captured_something_else_does_not_spoil_the_others_of_its_lambda(interp):
+    # the generated derivative of (make k) is kept by the lambda's code: a closure of it whose k
+    # is a string has none, and its reason is its own
+    interp.eval("(define (make k) (lambda (x) (* x k)))")
+    with pytest.raises(NablispError, match="expected a number"):
+        interp.eval("((D (make \"s\")) 1.0)")
+    with pytest.raises(NablispError, match="something other than a number, a list of numbers or a procedure"):
+        interp.eval("(derivative-code (make \"s\"))")
+    assert by_generated_code(interp, "((D (make 2.0)) 1.0)") == 2.0
+
+
 def test_captured_numbers_that_an_outer_derivative_perturbs(pair):
     for expression in ("((D (lambda (k) ((D (make-scaled sin k)) 0.2))) 3.0)",
                        "((D (lambda (a) ((D (twice (affine a 1.0))) 0.5))) 2.0)",
