@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import assert_same_outcome, by_generated_code, close
 from conftest import interpreter_generating as interpreter
@@ -194,3 +196,39 @@ def test_what_it_does_not_read_goes_to_the_duals_with_a_reason(pair, source, rea
         generating.eval(f"(derivative-code {source})")
     assert reason in info.value.message, info.value.message
     assert_same_outcome(pair, f"((D {source}) 1.5)", rel=1e-12)
+
+
+# -- random closures: generated derivatives against the duals and the tape --------------------------
+
+def closure_bodies():
+    """Bodies of (lambda (x y) …) in a closure that captured k (a number), c (a list of numbers),
+    g (a primitive or a closure) and h (a closure of closures)."""
+    leaf = st.sampled_from(["x", "y", "k", "(car c)", "(cadr c)", "2", "0.5"])
+    return st.recursive(
+        leaf,
+        lambda children: st.one_of(
+            st.tuples(st.sampled_from(["+", "-", "*"]), children, children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["g", "h", "sin", "square"]), children).map(lambda t: f"({t[0]} {t[1]})"),
+            st.tuples(children, children, children).map(lambda t: f"(if (< {t[0]} 0.7) {t[1]} {t[2]})"),
+            children.map(lambda e: f"(let loop ((l c) (acc {e})) (if (null? l) acc (loop (cdr l) (+ (* acc x) (car l)))))"),
+        ),
+        max_leaves=6)
+
+
+CAPTURED = st.tuples(st.sampled_from(["2", "0.7", "-1.5", "1/3"]), st.sampled_from(["'(1.0 2.0)", "'(3 -1)", "'(0.5 0.25 2)"]),
+                     st.sampled_from(["sin", "exp", "(make-scaled cos 3.0)", "(compose sin cube)"]),
+                     st.sampled_from(["tanh", "(twice (affine 0.5 1))", "(make-scaled (make-scaled sin 2) 0.5)"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=closure_bodies(), captured=CAPTURED, operator=st.sampled_from(["D", "DD", "gradient", "hessian"]),
+       point=st.sampled_from(["0.3", "-1.2", "2"]))
+def test_random_closures_give_the_duals_and_the_tapes_derivatives(pair, body, captured, operator, point):
+    k, c, g, h = captured
+    if operator in ("D", "DD"):
+        closure = f"((lambda (k c g h) (lambda (x) (let ((y 0.5)) {body}))) {k} {c} {g} {h})"
+        expression = f"(({'D (D' if operator == 'DD' else 'D'} {closure}){')' if operator == 'DD' else ''} {point})"
+    else:
+        closure = f"((lambda (k c g h) (lambda (x y) {body})) {k} {c} {g} {h})"
+        expression = f"({operator} {closure} {point} 0.5)"
+    assert_same_outcome(pair, expression)
