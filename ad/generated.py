@@ -263,7 +263,7 @@ class GeneratedDerivatives:
             view.body = node.body
             values = gradient.free_values(f)      # the captured numbers, closures' too
             if values is None:
-                raise NotTransformable("it captured something other than numbers and procedures")
+                raise NotTransformable("it captured something other than numbers, lists of numbers and procedures")
             transformer = Transformer(self._source_for_inlining, self.builtins, rule_tangent, self.names)
             hessian = transformer.hessian_forward(Source(view, node.params[:count], values, source.namespace),
                                                   list(lengths))
