@@ -386,8 +386,8 @@ class Transformer:
 
     def start(self, source: Source):
         """The generated lambda, its first parameters the numbers the procedure captured —
-        with those of the closures it captured, depth first (captured_numbers says the same
-        order) — passed at each call, and the environment binding them."""
+        with those of the closures it captured, depth first (GeneratedDerivatives._captures passes
+        them in this order) — passed at each call, and the environment binding them."""
         self.namespace = source.namespace
         result = Lambda(source.node.span, source.node.name)
         return result, self.captured_env(source, result, 0)
