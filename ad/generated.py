@@ -25,10 +25,10 @@ from .lift import is_zero, scaled, tangent_sum
 from .operators import NOT_COMPUTED
 from .tags import Bundle, Dual, Tracked
 from .rules import RULES
-from ..lang.datum import Nil, Pair, list_to_python
+from ..lang.datum import Nil, Pair
 from .source_reverse import LIST, NUMBER, ReverseTransformer
 from .source_forward import (_A_NUMBER, _NOT_A_PROCEDURE, _PRIMITIVE, MAX_CAPTURE_DEPTH, NotTransformable,
-                             Source, Transformer, _is_number, builtin_names, is_number_list)
+                             Source, Transformer, _is_number, builtin_names, number_items)
 
 MAX_FORWARD_DIRECTIONS = 4      # inputs up to which a gradient is generated in forward mode
 
@@ -286,15 +286,11 @@ class GeneratedDerivatives:
         for x in xs:
             if _is_number(x):
                 lengths.append(None)
-            elif x.__class__ is Pair:
-                items = list_to_python(x)
-                if items is None or not all(_is_number(item) for item in items):
-                    return None
-                lengths.append(len(items))
-            elif x is Nil:
-                lengths.append(0)
-            else:
+                continue
+            items = number_items(x)
+            if items is None:
                 return None
+            lengths.append(len(items))
         return tuple(lengths)
 
     def _run(self, generated: Generated, f, xs):
@@ -461,7 +457,7 @@ class GeneratedDerivatives:
             if _is_number(value):
                 shape.append(None)
                 numbers.append(value)
-            elif is_number_list(value):
+            elif number_items(value) is not None:
                 shape.append("list")      # data: passed as it is, its elements checked at entry
                 numbers.append(value)
             elif callable(value):

@@ -401,7 +401,7 @@ class Transformer:
                 env[variable] = Val(LocalRef(copy), None, True)
             elif callable(value):
                 env[variable] = self.captured(variable, value, result, depth)
-            elif is_number_list(value):
+            elif number_items(value) is not None:
                 copy = Variable(variable.name, result)
                 result.params.append(copy)
                 self.data_params.add(copy)
@@ -1013,10 +1013,10 @@ def _callee(global_name, span):
     return GlobalRef(global_name, span) if global_name.__class__ is str else global_name
 
 
-def is_number_list(value) -> bool:
-    """A proper list of numbers (the empty list too)."""
+def number_items(value) -> list | None:
+    """The elements of a proper list of numbers (the empty list too), or None."""
     items = list_to_python(value) if value is Nil or value.__class__ is Pair else None
-    return items is not None and all(_is_number(item) for item in items)
+    return items if items is not None and all(_is_number(item) for item in items) else None
 
 
 def _call(name, args, span):
